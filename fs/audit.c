@@ -1,0 +1,1 @@
+/* audit: placeholder until the module lands */

@@ -1,0 +1,1 @@
+/* gate: placeholder until the module lands */

@@ -1,0 +1,1 @@
+/* index: placeholder until the module lands */

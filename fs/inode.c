@@ -1,0 +1,1 @@
+/* inode: placeholder until the module lands */

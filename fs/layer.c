@@ -1,0 +1,1 @@
+/* layer: placeholder until the module lands */

@@ -1,0 +1,1 @@
+/* opts: placeholder until the module lands */

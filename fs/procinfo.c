@@ -1,0 +1,1 @@
+/* procinfo: placeholder until the module lands */

@@ -1,0 +1,1 @@
+/* whiteout: placeholder until the module lands */
