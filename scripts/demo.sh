@@ -1,0 +1,96 @@
+#!/bin/sh
+# demo.sh BUILDDIR: the README's demo ("./dev demo" runs it after the build).
+#
+# Builds the three-layer busybox image (scripts/make-demo-image.sh) and runs
+# its /app/run.sh in amber-run with a tmpfs on /tmp and a host directory on
+# /data: those writes work, writes to /etc, /usr/bin and / are refused, and
+# the audit log shows each refused attempt (amber-log if built, else jq).
+# If amber-run is not built (or not usable on this machine) it falls back to
+# amberfs alone: mount the stack, list it, try a write, show the log.
+# Everything it mounts is unmounted by a trap, whatever happens.
+set -eu
+
+build=${1:?usage: demo.sh BUILDDIR}
+build=$(cd "$build" && pwd)
+src=$(cd "$(dirname "$0")/.." && pwd)
+amberfs=${AMBERFS:-$build/fs/amberfs}
+runner=$build/runner/amber-run
+logtool=$build/fs/logtool/amber-log
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/amber-demo.XXXXXX")
+mnt=
+daemon=
+cleanup() {
+	if [ -n "$mnt" ] && mountpoint -q "$mnt" 2>/dev/null; then
+		fusermount3 -u "$mnt" 2>/dev/null || umount "$mnt" 2>/dev/null || umount -l "$mnt"
+	fi
+	if [ -n "$daemon" ] && kill -0 "$daemon" 2>/dev/null; then
+		kill -TERM "$daemon" 2>/dev/null || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+"$src/scripts/make-demo-image.sh" "$work/image" >/dev/null
+img=$work/image
+layers=$img/config:$img/app:$img/base
+log=$work/audit.log
+mkdir "$work/volume"
+
+show_log() {
+	step "the refused writes, from the audit log ($log)"
+	if [ -x "$logtool" ] && "$logtool" show "$log" 2>/dev/null; then
+		return 0
+	fi
+	if command -v jq >/dev/null 2>&1; then
+		jq -r 'select(.kind == "attempt" or .kind == "summary") |
+			"\(.event.action)\t\(.file.path)\t\(.process.name // "?") (pid \(.process.pid // "?"))\t\(.errno_name)"' \
+			"$log" 2>/dev/null || cat "$log"
+	else
+		cat "$log"
+	fi
+}
+
+if [ -x "$runner" ] && [ "${AMBER_DEMO_NO_RUNNER:-0}" != 1 ]; then
+	step "image: 3 layers (top first): config (whiteout of /etc/motd), app, base"
+	echo "$layers" | tr ':' '\n' | sed 's/^/  /'
+	step "amber-run --tmpfs /tmp -v VOLUME:/data IMAGE /app/run.sh"
+	rc=0
+	"$runner" --hostname demo --tmpfs /tmp -v "$work/volume:/data" --log "$log" \
+		"$layers" /app/run.sh || rc=$?
+	step "on the host, the volume holds what the container wrote"
+	ls -l "$work/volume"
+	show_log
+	exit "$rc"
+fi
+
+# amberfs alone (amber-run not built yet).
+mnt=$work/mnt
+mkdir "$mnt"
+step "amberfs -o lowerdir=config:app:base,log=$log $mnt"
+"$amberfs" -o "lowerdir=$layers,log=$log,pidfile=$work/amberfs.pid" "$mnt"
+daemon=$(cat "$work/amberfs.pid" 2>/dev/null || true)
+step "the merged tree"
+ls -la "$mnt" "$mnt/etc" | sed 's/^/  /'
+echo "  /etc/motd (whited out): $(cat "$mnt/etc/motd" 2>&1 || true)"
+echo "  /etc/app.conf: $(cat "$mnt/etc/app.conf")"
+step "writes are refused"
+for t in "$mnt/etc/passwd" "$mnt/usr/bin/backdoor" "$mnt/newfile"; do
+	if sh -c "echo x >>'$t'" 2>/dev/null; then
+		echo "  write to ${t#"$mnt"}: unexpectedly succeeded"
+	else
+		echo "  write to ${t#"$mnt"}: refused ($(sh -c "echo x >>'$t'" 2>&1 | sed 's/.*: //'))"
+	fi
+done
+mkdir "$mnt/persist" 2>/dev/null || echo "  mkdir /persist: refused"
+fusermount3 -u "$mnt"
+mnt=
+# Give the daemon a moment to write its stop record.
+i=0
+while [ -n "$daemon" ] && kill -0 "$daemon" 2>/dev/null && [ $i -lt 50 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+show_log
