@@ -1,1 +1,314 @@
-int main(void) { return 1; }
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c - amberfs: wires options, layers, index, audit and gate into a
+ * FUSE session.
+ *
+ * Everything that can be wrong with the input is checked before mounting,
+ * and reported in one line.  Without -f the process forks before any thread
+ * exists; the parent returns only once the child has mounted (or failed),
+ * with the child's status, so "amberfs ... && ls MNT" is safe.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "amberfs.h"
+#include "cleanup.h"
+#include "log.h"
+
+static struct audit *hup_audit;
+
+static void on_sighup(int sig)
+{
+	if (hup_audit)
+		audit_request_reopen(hup_audit);
+}
+
+static void fuse_log_to_ours(enum fuse_log_level level, const char *fmt, va_list ap)
+{
+	char buf[1024];
+	size_t n;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	while (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	log_full_errno(level <= FUSE_LOG_ERR ? LOG_LEVEL_ERROR
+		       : level <= FUSE_LOG_WARNING ? LOG_LEVEL_WARNING
+		       : level <= FUSE_LOG_INFO ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG,
+		       0, "%s", buf);
+}
+
+static int check_mountpoint(struct fs_config *cfg, const struct layer_stack *ls)
+{
+	struct stat st;
+	char *abs;
+
+	if (stat(cfg->mountpoint, &st) < 0)
+		return log_error_errno(-errno, "mountpoint '%s': %m", cfg->mountpoint);
+	if (!S_ISDIR(st.st_mode))
+		return log_error_errno(-ENOTDIR, "mountpoint '%s': %m", cfg->mountpoint);
+	for (size_t i = 0; i < ls->n; i++)
+		if (ls->layers[i].dev == st.st_dev && ls->layers[i].ino == st.st_ino)
+			return log_error_errno(-EINVAL, "mountpoint '%s': is also layer %zu ('%s'); mount somewhere else",
+					       cfg->mountpoint, i, ls->layers[i].path);
+	/* The daemon leaves the cwd; keep an absolute mountpoint. */
+	abs = realpath(cfg->mountpoint, NULL);
+	if (!abs)
+		return log_error_errno(-errno, "mountpoint '%s': %m", cfg->mountpoint);
+	free(cfg->mountpoint);
+	cfg->mountpoint = abs;
+	return 0;
+}
+
+static int check_log_path(const char *path)
+{
+	int fd;
+
+	if (!path)
+		return 0;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0)
+		return log_error_errno(-errno, "log '%s': %m; give a writable file with -o log=", path);
+	close(fd);
+	return 0;
+}
+
+static int start_audit(struct amberfs *fs)
+{
+	const struct fs_config *cfg = fs->cfg;
+	size_t n = fs->layers->n;
+	struct audit_layer *layers = calloc(n, sizeof(*layers));
+	char (*digests)[33] = calloc(n, sizeof(*digests));
+	_cleanup_free_ char *mp = realpath(cfg->mountpoint, NULL);
+	struct audit_config ac = {
+		.path = cfg->log_path,
+		.policy_drop = cfg->log_drop,
+		.max_size = cfg->log_max_size,
+		.keep = cfg->log_keep,
+		.mountpoint = mp ? mp : cfg->mountpoint,
+		.options_json = cfg->options_json,
+		.layers = layers,
+		.n_layers = n,
+	};
+	int r = -ENOMEM;
+
+	if (layers && digests) {
+		for (size_t i = 0; i < n; i++) {
+			if (layer_digest(&fs->layers->layers[i], digests[i]) < 0)
+				strcpy(digests[i], "unavailable");
+			layers[i].path = fs->layers->layers[i].path;
+			layers[i].digest = digests[i];
+		}
+		r = audit_new(&ac, &fs->audit);
+		if (r < 0)
+			log_error_errno(r, "log '%s': cannot start the audit log: %m",
+					cfg->log_path ? cfg->log_path : "(none)");
+	}
+	free(layers);
+	free(digests);
+	return r;
+}
+
+static int build_state(struct amberfs *fs)
+{
+	int r;
+
+	r = inode_table_new(&fs->inodes);
+	if (r == 0)
+		r = index_new(fs->layers, fs->inodes, fs->cfg->synthdirs, fs->cfg->n_synthdirs,
+			      &fs->index);
+	if (r == 0)
+		r = index_init_root(fs->index);
+	if (r < 0)
+		return log_error_errno(r, "cannot set up the merged tree: %m");
+	r = start_audit(fs);
+	if (r < 0)
+		return r;
+	r = gate_new(fs->audit, fs->index, fs->cfg->deny_errno, &fs->gate);
+	if (r < 0)
+		return log_error_errno(r, "cannot set up the gate: %m");
+	return 0;
+}
+
+static int write_pidfile(const char *path)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+
+	if (!path)
+		return 0;
+	f = fopen(path, "we");
+	if (!f || fprintf(f, "%d\n", getpid()) < 0 || fflush(f) != 0)
+		return log_error_errno(-errno, "pidfile '%s': %m", path);
+	return 0;
+}
+
+static int run_loop(struct fuse_session *se, const struct fs_config *cfg)
+{
+	struct fuse_loop_config *lc;
+	int r;
+
+	if (cfg->single_thread)
+		return fuse_session_loop(se);
+	lc = fuse_loop_cfg_create();
+	if (!lc)
+		return -ENOMEM;
+	fuse_loop_cfg_set_max_threads(lc, cfg->threads);
+	r = fuse_session_loop_mt(se, lc);
+	fuse_loop_cfg_destroy(lc);
+	return r;
+}
+
+static void report_totals(const struct fs_config *cfg, const struct audit_totals *t)
+{
+	if (t->attempts == 0 && cfg->log_path)
+		return;
+	log_info("%llu write attempt(s) refused%s%s%s", (unsigned long long)t->attempts,
+		 cfg->log_path ? "; log: '" : " (no log= given)",
+		 cfg->log_path ? cfg->log_path : "", cfg->log_path ? "'" : "");
+}
+
+/* Mounts and serves; notify_fd (or -1) learns when the mount is ready. */
+static int serve(struct amberfs *fs, struct fuse_args *args, int notify_fd)
+{
+	const struct fs_config *cfg = fs->cfg;
+	struct audit_totals totals = { 0 };
+	struct fuse_session *se;
+	int r;
+
+	r = build_state(fs);
+	if (r < 0)
+		return r;
+	se = fuse_session_new(args, &amberfs_ops, sizeof(amberfs_ops), fs);
+	if (!se) {
+		r = log_error_errno(-EINVAL, "invalid mount options; see amberfs --help");
+		goto out;
+	}
+	if (fuse_set_signal_handlers(se) < 0) {
+		r = log_error_errno(-EIO, "cannot install signal handlers");
+		goto out_session;
+	}
+	hup_audit = fs->audit;
+	signal(SIGHUP, on_sighup);
+	if (fuse_session_mount(se, cfg->mountpoint) != 0) {
+		r = log_error_errno(-EIO, "mountpoint '%s': mount failed (is /dev/fuse usable? is fusermount3 installed?)",
+				    cfg->mountpoint);
+		goto out_signals;
+	}
+	r = write_pidfile(cfg->pidfile);
+	if (r < 0)
+		goto out_unmount;
+	if (notify_fd >= 0) {
+		char ok = 0;
+		int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		if (write(notify_fd, &ok, 1) != 1)
+			log_warning("cannot tell the parent that the mount is ready");
+		close(notify_fd);
+		if (devnull >= 0) {
+			dup2(devnull, STDIN_FILENO);
+			dup2(devnull, STDOUT_FILENO);
+			dup2(devnull, STDERR_FILENO);
+			close(devnull);
+		}
+		log_use_syslog(true);
+	}
+	r = run_loop(se, cfg) == 0 ? 0 : -EIO;
+out_unmount:
+	fuse_session_unmount(se);
+out_signals:
+	hup_audit = NULL;
+	fuse_remove_signal_handlers(se);
+out_session:
+	fuse_session_destroy(se);
+out:
+	fs->gate = gate_free(fs->gate);
+	audit_free(fs->audit, &totals);
+	fs->audit = NULL;
+	if (r == 0)
+		report_totals(cfg, &totals);
+	if (cfg->pidfile && notify_fd < 0 && r == 0)
+		unlink(cfg->pidfile);
+	return r;
+}
+
+/* Forks; the parent waits for the child's "mounted" byte or its exit. */
+static int daemonize(int *ret_notify_fd)
+{
+	int p[2], status;
+	pid_t pid;
+	char c;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return log_error_errno(-errno, "pipe: %m");
+	pid = fork();
+	if (pid < 0)
+		return log_error_errno(-errno, "fork: %m");
+	if (pid == 0) {
+		close(p[0]);
+		setsid();
+		if (chdir("/") < 0) {
+			/* layers are already open by fd */
+		}
+		*ret_notify_fd = p[1];
+		return 0;
+	}
+	close(p[1]);
+	if (read(p[0], &c, 1) == 1)
+		_exit(EXIT_SUCCESS);
+	if (waitpid(pid, &status, 0) == pid && WIFEXITED(status))
+		_exit(WEXITSTATUS(status) ? WEXITSTATUS(status) : EXIT_FAILURE);
+	_exit(EXIT_FAILURE);
+}
+
+static int add_default_options(struct fuse_args *args, const struct fs_config *cfg)
+{
+	_cleanup_free_ char *o = NULL;
+
+	if (asprintf(&o, "-osubtype=amberfs,fsname=%s,default_permissions%s%s",
+		     cfg->source ? cfg->source : "amberfs",
+		     geteuid() == 0 ? ",allow_other" : "", cfg->kernel_ro ? ",ro" : "") < 0)
+		return -ENOMEM;
+	return fuse_opt_add_arg(args, o);
+}
+
+int main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct amberfs fs = { .timeout = 1e9 };
+	struct fs_config cfg;
+	int notify_fd = -1, r;
+
+	log_init("amberfs");
+	fuse_set_log_func(fuse_log_to_ours);
+	r = opts_parse(&args, &cfg);
+	if (r != 0)
+		goto out;
+	fs.cfg = &cfg;
+	if (cfg.debug)
+		log_set_level(LOG_LEVEL_DEBUG);
+	r = layer_stack_open(cfg.lowerdirs, cfg.n_lowerdirs, &fs.layers);
+	if (r == 0)
+		r = check_mountpoint(&cfg, fs.layers);
+	if (r == 0)
+		r = check_log_path(cfg.log_path);
+	if (r == 0 && add_default_options(&args, &cfg) < 0)
+		r = log_error_errno(-ENOMEM, "out of memory");
+	if (r == 0 && !cfg.foreground)
+		r = daemonize(&notify_fd);
+	if (r == 0)
+		r = serve(&fs, &args, notify_fd);
+out:
+	fs.index = index_free(fs.index);
+	fs.inodes = inode_table_free(fs.inodes);
+	fs.layers = layer_stack_free(fs.layers);
+	opts_free(&cfg);
+	fuse_opt_free_args(&args);
+	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,1 +1,478 @@
-/* ops: placeholder until the module lands */
+/* SPDX-License-Identifier: MIT */
+/*
+ * ops.c - the FUSE low-level operations.
+ *
+ * Each op_x() unpacks its request, calls a function returning -errno, and
+ * replies exactly once.  Reads are served from the merged tables (index.c)
+ * and from backing files opened beneath their layer (layer.c).  Every
+ * mutating operation is implemented and goes through gate_reject(): the
+ * mount is read-write at the VFS level on purpose, so that attempts reach
+ * the daemon and are recorded instead of being refused silently by the
+ * kernel.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "amberfs.h"
+#include "cleanup.h"
+#include "log.h"
+#include "ops_mutate.h"
+#include "whiteout.h"
+
+static struct amberfs *fs_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static struct node *node_of(fuse_req_t req, fuse_ino_t ino)
+{
+	return inode_from_fuse(fs_of(req)->inodes, ino);
+}
+
+static void fill_entry(struct amberfs *fs, struct node *n, struct fuse_entry_param *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = inode_to_fuse(fs->inodes, n);
+	e->generation = 1;
+	node_attr_to_stat(n, &e->attr);
+	e->attr_timeout = fs->timeout;
+	e->entry_timeout = fs->timeout;
+}
+
+/* Opens the backing entry of n (never for synthesized directories). */
+static int node_open(struct amberfs *fs, const struct node *n, int flags)
+{
+	_cleanup_free_ char *rel = NULL;
+
+	if (n->layer == NODE_LAYER_SYNTH)
+		return -ENOENT;
+	rel = node_path(n, false);
+	if (!rel)
+		return -ENOMEM;
+	return layer_open(&fs->layers->layers[n->layer], rel, flags);
+}
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	struct amberfs *fs = userdata;
+
+	if (!fs->cfg->nosplice)
+		conn->want |= conn->capable & (FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);
+	conn->want |= conn->capable & (FUSE_CAP_READDIRPLUS | FUSE_CAP_CACHE_SYMLINKS |
+				       FUSE_CAP_ATOMIC_O_TRUNC | FUSE_CAP_IOCTL_DIR |
+				       FUSE_CAP_PARALLEL_DIROPS | FUSE_CAP_ASYNC_READ);
+	/* Writes must reach the daemon; plus-mode listing always. */
+	conn->want &= ~(FUSE_CAP_WRITEBACK_CACHE | FUSE_CAP_READDIRPLUS_AUTO |
+			FUSE_CAP_HANDLE_KILLPRIV | FUSE_CAP_AUTO_INVAL_DATA);
+}
+
+static int do_lookup(struct amberfs *fs, fuse_ino_t parent, const char *name,
+		     struct fuse_entry_param *e)
+{
+	const struct dir_table *t;
+	struct node *n;
+	int r;
+
+	if (strlen(name) > NAME_MAX)
+		return -ENAMETOOLONG;
+	r = index_dir(fs->index, inode_from_fuse(fs->inodes, parent), &t);
+	if (r < 0)
+		return r;
+	n = index_lookup(t, name);
+	if (!n)
+		return -ENOENT;
+	fill_entry(fs, n, e);
+	inode_ref(n, 1);
+	return 0;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct amberfs *fs = fs_of(req);
+	struct fuse_entry_param e;
+	int r = do_lookup(fs, parent, name, &e);
+
+	if (r == -ENOENT) {
+		/* Negative entry, cached as long as positive ones. */
+		memset(&e, 0, sizeof(e));
+		e.entry_timeout = fs->timeout;
+		fuse_reply_entry(req, &e);
+	} else if (r < 0) {
+		fuse_reply_err(req, -r);
+	} else {
+		fuse_reply_entry(req, &e);
+	}
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	inode_unref(node_of(req, ino), nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	for (size_t i = 0; i < count; i++)
+		inode_unref(node_of(req, forgets[i].ino), forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct stat st;
+
+	node_attr_to_stat(node_of(req, ino), &st);
+	fuse_reply_attr(req, &st, fs_of(req)->timeout);
+}
+
+static int do_readlink(struct amberfs *fs, struct node *n, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = -1;
+	ssize_t len;
+
+	if (!S_ISLNK(n->attr.mode))
+		return -EINVAL;
+	fd = node_open(fs, n, O_PATH | O_NOFOLLOW);
+	if (fd < 0)
+		return fd;
+	len = readlinkat(fd, "", buf, size - 1);
+	if (len < 0)
+		return -errno;
+	buf[len] = '\0';
+	return 0;
+}
+
+static void op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	char buf[PATH_MAX + 1];
+	int r = do_readlink(fs_of(req), node_of(req, ino), buf, sizeof(buf));
+
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_readlink(req, buf);
+}
+
+static int do_open(struct amberfs *fs, fuse_req_t req, struct node *n, struct fuse_file_info *fi)
+{
+	struct audit_args args = { .has = AUDIT_ARG_FLAGS, .flags = fi->flags };
+	int fd;
+
+	if ((fi->flags & O_ACCMODE) != O_RDONLY)
+		return gate_reject(fs->gate, req, AUDIT_OPEN_WRITE, n, NULL, NULL, NULL, &args);
+	if (fi->flags & O_TRUNC)
+		return gate_reject(fs->gate, req, AUDIT_OPEN_TRUNC, n, NULL, NULL, NULL, &args);
+	/* O_NOATIME keeps reads from touching the layers; only the owner (or
+	 * root) may ask for it, so fall back without it. */
+	fd = node_open(fs, n, O_RDONLY | O_NOFOLLOW | O_NOATIME);
+	if (fd == -EPERM)
+		fd = node_open(fs, n, O_RDONLY | O_NOFOLLOW);
+	if (fd < 0)
+		return fd;
+	fi->fh = fd;
+	fi->keep_cache = 1;
+	fi->noflush = 1;
+	return 0;
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	int r = do_open(fs_of(req), req, node_of(req, ino), fi);
+
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else if (fuse_reply_open(req, fi) == -ENOENT)
+		close(fi->fh); /* the caller was interrupted */
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
+
+	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	buf.buf[0].fd = fi->fh;
+	buf.buf[0].pos = off;
+	fuse_reply_data(req, &buf, fs_of(req)->cfg->nosplice ? FUSE_BUF_NO_SPLICE
+							     : FUSE_BUF_SPLICE_MOVE);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	close(fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, 0);
+}
+
+static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, 0); /* nothing is ever dirty */
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	const struct dir_table *t;
+	int r = index_dir(fs_of(req)->index, node_of(req, ino), &t);
+
+	if (r < 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	fi->cache_readdir = 1;
+	fi->keep_cache = 1;
+	fuse_reply_open(req, fi);
+}
+
+/* Fills buf with entries from off on; returns the bytes used or -errno. */
+static ssize_t fill_dir(fuse_req_t req, struct node *dir, char *buf, size_t size,
+			off_t off, bool plus)
+{
+	struct amberfs *fs = fs_of(req);
+	const struct dir_table *t;
+	size_t pos = 0;
+	int r;
+
+	r = index_dir(fs->index, dir, &t);
+	if (r < 0)
+		return r;
+	for (size_t i = off; i < t->n + 2; i++) {
+		struct node *n = i == 0 ? dir : i == 1 ? (dir->parent ? dir->parent : dir)
+						       : t->entries[i - 2].node;
+		const char *name = i == 0 ? "." : i == 1 ? ".." : t->entries[i - 2].name;
+		struct fuse_entry_param e = { 0 };
+		size_t len;
+
+		if (plus && i >= 2) {
+			fill_entry(fs, n, &e);
+		} else {
+			/* ino 0 in plus mode: no lookup is implied for "." and "..". */
+			e.attr.st_ino = n->ino;
+			e.attr.st_mode = n->attr.mode;
+		}
+		len = plus ? fuse_add_direntry_plus(req, buf + pos, size - pos, name, &e, i + 1)
+			   : fuse_add_direntry(req, buf + pos, size - pos, name, &e.attr, i + 1);
+		if (len > size - pos)
+			break;
+		if (plus && i >= 2)
+			inode_ref(n, 1);
+		pos += len;
+	}
+	return pos;
+}
+
+static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
+{
+	_cleanup_free_ char *buf = malloc(size);
+	ssize_t r;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	r = fill_dir(req, node_of(req, ino), buf, size, off, plus);
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_buf(req, buf, r);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, false);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			   struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, true);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, 0);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs sv;
+
+	if (fstatvfs(fs_of(req)->layers->layers[0].fd, &sv) < 0) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	fuse_reply_statfs(req, &sv);
+}
+
+/* Runs getxattr or listxattr on the backing entry through its O_PATH fd. */
+static ssize_t node_xattr(struct amberfs *fs, struct node *n, const char *name,
+			  char *buf, size_t size)
+{
+	_cleanup_close_ int fd = -1;
+	char path[64];
+	ssize_t len;
+
+	if (n->layer == NODE_LAYER_SYNTH)
+		return name ? -ENODATA : 0;
+	fd = node_open(fs, n, O_PATH | O_NOFOLLOW);
+	if (fd < 0)
+		return fd;
+	/* The magic link jumps to the inode itself, symlinks included. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	len = name ? getxattr(path, name, buf, size) : listxattr(path, buf, size);
+	return len < 0 ? -errno : len;
+}
+
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	_cleanup_free_ char *buf = NULL;
+	ssize_t r;
+
+	if (whiteout_is_internal_xattr(name)) {
+		fuse_reply_err(req, ENODATA);
+		return;
+	}
+	if (size && !(buf = malloc(size))) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	r = node_xattr(fs_of(req), node_of(req, ino), name, buf, size);
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else if (size == 0)
+		fuse_reply_xattr(req, r);
+	else
+		fuse_reply_buf(req, buf, r);
+}
+
+/* Drops internal names from a NUL-separated list in place. */
+static size_t filter_xattr_list(char *list, size_t len)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < len;) {
+		size_t l = strnlen(list + i, len - i) + 1;
+
+		if (!whiteout_is_internal_xattr(list + i)) {
+			memmove(list + out, list + i, l);
+			out += l;
+		}
+		i += l;
+	}
+	return out;
+}
+
+static ssize_t do_listxattr(struct amberfs *fs, struct node *n, char **ret)
+{
+	ssize_t len, r;
+	char *buf;
+
+	for (int tries = 0; tries < 4; tries++) {
+		len = node_xattr(fs, n, NULL, NULL, 0);
+		if (len <= 0)
+			return len;
+		buf = malloc(len);
+		if (!buf)
+			return -ENOMEM;
+		r = node_xattr(fs, n, NULL, buf, len);
+		if (r >= 0) {
+			*ret = buf;
+			return filter_xattr_list(buf, r);
+		}
+		free(buf);
+		if (r != -ERANGE)
+			return r;
+	}
+	return -ERANGE;
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	_cleanup_free_ char *buf = NULL;
+	ssize_t r = do_listxattr(fs_of(req), node_of(req, ino), &buf);
+
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else if (size == 0)
+		fuse_reply_xattr(req, r);
+	else if ((size_t)r > size)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, buf, r);
+}
+
+static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+	/* A question, not an attempt: answered, not logged. */
+	fuse_reply_err(req, (mask & W_OK) ? EROFS : 0);
+}
+
+static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+		     struct fuse_file_info *fi)
+{
+	off_t r = lseek(fi->fh, off, whence);
+
+	if (r < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_lseek(req, r);
+}
+
+static void op_fsync_dir(fuse_req_t req, fuse_ino_t ino, int datasync,
+			 struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, 0);
+}
+
+const struct fuse_lowlevel_ops amberfs_ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.forget = op_forget,
+	.forget_multi = op_forget_multi,
+	.getattr = op_getattr,
+	.readlink = op_readlink,
+	.open = op_open,
+	.read = op_read,
+	.flush = op_flush,
+	.release = op_release,
+	.fsync = op_fsync,
+	.opendir = op_opendir,
+	.readdir = op_readdir,
+	.readdirplus = op_readdirplus,
+	.releasedir = op_releasedir,
+	.fsyncdir = op_fsync_dir,
+	.statfs = op_statfs,
+	.getxattr = op_getxattr,
+	.listxattr = op_listxattr,
+	.access = op_access,
+	.lseek = op_lseek,
+	/* mutations: every one refused through the gate */
+	.setattr = op_setattr,
+	.mknod = op_mknod,
+	.mkdir = op_mkdir,
+	.unlink = op_unlink,
+	.rmdir = op_rmdir,
+	.symlink = op_symlink,
+	.rename = op_rename,
+	.link = op_link,
+	.create = op_create,
+	.write_buf = op_write_buf,
+	.fallocate = op_fallocate,
+	.copy_file_range = op_copy_file_range,
+	.setxattr = op_setxattr,
+	.removexattr = op_removexattr,
+	.ioctl = op_ioctl,
+};

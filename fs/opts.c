@@ -1,1 +1,400 @@
-/* opts: placeholder until the module lands */
+/* SPDX-License-Identifier: MIT */
+/* opts.c - command-line parsing and validation; see opts.h. */
+#include "opts.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "layer.h"
+#include "log.h"
+
+struct raw_opts {
+	char *lowerdir, *synthdir, *log, *pidfile, *deny_errno, *log_policy;
+	char *log_max_size, *log_keep, *threads;
+	int kernel_ro, nosplice;
+	char *nonopt[3];
+	int n_nonopt;
+	int foreground, debug, single, help, version;
+};
+
+enum { KEY_FOREGROUND, KEY_DEBUG, KEY_SINGLE, KEY_HELP, KEY_VERSION };
+
+#define OPT(t, f) { t, offsetof(struct raw_opts, f), 1 }
+static const struct fuse_opt opt_table[] = {
+	{ "lowerdir=%s", offsetof(struct raw_opts, lowerdir), 0 },
+	{ "synthdir=%s", offsetof(struct raw_opts, synthdir), 0 },
+	{ "log=%s", offsetof(struct raw_opts, log), 0 },
+	{ "pidfile=%s", offsetof(struct raw_opts, pidfile), 0 },
+	{ "deny_errno=%s", offsetof(struct raw_opts, deny_errno), 0 },
+	{ "log_policy=%s", offsetof(struct raw_opts, log_policy), 0 },
+	{ "log_max_size=%s", offsetof(struct raw_opts, log_max_size), 0 },
+	{ "log_keep=%s", offsetof(struct raw_opts, log_keep), 0 },
+	{ "threads=%s", offsetof(struct raw_opts, threads), 0 },
+	OPT("kernel_ro", kernel_ro),
+	OPT("nosplice", nosplice),
+	FUSE_OPT_KEY("-f", KEY_FOREGROUND),
+	FUSE_OPT_KEY("-d", KEY_DEBUG),
+	FUSE_OPT_KEY("debug", KEY_DEBUG),
+	FUSE_OPT_KEY("-s", KEY_SINGLE),
+	FUSE_OPT_KEY("-h", KEY_HELP),
+	FUSE_OPT_KEY("--help", KEY_HELP),
+	FUSE_OPT_KEY("-V", KEY_VERSION),
+	FUSE_OPT_KEY("--version", KEY_VERSION),
+	FUSE_OPT_END,
+};
+
+static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	struct raw_opts *o = data;
+
+	switch (key) {
+	case FUSE_OPT_KEY_NONOPT:
+		if (o->n_nonopt < 3)
+			o->nonopt[o->n_nonopt] = strdup(arg);
+		o->n_nonopt++;
+		return 0;
+	case KEY_FOREGROUND:
+		o->foreground = 1;
+		return 0;
+	case KEY_DEBUG:
+		o->debug = 1;
+		return 1; /* libfuse prints requests too */
+	case KEY_SINGLE:
+		o->single = 1;
+		return 0;
+	case KEY_HELP:
+		o->help = 1;
+		return 0;
+	case KEY_VERSION:
+		o->version = 1;
+		return 0;
+	default:
+		return 1; /* libfuse's own option */
+	}
+}
+
+void opts_strv_free(char **v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+int opts_split_list(const char *s, char ***ret, size_t *ret_n, size_t *ret_bad)
+{
+	size_t n = 0, len = strlen(s);
+	char **v = NULL, *cur;
+	size_t cl = 0;
+
+	cur = malloc(len + 1);
+	if (!cur)
+		return -ENOMEM;
+	for (size_t i = 0;; i++) {
+		if (s[i] == '\\' && s[i + 1] != '\0') {
+			cur[cl++] = s[++i];
+			continue;
+		}
+		if (s[i] != ':' && s[i] != '\0') {
+			cur[cl++] = s[i];
+			continue;
+		}
+		if (cl == 0) {
+			if (ret_bad)
+				*ret_bad = n + 1;
+			free(cur);
+			opts_strv_free(v, n);
+			return -EINVAL;
+		}
+		char **nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv || !(nv[n] = strndup(cur, cl))) {
+			free(cur);
+			opts_strv_free(nv ? nv : v, n);
+			return -ENOMEM;
+		}
+		v = nv;
+		n++;
+		cl = 0;
+		if (s[i] == '\0')
+			break;
+	}
+	free(cur);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+int opts_normalize_abs(const char *in, char **ret)
+{
+	char *out, *o;
+	const char *p = in;
+
+	if (in[0] != '/')
+		return -EINVAL;
+	out = malloc(strlen(in) + 1);
+	if (!out)
+		return -ENOMEM;
+	o = out;
+	while (*p) {
+		const char *end;
+		size_t l;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		end = strchrnul(p, '/');
+		l = end - p;
+		if ((l == 1 && p[0] == '.') || (l == 2 && p[0] == '.' && p[1] == '.') ||
+		    l > NAME_MAX) {
+			free(out);
+			return -EINVAL;
+		}
+		*o++ = '/';
+		memcpy(o, p, l);
+		o += l;
+		p = end;
+	}
+	*o = '\0';
+	if (o == out) { /* "/" itself always exists */
+		free(out);
+		return -EINVAL;
+	}
+	*ret = out;
+	return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *ret)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	default: break;
+	}
+	if (*end)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static int parse_errno(const char *s)
+{
+	static const struct { const char *name; int err; } names[] = {
+		{ "EROFS", EROFS }, { "EPERM", EPERM }, { "EACCES", EACCES },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(names); i++)
+		if (strcasecmp(s, names[i].name) == 0)
+			return names[i].err;
+	return -EINVAL;
+}
+
+static void print_help(const char *prog)
+{
+	printf("usage: %s [-f] [-d] [-s] -o lowerdir=TOP:...:BOTTOM[,options] MOUNTPOINT\n"
+	       "\n"
+	       "Serves a stack of layer directories as one immutable merged tree;\n"
+	       "every change is refused and recorded.\n"
+	       "\n"
+	       "amberfs options:\n"
+	       "    -o lowerdir=A:B:C      layers, top first ('\\' escapes ':' and '\\')\n"
+	       "    -o log=FILE            append the audit log (JSON Lines) to FILE\n"
+	       "    -o log_policy=block|drop  when the log queue is full (default block)\n"
+	       "    -o log_max_size=N[KMG] rotate the log at N bytes\n"
+	       "    -o log_keep=K          rotated files kept (default 5)\n"
+	       "    -o deny_errno=E        EROFS (default), EPERM or EACCES\n"
+	       "    -o kernel_ro           mount read-only: the kernel refuses, nothing is logged\n"
+	       "    -o synthdir=/a:/b      synthesize missing directories (mountpoints)\n"
+	       "    -o pidfile=FILE        write the daemon's pid once the mount is ready\n"
+	       "    -o nosplice            copy read data instead of splicing it\n"
+	       "    -o threads=N           at most N worker threads (default 16)\n"
+	       "    -f  foreground   -d  debug   -s  single-threaded\n"
+	       "\n"
+	       "Unmount with 'fusermount3 -u MOUNTPOINT', 'umount' or SIGTERM.\n",
+	       prog);
+}
+
+static int cfg_lists(struct raw_opts *o, struct fs_config *cfg)
+{
+	size_t bad = 0;
+	int r;
+
+	if (!o->lowerdir)
+		return log_error_errno(-EINVAL,
+			"no lowerdir= given; usage: amberfs -o lowerdir=TOP:...:BOTTOM MOUNTPOINT");
+	r = opts_split_list(o->lowerdir, &cfg->lowerdirs, &cfg->n_lowerdirs, &bad);
+	if (r == -EINVAL)
+		return log_error_errno(r, "lowerdir: '%s': empty element at position %zu",
+				       o->lowerdir, bad);
+	if (r < 0)
+		return log_error_errno(r, "lowerdir: %m");
+	if (cfg->n_lowerdirs > LAYER_MAX)
+		return log_error_errno(-E2BIG, "lowerdir: too many layers: %zu (at most %d)",
+				       cfg->n_lowerdirs, LAYER_MAX);
+	if (!o->synthdir)
+		return 0;
+	r = opts_split_list(o->synthdir, &cfg->synthdirs, &cfg->n_synthdirs, &bad);
+	if (r == -EINVAL)
+		return log_error_errno(r, "synthdir: '%s': empty element at position %zu",
+				       o->synthdir, bad);
+	if (r < 0)
+		return log_error_errno(r, "synthdir: %m");
+	for (size_t i = 0; i < cfg->n_synthdirs; i++) {
+		char *norm;
+
+		r = opts_normalize_abs(cfg->synthdirs[i], &norm);
+		if (r < 0)
+			return log_error_errno(r, "synthdir: '%s': not an absolute path without '.' or '..'",
+					       cfg->synthdirs[i]);
+		free(cfg->synthdirs[i]);
+		cfg->synthdirs[i] = norm;
+	}
+	return 0;
+}
+
+static int cfg_scalars(struct raw_opts *o, struct fs_config *cfg)
+{
+	uint64_t v;
+
+	cfg->deny_errno = EROFS;
+	cfg->log_keep = 5;
+	cfg->threads = 16;
+	if (o->deny_errno && (cfg->deny_errno = parse_errno(o->deny_errno)) < 0)
+		return log_error_errno(-EINVAL, "deny_errno: '%s': use EROFS, EPERM or EACCES",
+				       o->deny_errno);
+	if (o->log_policy) {
+		if (strcmp(o->log_policy, "drop") == 0)
+			cfg->log_drop = true;
+		else if (strcmp(o->log_policy, "block") != 0)
+			return log_error_errno(-EINVAL, "log_policy: '%s': use block or drop",
+					       o->log_policy);
+	}
+	if (o->log_max_size) {
+		if (parse_u64(o->log_max_size, &cfg->log_max_size) < 0 ||
+		    (cfg->log_max_size && cfg->log_max_size < 4096))
+			return log_error_errno(-EINVAL, "log_max_size: '%s': give a size of at least 4096 (K, M, G suffixes)",
+					       o->log_max_size);
+	}
+	if (o->log_keep) {
+		if (parse_u64(o->log_keep, &v) < 0 || v < 1 || v > 1000)
+			return log_error_errno(-EINVAL, "log_keep: '%s': give a number from 1 to 1000",
+					       o->log_keep);
+		cfg->log_keep = v;
+	}
+	if (o->threads) {
+		if (parse_u64(o->threads, &v) < 0 || v < 1 || v > 1024)
+			return log_error_errno(-EINVAL, "threads: '%s': give a number from 1 to 1024",
+					       o->threads);
+		cfg->threads = v;
+	}
+	cfg->kernel_ro = o->kernel_ro;
+	cfg->nosplice = o->nosplice;
+	cfg->foreground = o->foreground || o->debug;
+	cfg->debug = o->debug;
+	cfg->single_thread = o->single;
+	return 0;
+}
+
+static char *make_options_json(const struct fs_config *cfg)
+{
+	char *s = NULL;
+
+	if (asprintf(&s,
+		     "{\"deny_errno\":%d,\"kernel_ro\":%s,\"log_policy\":\"%s\","
+		     "\"log_max_size\":%llu,\"log_keep\":%u,\"threads\":%u,"
+		     "\"single_thread\":%s,\"splice\":%s,\"synthdirs\":%zu}",
+		     cfg->deny_errno, cfg->kernel_ro ? "true" : "false",
+		     cfg->log_drop ? "drop" : "block", (unsigned long long)cfg->log_max_size,
+		     cfg->log_keep, cfg->threads, cfg->single_thread ? "true" : "false",
+		     cfg->nosplice ? "false" : "true", cfg->n_synthdirs) < 0)
+		return NULL;
+	return s;
+}
+
+static void raw_free(struct raw_opts *o)
+{
+	free(o->lowerdir);
+	free(o->synthdir);
+	free(o->log);
+	free(o->pidfile);
+	free(o->deny_errno);
+	free(o->log_policy);
+	free(o->log_max_size);
+	free(o->log_keep);
+	free(o->threads);
+	for (int i = 0; i < 3 && i < o->n_nonopt; i++)
+		free(o->nonopt[i]);
+}
+
+static int opts_parse_raw(struct fuse_args *args, struct raw_opts *o, struct fs_config *cfg)
+{
+	int r;
+
+	if (fuse_opt_parse(args, o, opt_table, opt_proc) < 0)
+		return log_error_errno(-EINVAL, "cannot parse the command line; see amberfs --help");
+	if (o->help) {
+		print_help(args->argv[0]);
+		return 1;
+	}
+	if (o->version) {
+		printf("amberfs %s (libfuse %s)\n", AMBER_VERSION, fuse_pkgversion());
+		return 1;
+	}
+	if (o->n_nonopt == 0)
+		return log_error_errno(-EINVAL, "no mountpoint given; usage: amberfs -o lowerdir=TOP:...:BOTTOM MOUNTPOINT");
+	if (o->n_nonopt > 2)
+		return log_error_errno(-EINVAL, "too many arguments: '%s'; usage: amberfs -o lowerdir=... MOUNTPOINT",
+				       o->nonopt[2]);
+	r = cfg_lists(o, cfg);
+	if (r < 0)
+		return r;
+	r = cfg_scalars(o, cfg);
+	if (r < 0)
+		return r;
+	cfg->mountpoint = TAKE_PTR(o->nonopt[o->n_nonopt - 1]);
+	if (o->n_nonopt == 2)
+		cfg->source = TAKE_PTR(o->nonopt[0]);
+	cfg->log_path = TAKE_PTR(o->log);
+	cfg->pidfile = TAKE_PTR(o->pidfile);
+	cfg->options_json = make_options_json(cfg);
+	if (!cfg->options_json)
+		return log_error_errno(-ENOMEM, "out of memory");
+	return 0;
+}
+
+int opts_parse(struct fuse_args *args, struct fs_config *cfg)
+{
+	struct raw_opts o = { 0 };
+	int r;
+
+	memset(cfg, 0, sizeof(*cfg));
+	r = opts_parse_raw(args, &o, cfg);
+	raw_free(&o);
+	return r;
+}
+
+void opts_free(struct fs_config *cfg)
+{
+	opts_strv_free(cfg->lowerdirs, cfg->n_lowerdirs);
+	opts_strv_free(cfg->synthdirs, cfg->n_synthdirs);
+	free(cfg->source);
+	free(cfg->mountpoint);
+	free(cfg->log_path);
+	free(cfg->pidfile);
+	free(cfg->options_json);
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * index.h - the merged view: which entry of which layer is visible.
+ *
+ * A directory is merged once, on first use, into a table that answers every
+ * later lookup and readdir without touching the layers again, so lookup cost
+ * does not grow with the number of layers.  Layers are read top to bottom;
+ * the first layer that shows a name decides it:
+ *   - a whiteout (any form, see whiteout.h) hides the name below;
+ *   - a non-directory hides everything below it;
+ *   - a directory merges with directories below it until one of them is
+ *     opaque, or a lower layer has a whiteout or a non-directory there.
+ * Directory attributes come from the topmost layer; a directory merged from
+ * more than one layer reports st_nlink 1, as kernel overlayfs does.
+ * "synthdir" paths absent from the image appear as empty read-only
+ * directories, so a container can mount over them on a read-only root.
+ * No FUSE types here.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "inode.h"
+#include "layer.h"
+
+struct dir_entry {
+	char *name;
+	struct node *node;
+};
+
+struct dir_table {
+	size_t n;
+	struct dir_entry *entries; /* readdir order */
+	uint32_t *slots;           /* open addressing, entry index + 1 */
+	size_t cap;
+};
+
+struct index;
+
+/* synth: absolute, normalized merged-tree paths ("/tmp", "/data/x"). */
+int index_new(const struct layer_stack *layers, struct inode_table *inodes,
+	      char *const *synth, size_t n_synth, struct index **ret);
+struct index *index_free(struct index *ix);
+
+/* The merged table of dir, merging it now if needed.  -ENOTDIR, -EIO... */
+int index_dir(struct index *ix, struct node *dir, const struct dir_table **ret);
+struct node *index_lookup(const struct dir_table *t, const char *name);
+
+/* Frees a table (inode.c calls it when freeing nodes). NULL is fine. */
+void dir_table_free(struct dir_table *t);
+
+/* Sets up the root node: all layers merge there. */
+int index_init_root(struct index *ix);
+
+/* Bytes of memory held by merged tables (for statistics). */
+size_t index_memory(const struct index *ix);

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * opts.h - amberfs's command line, turned into one validated fs_config.
+ *
+ * A fuse_opt table picks out amberfs's own -o options; everything else is
+ * left in the fuse_args for libfuse (which rejects what it does not know).
+ * Both "amberfs MOUNTPOINT" and the mount-helper form "amberfs SOURCE
+ * MOUNTPOINT" are accepted.  Lists (lowerdir=, synthdir=) are split on ':'
+ * with '\' escaping the next character, as overlayfs does.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FUSE_USE_VERSION 314
+#include <fuse_lowlevel.h>
+
+struct fs_config {
+	char **lowerdirs;
+	size_t n_lowerdirs;
+	char **synthdirs;  /* normalized absolute paths */
+	size_t n_synthdirs;
+	char *source;
+	char *mountpoint;
+	char *log_path;
+	char *pidfile;
+	int deny_errno;
+	bool kernel_ro;
+	bool log_drop;
+	bool nosplice;
+	bool foreground;
+	bool debug;
+	bool single_thread;
+	uint64_t log_max_size;
+	unsigned log_keep;
+	unsigned threads;
+	char *options_json; /* for the audit start record */
+};
+
+/*
+ * Splits a ':'-separated list with '\' escapes.  An empty element is an
+ * error: -EINVAL with its 1-based position in *ret_bad.
+ */
+int opts_split_list(const char *s, char ***ret, size_t *ret_n, size_t *ret_bad);
+void opts_strv_free(char **v, size_t n);
+
+/* Normalizes an absolute merged-tree path; -EINVAL if it is not one. */
+int opts_normalize_abs(const char *in, char **ret);
+
+/*
+ * Parses and validates.  Returns 0 to go on, 1 when help or version was
+ * printed (exit 0), or -errno after logging one message.
+ */
+int opts_parse(struct fuse_args *args, struct fs_config *cfg);
+void opts_free(struct fs_config *cfg);
