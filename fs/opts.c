@@ -340,12 +340,57 @@ static void raw_free(struct raw_opts *o)
 		free(o->nonopt[i]);
 }
 
+/*
+ * The value of KEY= as written on the command line.  fuse_opt removes one
+ * level of backslashes, which would turn "a\:b" into two layers; list
+ * options are taken from argv directly so that '\' escapes work as in
+ * overlayfs.  The last occurrence wins, as with fuse_opt.
+ */
+static char *raw_option(int argc, char **argv, const char *key)
+{
+	size_t kl = strlen(key);
+	char *found = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		const char *s = argv[i];
+
+		if (strcmp(s, "-o") == 0 && i + 1 < argc)
+			s = argv[++i];
+		else if (strncmp(s, "-o", 2) == 0)
+			s += 2;
+		else
+			continue;
+		while (*s) {
+			const char *e = s;
+
+			while (*e && *e != ',')
+				e += (e[0] == '\\' && e[1]) ? 2 : 1;
+			if ((size_t)(e - s) > kl && strncmp(s, key, kl) == 0) {
+				free(found);
+				found = strndup(s + kl, e - s - kl);
+			}
+			s = *e ? e + 1 : e;
+		}
+	}
+	return found;
+}
+
 static int opts_parse_raw(struct fuse_args *args, struct raw_opts *o, struct fs_config *cfg)
 {
+	_cleanup_free_ char *raw_lower = raw_option(args->argc, args->argv, "lowerdir=");
+	_cleanup_free_ char *raw_synth = raw_option(args->argc, args->argv, "synthdir=");
 	int r;
 
 	if (fuse_opt_parse(args, o, opt_table, opt_proc) < 0)
 		return log_error_errno(-EINVAL, "cannot parse the command line; see amberfs --help");
+	if (o->lowerdir && raw_lower) {
+		free(o->lowerdir);
+		o->lowerdir = TAKE_PTR(raw_lower);
+	}
+	if (o->synthdir && raw_synth) {
+		free(o->synthdir);
+		o->synthdir = TAKE_PTR(raw_synth);
+	}
 	if (o->help) {
 		print_help(args->argv[0]);
 		return 1;

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/* test_opts.c - lowerdir list splitting, escapes and option validation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "opts.h"
+
+static void test_split(void **state)
+{
+	static const struct {
+		const char *in;
+		int ret;
+		size_t bad;            /* position of the empty element */
+		const char *out[4];    /* NULL-terminated */
+	} cases[] = {
+		{ "a", 0, 0, { "a" } },
+		{ "a:b:c", 0, 0, { "a", "b", "c" } },
+		{ "/x/y:rel/z", 0, 0, { "/x/y", "rel/z" } },
+		{ "a\\:b:c", 0, 0, { "a:b", "c" } },
+		{ "a\\\\:b", 0, 0, { "a\\", "b" } },
+		{ "a\\\\\\:b", 0, 0, { "a\\:b" } },
+		{ "sp ace:t\tab", 0, 0, { "sp ace", "t\tab" } },
+		{ "a\\", 0, 0, { "a\\" } },
+		{ "a::b", -EINVAL, 2, { NULL } },
+		{ ":a", -EINVAL, 1, { NULL } },
+		{ "a:", -EINVAL, 2, { NULL } },
+		{ "", -EINVAL, 1, { NULL } },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char **v = NULL;
+		size_t n = 0, bad = 0, k;
+		int r = opts_split_list(cases[i].in, &v, &n, &bad);
+
+		assert_int_equal(r, cases[i].ret);
+		if (r < 0) {
+			assert_int_equal(bad, cases[i].bad);
+			continue;
+		}
+		for (k = 0; cases[i].out[k]; k++) {
+			assert_true(k < n);
+			assert_string_equal(v[k], cases[i].out[k]);
+		}
+		assert_int_equal(k, n);
+		opts_strv_free(v, n);
+	}
+}
+
+static void test_normalize(void **state)
+{
+	static const struct {
+		const char *in, *out; /* out NULL: rejected */
+	} cases[] = {
+		{ "/tmp", "/tmp" },
+		{ "//tmp///x/", "/tmp/x" },
+		{ "/data/a b", "/data/a b" },
+		{ "tmp", NULL },
+		{ "/", NULL },
+		{ "/a/../b", NULL },
+		{ "/a/./b", NULL },
+		{ "/..", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *out = NULL;
+		int r = opts_normalize_abs(cases[i].in, &out);
+
+		if (!cases[i].out) {
+			assert_int_equal(r, -EINVAL);
+			continue;
+		}
+		assert_int_equal(r, 0);
+		assert_string_equal(out, cases[i].out);
+		free(out);
+	}
+}
+
+/* opts_parse() edits its fuse_args; give it a private copy of argv. */
+static int parse(const char **argv, struct fs_config *cfg)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	int r;
+
+	for (int i = 0; argv[i]; i++)
+		fuse_opt_add_arg(&args, argv[i]);
+	r = opts_parse(&args, cfg);
+	fuse_opt_free_args(&args);
+	return r;
+}
+
+static void test_parse(void **state)
+{
+	struct fs_config cfg;
+	const char *ok[] = { "amberfs", "-o", "lowerdir=a\\:1:b,log=/tmp/x.log,deny_errno=EPERM",
+			     "-o", "synthdir=/tmp:/data//v/,log_policy=drop,log_max_size=1M,log_keep=3",
+			     "-s", "mnt", NULL };
+	const char *helper[] = { "amberfs", "src", "mnt", "-o", "lowerdir=a", NULL };
+
+	assert_int_equal(parse(ok, &cfg), 0);
+	assert_int_equal(cfg.n_lowerdirs, 2);
+	assert_string_equal(cfg.lowerdirs[0], "a:1");
+	assert_string_equal(cfg.lowerdirs[1], "b");
+	assert_string_equal(cfg.log_path, "/tmp/x.log");
+	assert_int_equal(cfg.deny_errno, EPERM);
+	assert_int_equal(cfg.n_synthdirs, 2);
+	assert_string_equal(cfg.synthdirs[1], "/data/v");
+	assert_true(cfg.log_drop);
+	assert_int_equal(cfg.log_max_size, 1 << 20);
+	assert_int_equal(cfg.log_keep, 3);
+	assert_true(cfg.single_thread);
+	assert_string_equal(cfg.mountpoint, "mnt");
+	opts_free(&cfg);
+
+	assert_int_equal(parse(helper, &cfg), 0);
+	assert_string_equal(cfg.source, "src");
+	assert_string_equal(cfg.mountpoint, "mnt");
+	opts_free(&cfg);
+}
+
+static void test_parse_errors(void **state)
+{
+	static const char *const bad[][5] = {
+		{ "amberfs", "mnt", NULL },                                   /* no lowerdir */
+		{ "amberfs", "-o", "lowerdir=a::b", "mnt", NULL },            /* empty element */
+		{ "amberfs", "-o", "lowerdir=a", NULL },                      /* no mountpoint */
+		{ "amberfs", "-o", "lowerdir=a,deny_errno=ENOENT", "mnt", NULL },
+		{ "amberfs", "-o", "lowerdir=a,log_policy=maybe", "mnt", NULL },
+		{ "amberfs", "-o", "lowerdir=a,synthdir=rel", "mnt", NULL },
+		{ "amberfs", "-o", "lowerdir=a,log_max_size=12x", "mnt", NULL },
+		{ "amberfs", "-o", "lowerdir=a,threads=0", "mnt", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct fs_config cfg;
+
+		assert_true(parse((const char **)bad[i], &cfg) < 0);
+		opts_free(&cfg);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_split),
+		cmocka_unit_test(test_normalize),
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_parse_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
