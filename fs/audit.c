@@ -1,1 +1,576 @@
-/* audit: placeholder until the module lands */
+/* SPDX-License-Identifier: MIT */
+/*
+ * audit.c - the submitting half of the audit writer; see audit.h.
+ *
+ * audit_submit() runs on a FUSE worker thread while the caller waits for its
+ * EROFS.  It does the work that must happen before the reply (reading
+ * /proc/<tid>, while the tid is still the caller's) and the work that keeps
+ * the writer's load bounded (coalescing), then leaves numbering, chaining and
+ * I/O to the writer thread (audit_writer.c), so a slow or full disk never
+ * holds a FUSE thread longer than the bounded wait of log_policy=block.
+ *
+ * Coalescing: an event identical to one whose attempt was queued less than
+ * a window ago (same pid, action, path, new_path, errno) only bumps that
+ * entry's count; the writer turns the count into a `summary` once the window
+ * is over.  The table is fixed-size: when it is full, events are simply
+ * queued as attempts.  Identity is a 128-bit hash of those fields.
+ */
+#include "audit_internal.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "cleanup.h"
+#include "log.h"
+
+static const char *const action_names[_AUDIT_ACTION_MAX] = {
+	[AUDIT_OPEN_WRITE] = "open_write",
+	[AUDIT_OPEN_TRUNC] = "open_trunc",
+	[AUDIT_CREATE] = "create",
+	[AUDIT_MKNOD] = "mknod",
+	[AUDIT_MKDIR] = "mkdir",
+	[AUDIT_SYMLINK] = "symlink",
+	[AUDIT_LINK] = "link",
+	[AUDIT_UNLINK] = "unlink",
+	[AUDIT_RMDIR] = "rmdir",
+	[AUDIT_RENAME] = "rename",
+	[AUDIT_CHMOD] = "chmod",
+	[AUDIT_CHOWN] = "chown",
+	[AUDIT_TRUNCATE] = "truncate",
+	[AUDIT_UTIMES] = "utimes",
+	[AUDIT_SETXATTR] = "setxattr",
+	[AUDIT_REMOVEXATTR] = "removexattr",
+	[AUDIT_WRITE] = "write",
+	[AUDIT_FALLOCATE] = "fallocate",
+	[AUDIT_COPY_FILE_RANGE] = "copy_file_range",
+	[AUDIT_IOCTL] = "ioctl",
+};
+
+const char *audit_action_to_string(enum audit_action a)
+{
+	if ((int)a < 0 || a >= _AUDIT_ACTION_MAX)
+		return NULL;
+	return action_names[a];
+}
+
+int64_t audit_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+struct audit_body *audit_body_ref(struct audit_body *b)
+{
+	atomic_fetch_add(&b->refs, 1);
+	return b;
+}
+
+void audit_body_unref(struct audit_body *b)
+{
+	if (b && atomic_fetch_sub(&b->refs, 1) == 1)
+		free(b);
+}
+
+/* ---- rendering the body of an attempt ---- */
+
+static void render_path(struct afmt_buf *b, const char *key, const char *hexkey, const char *p,
+			size_t n)
+{
+	afmt_kv_str(b, key, p, n);
+	if (!afmt_utf8_valid(p, n)) {
+		afmt_key(b, hexkey);
+		afmt_hexstr(b, p, n);
+	}
+}
+
+static void render_time_arg(struct afmt_buf *b, const char *key, const struct timespec *t)
+{
+	if (t->tv_nsec == UTIME_NOW)
+		afmt_kv_strz(b, key, "now");
+	else
+		afmt_kv_ts(b, key, t);
+}
+
+static const char *file_type_name(mode_t m)
+{
+	switch (m & S_IFMT) {
+	case S_IFREG: return "reg";
+	case S_IFDIR: return "dir";
+	case S_IFCHR: return "chr";
+	case S_IFBLK: return "blk";
+	case S_IFIFO: return "fifo";
+	case S_IFSOCK: return "sock";
+	case S_IFLNK: return "lnk";
+	default: return NULL;
+	}
+}
+
+static void render_args(struct afmt_buf *b, const struct audit_args *g)
+{
+	char tmp[64];
+
+	afmt_key(b, "args");
+	afmt_obj_begin(b);
+	if (g->has & AUDIT_ARG_FLAGS) {
+		afmt_key(b, "flags");
+		afmt_open_flags(b, g->flags);
+	}
+	if (g->has & AUDIT_ARG_MODE) {
+		snprintf(tmp, sizeof(tmp), "%04o", (unsigned)(g->mode & 07777));
+		afmt_kv_strz(b, "mode", tmp);
+		if (file_type_name(g->mode))
+			afmt_kv_strz(b, "type", file_type_name(g->mode));
+	}
+	/* (uid_t)-1 means "leave unchanged", as in chown(2): written as -1. */
+	if (g->has & AUDIT_ARG_UID)
+		afmt_kv_i64(b, "uid", g->uid == (uid_t)-1 ? -1 : (int64_t)g->uid);
+	if (g->has & AUDIT_ARG_GID)
+		afmt_kv_i64(b, "gid", g->gid == (gid_t)-1 ? -1 : (int64_t)g->gid);
+	if (g->has & AUDIT_ARG_SIZE)
+		afmt_kv_u64(b, "size", g->size);
+	if (g->has & AUDIT_ARG_OFFSET)
+		afmt_kv_u64(b, "offset", g->offset);
+	if (g->has & AUDIT_ARG_LENGTH)
+		afmt_kv_u64(b, "length", g->length);
+	if (g->has & AUDIT_ARG_NAME)
+		afmt_kv_strz(b, "name", g->name);
+	if (g->has & AUDIT_ARG_CMD) {
+		snprintf(tmp, sizeof(tmp), "0x%lx", g->cmd);
+		afmt_kv_strz(b, "cmd", tmp);
+	}
+	if (g->has & AUDIT_ARG_RDEV) {
+		snprintf(tmp, sizeof(tmp), "%u:%u", major(g->rdev), minor(g->rdev));
+		afmt_kv_strz(b, "rdev", tmp);
+	}
+	if (g->has & AUDIT_ARG_TARGET)
+		afmt_kv_strz(b, "target", g->target);
+	if (g->has & AUDIT_ARG_RENAME_FLAGS) {
+		afmt_key(b, "rename_flags");
+		afmt_rename_flags(b, g->rename_flags);
+	}
+	if (g->has & AUDIT_ARG_ATIME)
+		render_time_arg(b, "atime", &g->atime);
+	if (g->has & AUDIT_ARG_MTIME)
+		render_time_arg(b, "mtime", &g->mtime);
+	afmt_obj_end(b);
+}
+
+/* Everything of an attempt record from "event" to "user", as a list of
+ * members without braces; the writer wraps it. */
+static struct audit_body *render_body(const struct audit_event *ev, const struct afmt_buf *proc)
+{
+	struct afmt_buf b = AFMT_BUF_INIT;
+	const char *ename = afmt_errno_name(ev->err);
+	struct audit_body *body = NULL;
+
+	afmt_key(&b, "event");
+	afmt_obj_begin(&b);
+	afmt_kv_strz(&b, "action", audit_action_to_string(ev->action));
+	afmt_kv_strz(&b, "outcome", "denied");
+	afmt_obj_end(&b);
+	afmt_kv_i64(&b, "errno", ev->err);
+	afmt_kv_strz(&b, "errno_name", ename);
+
+	afmt_key(&b, "file");
+	afmt_obj_begin(&b);
+	render_path(&b, "path", "path_hex", ev->path, ev->path_len);
+	if (ev->new_path)
+		render_path(&b, "new_path", "new_path_hex", ev->new_path, ev->new_path_len);
+	else
+		afmt_kv_null(&b, "new_path");
+	afmt_key(&b, "layer");
+	if (ev->layer >= 0)
+		afmt_i64(&b, ev->layer);
+	else
+		afmt_null(&b);
+	afmt_obj_end(&b);
+
+	render_args(&b, &ev->args);
+	afmt_key(&b, "process");
+	afmt_json(&b, proc->data, proc->len);
+	afmt_key(&b, "user");
+	afmt_obj_begin(&b);
+	afmt_kv_u64(&b, "uid", ev->uid);
+	afmt_kv_u64(&b, "gid", ev->gid);
+	afmt_obj_end(&b);
+
+	if (!afmt_failed(&b) && !afmt_failed(proc)) {
+		body = malloc(sizeof(*body) + b.len);
+		if (body) {
+			atomic_init(&body->refs, 1);
+			body->len = b.len;
+			memcpy(body->data, b.data, b.len);
+		}
+	}
+	afmt_free(&b);
+	return body;
+}
+
+/* ---- coalescing table (under lock) ---- */
+
+static void event_key(pid_t pid, const struct audit_event *ev, uint64_t *lo, uint64_t *hi)
+{
+	const uint64_t head[2] = { (uint64_t)(uint32_t)pid << 32 | (uint32_t)ev->err,
+				   (uint64_t)ev->action << 32 | (ev->new_path ? 1u : 0u) };
+	XXH128_hash_t h = XXH3_128bits_withSeed(ev->path, ev->path_len, XXH3_64bits(head, sizeof(head)));
+
+	if (ev->new_path)
+		h = XXH3_128bits_withSeed(ev->new_path, ev->new_path_len, h.low64 ^ h.high64);
+	*lo = h.low64;
+	*hi = h.high64;
+}
+
+static struct audit_centry *table_find(struct audit *a, uint64_t lo, uint64_t hi)
+{
+	for (size_t i = 0; i < AUDIT_TABLE_PROBES; i++) {
+		struct audit_centry *e = &a->table[(lo + i) & (AUDIT_TABLE_LEN - 1)];
+
+		if (e->used && e->key_lo == lo && e->key_hi == hi)
+			return e;
+	}
+	return NULL;
+}
+
+static void centry_clear(struct audit *a, struct audit_centry *e)
+{
+	a->table_bytes -= e->body->len;
+	a->table_used--;
+	audit_body_unref(e->body);
+	*e = (struct audit_centry){ 0 };
+}
+
+/* Remembers a queued attempt so repeats within the window coalesce into it.
+ * Reuses an expired entry that has nothing to report; gives up (no
+ * coalescing) when all probed slots are busy or the byte budget is spent. */
+static void table_insert(struct audit *a, uint64_t lo, uint64_t hi, int64_t now,
+			 const struct timespec *ts, struct audit_body *body, uint64_t ticket)
+{
+	struct audit_centry *e = NULL;
+
+	if (a->table_bytes + body->len > AUDIT_TABLE_MAX_BYTES)
+		return;
+	for (size_t i = 0; i < AUDIT_TABLE_PROBES && !e; i++) {
+		struct audit_centry *c = &a->table[(lo + i) & (AUDIT_TABLE_LEN - 1)];
+
+		if (!c->used)
+			e = c;
+		else if (c->count == 0 && now - c->first_mono >= a->window_ns)
+			e = c;
+		else if (c->key_lo == lo && c->key_hi == hi)
+			return; /* an expired entry of ours still has a summary to give */
+	}
+	if (!e)
+		return;
+	if (e->used)
+		centry_clear(a, e);
+	*e = (struct audit_centry){ .used = true, .key_lo = lo, .key_hi = hi, .first_mono = now,
+				    .ticket = ticket, .first_ts = *ts, .last_ts = *ts,
+				    .body = audit_body_ref(body) };
+	a->table_used++;
+	a->table_bytes += body->len;
+}
+
+/* Counts ev into a live entry; false when there is none. */
+static bool table_coalesce(struct audit *a, uint64_t lo, uint64_t hi, int64_t now,
+			   const struct timespec *ts)
+{
+	struct audit_centry *e = table_find(a, lo, hi);
+
+	if (!e || now - e->first_mono >= a->window_ns)
+		return false;
+	e->count++;
+	e->last_ts = *ts;
+	return true;
+}
+
+size_t audit_table_take_expired(struct audit *a, int64_t now, bool all, struct audit_item *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < AUDIT_TABLE_LEN && a->table_used > 0; i++) {
+		struct audit_centry *e = &a->table[i];
+
+		if (!e->used || (!all && now - e->first_mono < a->window_ns))
+			continue;
+		/* The summary must follow its attempt: wait until the writer
+		 * has taken the attempt off the queue. */
+		if (e->count > 0 && e->ticket >= a->dequeued)
+			continue;
+		if (e->count > 0)
+			out[n++] = (struct audit_item){ .body = audit_body_ref(e->body), .summary = true,
+							.count = e->count, .ts = e->last_ts,
+							.first_ts = e->first_ts, .last_ts = e->last_ts };
+		centry_clear(a, e);
+	}
+	return n;
+}
+
+/* ---- the queue (under lock) ---- */
+
+static bool ring_has_room(struct audit *a, size_t bytes)
+{
+	if (a->ring_count == a->ring_len)
+		return false;
+	return a->ring_count == 0 || a->ring_bytes + bytes <= AUDIT_QUEUE_MAX_BYTES;
+}
+
+static void lossacc_add(struct audit_lossacc *l, const struct timespec *ts, uint64_t n)
+{
+	if (l->count == 0)
+		l->first = *ts;
+	l->last = *ts;
+	l->count += n;
+}
+
+/* Queues the item, waiting (log_policy=block) at most AUDIT_BLOCK_WAIT_NS
+ * for room.  Returns 0, or -EAGAIN (full, drop) / -ETIMEDOUT. */
+static int enqueue(struct audit *a, struct audit_item *it)
+{
+	if (!ring_has_room(a, it->body->len)) {
+		struct timespec deadline;
+		int64_t d;
+
+		if (a->policy_drop)
+			return -EAGAIN;
+		d = audit_mono_ns() + AUDIT_BLOCK_WAIT_NS;
+		deadline = (struct timespec){ .tv_sec = d / 1000000000LL, .tv_nsec = d % 1000000000LL };
+		while (!ring_has_room(a, it->body->len))
+			if (pthread_cond_timedwait(&a->space, &a->lock, &deadline) == ETIMEDOUT &&
+			    !ring_has_room(a, it->body->len))
+				return -ETIMEDOUT;
+	}
+	a->ring[(a->ring_head + a->ring_count) % a->ring_len] = *it;
+	a->ring_count++;
+	a->ring_bytes += it->body->len;
+	a->enqueued++;
+	return 0;
+}
+
+int audit_submit(struct audit *a, const struct audit_event *ev)
+{
+	struct afmt_buf proc = AFMT_BUF_INIT;
+	struct audit_body *body;
+	uint64_t lo, hi;
+	pid_t pid;
+	int64_t now;
+	int r;
+
+	if (!a || !ev || !audit_action_to_string(ev->action) || !ev->path)
+		return -EINVAL;
+	pthread_mutex_lock(&a->lock);
+	a->totals.attempts++;
+	a->totals.by_action[ev->action]++;
+	pthread_mutex_unlock(&a->lock);
+	if (!a->path)
+		return 0; /* no file: counting is all there is to do */
+
+	procinfo_render(a->procs, ev->tid, &proc, &pid);
+	event_key(pid, ev, &lo, &hi);
+	now = audit_mono_ns();
+
+	pthread_mutex_lock(&a->lock);
+	if (table_coalesce(a, lo, hi, now, &ev->ts)) {
+		pthread_mutex_unlock(&a->lock);
+		afmt_free(&proc);
+		return 0;
+	}
+	pthread_mutex_unlock(&a->lock);
+
+	body = render_body(ev, &proc);
+	afmt_free(&proc);
+
+	pthread_mutex_lock(&a->lock);
+	/* Another thread may have queued the same event meanwhile. */
+	if (table_coalesce(a, lo, hi, now, &ev->ts)) {
+		pthread_mutex_unlock(&a->lock);
+		audit_body_unref(body);
+		return 0;
+	}
+	if (!body) {
+		r = -EAGAIN; /* out of memory: as good as a full queue */
+	} else {
+		struct audit_item it = { .body = body, .count = 1, .ts = ev->ts };
+		bool was_empty = a->ring_count == 0;
+
+		r = enqueue(a, &it);
+		if (r >= 0) {
+			table_insert(a, lo, hi, now, &ev->ts, body, a->enqueued - 1);
+			pthread_mutex_unlock(&a->lock);
+			if (was_empty)
+				sem_post(&a->wake);
+			return 0;
+		}
+	}
+	lossacc_add(r == -ETIMEDOUT ? &a->lost_timeout : &a->lost_full, &ev->ts, 1);
+	a->totals.lost++;
+	pthread_mutex_unlock(&a->lock);
+	audit_body_unref(body);
+	return 0;
+}
+
+void audit_request_reopen(struct audit *a)
+{
+	int saved = errno;
+
+	if (!a)
+		return;
+	/* Both are async-signal-safe; the writer polls the flag after each wake. */
+	atomic_store(&a->reopen, true);
+	sem_post(&a->wake);
+	errno = saved;
+}
+
+void audit_get_totals(struct audit *a, struct audit_totals *ret)
+{
+	pthread_mutex_lock(&a->lock);
+	*ret = a->totals;
+	pthread_mutex_unlock(&a->lock);
+}
+
+void audit_test_pause_writer(struct audit *a, bool pause)
+{
+	pthread_mutex_lock(&a->lock);
+	a->paused = pause;
+	pthread_mutex_unlock(&a->lock);
+	sem_post(&a->wake);
+}
+
+static struct audit *audit_free_config(struct audit *a)
+{
+	if (!a)
+		return NULL;
+	for (size_t i = 0; i < a->n_layers; i++) {
+		free((char *)a->layers[i].path);
+		free((char *)a->layers[i].digest);
+	}
+	free(a->layers);
+	free(a->path);
+	free(a->mountpoint);
+	free(a->options_json);
+	free(a->ring);
+	free(a->batch);
+	free(a->flushes);
+	free(a->table);
+	free(a->rotate_prev_file);
+	free(a->gone_name);
+	afmt_free(&a->line);
+	procinfo_cache_free(a->procs);
+	pthread_mutex_destroy(&a->lock);
+	pthread_cond_destroy(&a->space);
+	sem_destroy(&a->wake);
+	free(a);
+	return NULL;
+}
+
+static char *strdup_or_null(const char *s, bool *oom)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		*oom = true;
+	return d;
+}
+
+/* Copies the configuration and allocates every fixed-size table. */
+static int audit_alloc(const struct audit_config *cfg, struct audit **ret)
+{
+	struct audit *a = calloc(1, sizeof(*a));
+	pthread_condattr_t ca;
+	bool oom = false;
+
+	if (!a)
+		return -ENOMEM;
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&a->space, &ca);
+	pthread_condattr_destroy(&ca);
+	sem_init(&a->wake, 0, 0);
+	a->fd = -1;
+	a->policy_drop = cfg->policy_drop;
+	a->max_size = cfg->max_size;
+	a->keep = cfg->keep;
+	a->window_ns = (int64_t)(cfg->coalesce_ms ? cfg->coalesce_ms : 1000) * 1000000LL;
+	a->ring_len = cfg->queue_len ? cfg->queue_len : AUDIT_DEFAULT_QUEUE_LEN;
+	a->path = strdup_or_null(cfg->path, &oom);
+	a->mountpoint = strdup_or_null(cfg->mountpoint, &oom);
+	a->options_json = strdup_or_null(cfg->options_json, &oom);
+	a->ring = calloc(a->ring_len, sizeof(*a->ring));
+	a->batch = calloc(a->ring_len, sizeof(*a->batch));
+	a->flushes = calloc(AUDIT_TABLE_LEN, sizeof(*a->flushes));
+	a->table = calloc(AUDIT_TABLE_LEN, sizeof(*a->table));
+	a->layers = calloc(cfg->n_layers ? cfg->n_layers : 1, sizeof(*a->layers));
+	if (!a->ring || !a->batch || !a->flushes || !a->table || !a->layers)
+		oom = true;
+	for (size_t i = 0; !oom && i < cfg->n_layers; i++) {
+		a->layers[i].path = strdup_or_null(cfg->layers[i].path, &oom);
+		a->layers[i].digest = strdup_or_null(cfg->layers[i].digest, &oom);
+		a->n_layers = i + 1;
+	}
+	if (oom || procinfo_cache_new(0, &a->procs) < 0) {
+		audit_free_config(a);
+		return -ENOMEM;
+	}
+	*ret = a;
+	return 0;
+}
+
+int audit_new(const struct audit_config *cfg, struct audit **ret)
+{
+	struct audit *a = NULL;
+	struct sigaction sa;
+	int r;
+
+	if (!cfg || !ret)
+		return -EINVAL;
+	r = audit_alloc(cfg, &a);
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up the audit log: %m");
+	if (a->path) {
+		/* A log over RLIMIT_FSIZE must fail the write (EFBIG, counted
+		 * as a loss), not kill the daemon with SIGXFSZ. */
+		if (sigaction(SIGXFSZ, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+			signal(SIGXFSZ, SIG_IGN);
+		r = audit_writer_open(a);
+		if (r < 0) {
+			audit_free_config(a);
+			return r;
+		}
+		r = audit_writer_start(a);
+		if (r < 0) {
+			close(a->fd);
+			audit_free_config(a);
+			return log_error_errno(r, "Failed to start the audit log writer: %m");
+		}
+	}
+	*ret = a;
+	return 0;
+}
+
+void audit_free(struct audit *a, struct audit_totals *ret_totals)
+{
+	if (!a)
+		return;
+	if (a->path)
+		audit_writer_stop(a);
+	if (ret_totals)
+		*ret_totals = a->totals;
+	/* Whatever a late submit left in the ring. */
+	for (size_t i = 0; i < a->ring_count; i++)
+		audit_body_unref(a->ring[(a->ring_head + i) % a->ring_len].body);
+	for (size_t i = 0; i < AUDIT_TABLE_LEN; i++)
+		if (a->table[i].used)
+			audit_body_unref(a->table[i].body);
+	audit_free_config(a);
+}

@@ -1,1 +1,376 @@
-/* procinfo: placeholder until the module lands */
+/* SPDX-License-Identifier: MIT */
+/*
+ * procinfo.c - process facts from /proc for audit records; see procinfo.h.
+ *
+ * The cache is direct-mapped by tid: a fixed array, one mutex, no growth, so
+ * a flood from a million short-lived processes costs the same memory as one.
+ * /proc is read outside the mutex; only the slot swap and the rendering (a
+ * few microseconds) hold it.
+ */
+#include "procinfo.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+#define PROCINFO_DEFAULT_SLOTS 256
+#define CMDLINE_MAX 4096 /* bytes of argv kept; beyond that "args_truncated" */
+#define ENTRY_TTL_NS 1000000000LL
+
+struct pentry {
+	bool used;
+	pid_t tid;
+	unsigned long long tstart; /* thread start time: the key with tid */
+	char comm[64];             /* as of loading: a change means exec */
+	int64_t loaded_ns;         /* CLOCK_MONOTONIC */
+	pid_t tgid;
+	unsigned long long pstart; /* process (thread group leader) start time */
+	char *exe;                 /* NULL: see exe_err */
+	int exe_err;
+	char *args_json; /* rendered JSON array; NULL: see args_err */
+	int args_err;
+	bool args_truncated;
+};
+
+struct procinfo_cache {
+	pthread_mutex_t lock;
+	int proc_fd; /* /proc, O_PATH */
+	size_t n;
+	unsigned long hits, misses;
+	struct pentry slot[];
+};
+
+/* What every lookup reads fresh. */
+struct stat_facts {
+	char comm[64];
+	pid_t ppid;
+	unsigned long long start;
+};
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Reads up to cap bytes of /proc/<pid>/<name>; returns the length or -errno. */
+static ssize_t read_proc(int proc_fd, pid_t pid, const char *name, char *buf, size_t cap)
+{
+	_cleanup_close_ int fd = -1;
+	char path[64];
+	size_t len = 0;
+
+	snprintf(path, sizeof(path), "%d/%s", (int)pid, name);
+	fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	while (len < cap) {
+		ssize_t n = read(fd, buf + len, cap - len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	return (ssize_t)len;
+}
+
+/* readlink /proc/<pid>/<name> into a malloc'd string, or -errno. */
+static int readlink_proc(int proc_fd, pid_t pid, const char *name, char **ret)
+{
+	char path[64], buf[4096 + 1];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%d/%s", (int)pid, name);
+	n = readlinkat(proc_fd, path, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	*ret = strdup(buf);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int parse_stat(const char *buf, size_t len, struct stat_facts *f)
+{
+	const char *open = memchr(buf, '(', len), *close = NULL, *p;
+	unsigned long long v = 0;
+	size_t clen;
+	int field = 3;
+
+	for (p = buf + len; p > buf; p--)
+		if (p[-1] == ')') {
+			close = p - 1;
+			break;
+		}
+	if (!open || !close || close < open)
+		return -EBADMSG;
+	clen = (size_t)(close - open - 1);
+	if (clen >= sizeof(f->comm))
+		clen = sizeof(f->comm) - 1;
+	memcpy(f->comm, open + 1, clen);
+	f->comm[clen] = '\0';
+	/* After ") " come fields 3 (state), 4 (ppid) ... 22 (starttime). */
+	for (p = close + 1; p < buf + len && field <= 22; field++) {
+		while (p < buf + len && *p == ' ')
+			p++;
+		if (field == 4 || field == 22) {
+			char *end;
+
+			errno = 0;
+			v = strtoull(p, &end, 10);
+			if (errno || end == p)
+				return -EBADMSG;
+			if (field == 4)
+				f->ppid = (pid_t)v;
+			else
+				f->start = v;
+		}
+		while (p < buf + len && *p != ' ')
+			p++;
+	}
+	return field > 22 ? 0 : -EBADMSG;
+}
+
+static int read_stat(int proc_fd, pid_t pid, struct stat_facts *f)
+{
+	char buf[1024];
+	ssize_t n = read_proc(proc_fd, pid, "stat", buf, sizeof(buf) - 1);
+
+	if (n < 0)
+		return (int)n;
+	buf[n] = '\0';
+	return parse_stat(buf, (size_t)n, f);
+}
+
+static int read_tgid(int proc_fd, pid_t tid, pid_t *ret)
+{
+	char buf[4096];
+	ssize_t n = read_proc(proc_fd, tid, "status", buf, sizeof(buf) - 1);
+	const char *p;
+
+	if (n < 0)
+		return (int)n;
+	buf[n] = '\0';
+	p = strstr(buf, "\nTgid:");
+	if (!p)
+		return -EBADMSG;
+	*ret = (pid_t)strtol(p + 6, NULL, 10);
+	return *ret > 0 ? 0 : -EBADMSG;
+}
+
+/* The argv as a JSON array, NUL-separated in /proc/<pid>/cmdline. */
+static int read_args(int proc_fd, pid_t pid, struct pentry *e)
+{
+	_cleanup_free_ char *buf = malloc(CMDLINE_MAX + 1);
+	struct afmt_buf b = AFMT_BUF_INIT;
+	ssize_t n;
+	size_t i = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	n = read_proc(proc_fd, pid, "cmdline", buf, CMDLINE_MAX + 1);
+	if (n < 0)
+		return (int)n;
+	if (n > CMDLINE_MAX) {
+		n = CMDLINE_MAX;
+		e->args_truncated = true;
+	}
+	afmt_arr_begin(&b);
+	while (i < (size_t)n) {
+		const char *nul = memchr(buf + i, '\0', (size_t)n - i);
+		size_t l = nul ? (size_t)(nul - (buf + i)) : (size_t)n - i;
+
+		afmt_str(&b, buf + i, l);
+		i += l + 1;
+	}
+	afmt_arr_end(&b);
+	if (afmt_failed(&b)) {
+		afmt_free(&b);
+		return -ENOMEM;
+	}
+	e->args_json = b.data; /* ownership moves to the entry */
+	return 0;
+}
+
+static void entry_clear(struct pentry *e)
+{
+	free(e->exe);
+	free(e->args_json);
+	*e = (struct pentry){ 0 };
+}
+
+/* Fills e from /proc (outside any lock).  Fails only when the thread group
+ * cannot be identified. */
+static int entry_load(int proc_fd, pid_t tid, const struct stat_facts *sf, struct pentry *e)
+{
+	struct stat_facts leader;
+	int r;
+
+	*e = (struct pentry){ .used = true, .tid = tid, .tstart = sf->start };
+	memcpy(e->comm, sf->comm, sizeof(e->comm));
+	e->loaded_ns = mono_ns();
+	r = read_tgid(proc_fd, tid, &e->tgid);
+	if (r < 0)
+		return r;
+	e->pstart = sf->start;
+	if (e->tgid != tid && read_stat(proc_fd, e->tgid, &leader) >= 0)
+		e->pstart = leader.start;
+	e->exe_err = readlink_proc(proc_fd, tid, "exe", &e->exe);
+	e->args_err = read_args(proc_fd, tid, e);
+	return 0;
+}
+
+int procinfo_cache_new(size_t slots, struct procinfo_cache **ret)
+{
+	struct procinfo_cache *c;
+
+	if (slots == 0)
+		slots = PROCINFO_DEFAULT_SLOTS;
+	c = calloc(1, sizeof(*c) + slots * sizeof(c->slot[0]));
+	if (!c)
+		return -ENOMEM;
+	c->proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (c->proc_fd < 0) {
+		int r = -errno;
+
+		free(c);
+		return r;
+	}
+	c->n = slots;
+	pthread_mutex_init(&c->lock, NULL);
+	*ret = c;
+	return 0;
+}
+
+struct procinfo_cache *procinfo_cache_free(struct procinfo_cache *c)
+{
+	if (!c)
+		return NULL;
+	for (size_t i = 0; i < c->n; i++)
+		entry_clear(&c->slot[i]);
+	close(c->proc_fd);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+	return NULL;
+}
+
+static void add_error(char *err, size_t cap, const char *what, int r)
+{
+	const char *name = afmt_errno_name(r);
+	size_t l = strlen(err);
+
+	snprintf(err + l, cap - l, "%s%s: %s", l ? "; " : "", what, name ? name : "error");
+}
+
+static void render_entry(const struct pentry *e, const struct stat_facts *sf, const char *cwd,
+			 int cwd_err, struct afmt_buf *b)
+{
+	char err[256] = "";
+
+	afmt_obj_begin(b);
+	afmt_kv_i64(b, "pid", e->tgid);
+	afmt_kv_i64(b, "tid", e->tid);
+	afmt_kv_i64(b, "ppid", sf->ppid);
+	afmt_kv_strz(b, "name", sf->comm);
+	afmt_kv_strz(b, "executable", e->exe);
+	afmt_key(b, "args");
+	if (e->args_json)
+		afmt_json(b, e->args_json, strlen(e->args_json));
+	else
+		afmt_null(b);
+	if (e->args_truncated) {
+		afmt_key(b, "args_truncated");
+		afmt_bool(b, true);
+	}
+	afmt_kv_strz(b, "cwd", cwd);
+	afmt_kv_u64(b, "start_time", e->pstart);
+	if (e->exe_err < 0)
+		add_error(err, sizeof(err), "executable", e->exe_err);
+	if (e->args_err < 0)
+		add_error(err, sizeof(err), "args", e->args_err);
+	if (cwd_err < 0)
+		add_error(err, sizeof(err), "cwd", cwd_err);
+	if (err[0])
+		afmt_kv_strz(b, "error", err);
+	afmt_obj_end(b);
+}
+
+static void render_unknown(pid_t tid, const char *what, int r, struct afmt_buf *b)
+{
+	char err[128] = "";
+
+	add_error(err, sizeof(err), what, r);
+	afmt_obj_begin(b);
+	afmt_kv_null(b, "pid");
+	afmt_kv_i64(b, "tid", tid);
+	afmt_kv_strz(b, "error", err);
+	afmt_obj_end(b);
+}
+
+static bool entry_fresh(const struct pentry *e, pid_t tid, const struct stat_facts *sf)
+{
+	return e->used && e->tid == tid && e->tstart == sf->start &&
+	       strcmp(e->comm, sf->comm) == 0 && mono_ns() - e->loaded_ns < ENTRY_TTL_NS;
+}
+
+void procinfo_render(struct procinfo_cache *c, pid_t tid, struct afmt_buf *b, pid_t *ret_pid)
+{
+	struct pentry *slot = &c->slot[(size_t)tid % c->n], fresh;
+	_cleanup_free_ char *cwd = NULL;
+	struct stat_facts sf = { 0 };
+	int r, cwd_err;
+
+	*ret_pid = -1;
+	r = read_stat(c->proc_fd, tid, &sf);
+	if (r < 0) {
+		render_unknown(tid, "stat", r, b);
+		return;
+	}
+	cwd_err = readlink_proc(c->proc_fd, tid, "cwd", &cwd);
+
+	pthread_mutex_lock(&c->lock);
+	if (entry_fresh(slot, tid, &sf)) {
+		c->hits++;
+		*ret_pid = slot->tgid;
+		render_entry(slot, &sf, cwd, cwd_err, b);
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
+	c->misses++;
+	pthread_mutex_unlock(&c->lock);
+
+	r = entry_load(c->proc_fd, tid, &sf, &fresh);
+	if (r < 0) {
+		entry_clear(&fresh);
+		render_unknown(tid, "status", r, b);
+		return;
+	}
+	*ret_pid = fresh.tgid;
+	pthread_mutex_lock(&c->lock);
+	render_entry(&fresh, &sf, cwd, cwd_err, b);
+	entry_clear(slot);
+	*slot = fresh; /* the slot owns the strings now */
+	pthread_mutex_unlock(&c->lock);
+}
+
+void procinfo_stats(struct procinfo_cache *c, unsigned long *ret_hits, unsigned long *ret_misses)
+{
+	pthread_mutex_lock(&c->lock);
+	*ret_hits = c->hits;
+	*ret_misses = c->misses;
+	pthread_mutex_unlock(&c->lock);
+}

@@ -1,0 +1,700 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * audit_writer.c - the writer thread of the audit log; see audit.h and
+ * docs/audit-log.md for the record format.
+ *
+ * Only this thread numbers (seq), chains (prev) and writes records, so the
+ * file is a strict sequence and neither needs a lock.  Each record is one
+ * write(2) on an O_APPEND descriptor.  A write that fails (disk full, file
+ * gone, RLIMIT_FSIZE) still consumes the seq of an event record, and the
+ * loss is remembered as a seq range; before the next record is written, the
+ * pending `rotate` and `loss` records go first, so the gap is announced by
+ * the first record that makes it to disk.  A short write is cut off again
+ * (ftruncate) so the file never holds half a line.
+ */
+#include "audit_internal.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "log.h"
+
+#define FILE_CHECK_NS 1000000000LL   /* how often the writer checks the file is still there */
+#define ROTATE_RETRY_NS 60000000000LL /* after a failed rename, keep the file that long */
+#define WARN_INTERVAL_NS 60000000000LL
+#define OPEN_FLAGS (O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY)
+
+typedef void (*fill_fn)(struct audit *a, const void *ctx, struct afmt_buf *b);
+
+static struct timespec now_real(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts;
+}
+
+/* ---- record bodies ---- */
+
+static void fill_item(struct audit *a, const void *ctx, struct afmt_buf *b)
+{
+	const struct audit_item *it = ctx;
+
+	afmt_raw(b, ",", 1);
+	afmt_raw(b, it->body->data, it->body->len);
+	afmt_kv_u64(b, "count", it->count);
+	if (it->summary) {
+		afmt_kv_ts(b, "first_ts", &it->first_ts);
+		afmt_kv_ts(b, "last_ts", &it->last_ts);
+	}
+}
+
+static void fill_start(struct audit *a, const void *ctx, struct afmt_buf *b)
+{
+	afmt_kv_strz(b, "version", AMBER_VERSION);
+	afmt_kv_strz(b, "session", a->session);
+	afmt_key(b, "daemon");
+	afmt_obj_begin(b);
+	afmt_kv_i64(b, "pid", getpid());
+	afmt_obj_end(b);
+	afmt_kv_strz(b, "mountpoint", a->mountpoint);
+	afmt_key(b, "options");
+	if (a->options_json) {
+		afmt_json(b, a->options_json, strlen(a->options_json));
+	} else {
+		afmt_obj_begin(b);
+		afmt_kv_strz(b, "log_policy", a->policy_drop ? "drop" : "block");
+		afmt_kv_u64(b, "log_max_size", a->max_size);
+		afmt_kv_u64(b, "log_keep", a->keep);
+		afmt_obj_end(b);
+	}
+	afmt_key(b, "layers");
+	afmt_arr_begin(b);
+	for (size_t i = 0; i < a->n_layers; i++) {
+		const char *p = a->layers[i].path ? a->layers[i].path : "";
+
+		afmt_obj_begin(b);
+		afmt_kv_u64(b, "index", i);
+		afmt_kv_strz(b, "path", p);
+		if (!afmt_utf8_valid(p, strlen(p))) {
+			afmt_key(b, "path_hex");
+			afmt_hexstr(b, p, strlen(p));
+		}
+		afmt_kv_strz(b, "digest", a->layers[i].digest);
+		afmt_obj_end(b);
+	}
+	afmt_arr_end(b);
+}
+
+static void fill_rotate(struct audit *a, const void *ctx, struct afmt_buf *b)
+{
+	afmt_kv_strz(b, "reason", a->rotate_reason);
+	afmt_kv_strz(b, "previous_file", a->rotate_prev_file);
+	afmt_kv_u64(b, "previous_seq", a->rotate_prev_seq);
+}
+
+struct loss_ctx {
+	const char *reason;
+	uint64_t count, seq_first, seq_last; /* seq_first 0: never numbered */
+	struct timespec first, last;
+};
+
+static void fill_loss(struct audit *a, const void *ctx, struct afmt_buf *b)
+{
+	const struct loss_ctx *l = ctx;
+
+	afmt_kv_u64(b, "count", l->count);
+	afmt_kv_strz(b, "reason", l->reason);
+	afmt_key(b, "seq_first");
+	if (l->seq_first)
+		afmt_u64(b, l->seq_first);
+	else
+		afmt_null(b);
+	afmt_key(b, "seq_last");
+	if (l->seq_first)
+		afmt_u64(b, l->seq_last);
+	else
+		afmt_null(b);
+	afmt_kv_ts(b, "first_ts", &l->first);
+	afmt_kv_ts(b, "last_ts", &l->last);
+}
+
+static void fill_stop(struct audit *a, const void *ctx, struct afmt_buf *b)
+{
+	const struct audit_totals *t = ctx;
+
+	afmt_key(b, "totals");
+	afmt_obj_begin(b);
+	afmt_kv_u64(b, "attempts", t->attempts);
+	afmt_kv_u64(b, "written", t->written);
+	afmt_kv_u64(b, "summarized", t->summarized);
+	afmt_kv_u64(b, "lost", t->lost);
+	afmt_kv_u64(b, "records", t->records);
+	afmt_key(b, "by_action");
+	afmt_obj_begin(b);
+	for (int i = 0; i < _AUDIT_ACTION_MAX; i++)
+		if (t->by_action[i])
+			afmt_kv_u64(b, audit_action_to_string(i), t->by_action[i]);
+	afmt_obj_end(b);
+	afmt_obj_end(b);
+	afmt_kv_strz(b, "head", a->prev);
+}
+
+/* ---- one line ---- */
+
+static void render(struct audit *a, const char *kind, const struct timespec *ts, fill_fn fill,
+		   const void *ctx)
+{
+	struct afmt_buf *b = &a->line;
+
+	afmt_reset(b);
+	afmt_obj_begin(b);
+	afmt_kv_u64(b, "v", 1);
+	afmt_kv_u64(b, "seq", a->seq + 1);
+	afmt_kv_ts(b, "ts", ts);
+	afmt_kv_strz(b, "kind", kind);
+	fill(a, ctx, b);
+	afmt_kv_strz(b, "prev", a->prev);
+	afmt_obj_end(b);
+	afmt_raw(b, "\n", 1);
+}
+
+/* Undoes a short write so no half line stays in the file. */
+static void cut_fragment(struct audit *a, ssize_t n)
+{
+	off_t end = lseek(a->fd, 0, SEEK_END);
+
+	if (end >= n && ftruncate(a->fd, end - n) < 0)
+		log_debug("audit: cannot cut a partial line from '%s': %m", a->path);
+}
+
+/* One write(2) of the rendered line; 0 or -errno, and never a partial line. */
+static int write_line(struct audit *a)
+{
+	if (afmt_failed(&a->line))
+		return -ENOMEM;
+	if (a->fd < 0)
+		return a->open_err;
+	for (int tries = 0; tries < 2; tries++) {
+		ssize_t n = write(a->fd, a->line.data, a->line.len);
+
+		if (n == (ssize_t)a->line.len)
+			return 0;
+		if (n < 0) {
+			if (errno == EINTR) {
+				tries--;
+				continue;
+			}
+			return -errno;
+		}
+		/* Partial: cut it and try once more, which reports the
+		 * real error (ENOSPC, EFBIG) or succeeds if space came back. */
+		cut_fragment(a, n);
+	}
+	return -ENOSPC;
+}
+
+static void enter_failing(struct audit *a, int r)
+{
+	int64_t now = audit_mono_ns();
+
+	if (a->failing || a->quiet)
+		return;
+	a->failing = true;
+	/* One warning per episode, and at most one a minute when the disk
+	 * hovers at full and writes come and go. */
+	if (a->last_warning && now - a->last_warning < WARN_INTERVAL_NS)
+		return;
+	a->last_warning = now;
+	log_warning_errno(r, "Cannot write the audit log '%s': %m; refused requests are still "
+			     "counted and the loss will be recorded once writing works again",
+			  a->path);
+}
+
+static void rotate_if_needed(struct audit *a);
+static int flush_pending(struct audit *a);
+
+/* Renders and writes one record; on success it is numbered and chained.
+ * Event records (may_rotate) may first rotate the file by size. */
+static int put(struct audit *a, const char *kind, const struct timespec *ts, fill_fn fill,
+	       const void *ctx, bool may_rotate)
+{
+	int r;
+
+	render(a, kind, ts, fill, ctx);
+	if (may_rotate && a->max_size > 0 && a->fd >= 0 && a->size > 0 &&
+	    a->size + a->line.len > a->max_size) {
+		rotate_if_needed(a);
+		r = flush_pending(a);
+		if (r < 0)
+			return r;
+		render(a, kind, ts, fill, ctx);
+	}
+	r = write_line(a);
+	if (r < 0) {
+		enter_failing(a, r);
+		return r;
+	}
+	if (a->failing) {
+		a->failing = false;
+		log_info("The audit log '%s' is writable again; what was lost is recorded in it",
+			 a->path);
+	}
+	a->seq++;
+	a->last_written_seq = a->seq;
+	a->size += a->line.len;
+	hash128_hex(a->line.data, a->line.len, a->prev);
+	pthread_mutex_lock(&a->lock);
+	a->totals.records++;
+	pthread_mutex_unlock(&a->lock);
+	return 0;
+}
+
+static int put_loss(struct audit *a, const struct loss_ctx *l)
+{
+	struct timespec ts = now_real();
+
+	return put(a, "loss", &ts, fill_loss, l, false);
+}
+
+/* Writes, in order, what must precede the next event record: the `rotate`
+ * record of a new file, then the losses.  Stops at the first failure. */
+static int flush_pending(struct audit *a)
+{
+	char reason[64];
+	int r;
+
+	if (a->rotate_pending) {
+		struct timespec ts = now_real();
+
+		r = put(a, "rotate", &ts, fill_rotate, NULL, false);
+		if (r < 0)
+			return r;
+		a->rotate_pending = false;
+		free(a->rotate_prev_file);
+		a->rotate_prev_file = NULL;
+	}
+	while (a->n_wloss > 0) {
+		struct audit_wloss *w = &a->wloss[0];
+		const char *name = afmt_errno_name(w->err);
+		struct loss_ctx l = { reason, w->count, w->seq_first, w->seq_last, w->first, w->last };
+
+		snprintf(reason, sizeof(reason), "write_error:%s", name ? name : "EIO");
+		r = put_loss(a, &l);
+		if (r < 0)
+			return r;
+		memmove(a->wloss, a->wloss + 1, --a->n_wloss * sizeof(a->wloss[0]));
+	}
+	if (a->qloss_full.count > 0) {
+		struct loss_ctx l = { "queue_full", a->qloss_full.count, 0, 0, a->qloss_full.first,
+				      a->qloss_full.last };
+
+		r = put_loss(a, &l);
+		if (r < 0)
+			return r;
+		a->qloss_full = (struct audit_lossacc){ 0 };
+	}
+	if (a->qloss_timeout.count > 0) {
+		struct loss_ctx l = { "queue_timeout", a->qloss_timeout.count, 0, 0,
+				      a->qloss_timeout.first, a->qloss_timeout.last };
+
+		r = put_loss(a, &l);
+		if (r < 0)
+			return r;
+		a->qloss_timeout = (struct audit_lossacc){ 0 };
+	}
+	return 0;
+}
+
+/* The record could not be written: its seq is spent, the range remembered. */
+static void numbered_loss(struct audit *a, int r, const struct audit_item *it)
+{
+	struct audit_wloss *w = a->n_wloss ? &a->wloss[a->n_wloss - 1] : NULL;
+
+	a->seq++;
+	if (!w || w->err != r || w->seq_last + 1 != a->seq) {
+		if (a->n_wloss < AUDIT_WLOSS_MAX) {
+			w = &a->wloss[a->n_wloss++];
+			*w = (struct audit_wloss){ .err = r, .seq_first = a->seq, .first = it->ts };
+		}
+		/* else: absurdly many interleaved failures; widen the last range */
+	}
+	w->seq_last = a->seq;
+	w->count += it->count;
+	w->last = it->ts;
+	pthread_mutex_lock(&a->lock);
+	a->totals.lost += it->count;
+	pthread_mutex_unlock(&a->lock);
+	enter_failing(a, r);
+}
+
+static void put_event(struct audit *a, const struct audit_item *it)
+{
+	int r = flush_pending(a);
+
+	if (r >= 0)
+		r = put(a, it->summary ? "summary" : "attempt", &it->ts, fill_item, it, true);
+	if (r < 0) {
+		numbered_loss(a, r, it);
+		return;
+	}
+	pthread_mutex_lock(&a->lock);
+	if (it->summary)
+		a->totals.summarized += it->count;
+	else
+		a->totals.written++;
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* ---- the file ---- */
+
+/* The current name of the open log, as the kernel sees it (logrotate may
+ * have renamed it); "... (deleted)" when it was removed. */
+static char *fd_name(int fd)
+{
+	char link[64], buf[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+/* Makes fd the current file; the next record will be `rotate`.
+ * Takes ownership of fd and prev_name. */
+static void switch_file(struct audit *a, int fd, const char *reason, char *prev_name)
+{
+	struct stat st;
+
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = fd;
+	a->size = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	free(a->rotate_prev_file);
+	a->rotate_prev_file = prev_name;
+	a->rotate_reason = reason;
+	a->rotate_prev_seq = a->last_written_seq;
+	a->rotate_pending = true;
+	a->removal_warned = false;
+}
+
+/* The file is unusable: write nothing until it can be opened again. */
+static void lose_file(struct audit *a, int r)
+{
+	if (a->fd >= 0) {
+		free(a->gone_name);
+		a->gone_name = fd_name(a->fd);
+		close(a->fd);
+	}
+	a->fd = -1;
+	a->open_err = r;
+	enter_failing(a, r);
+}
+
+static void rotated_name(const struct audit *a, unsigned i, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s.%u", a->path, i);
+}
+
+/* FILE.(keep-1) -> FILE.keep, ..., FILE -> FILE.1, then a new FILE. */
+static void rotate_if_needed(struct audit *a)
+{
+	char from[PATH_MAX + 16], to[PATH_MAX + 16];
+	char *prev_name = NULL;
+	int64_t now = audit_mono_ns();
+	int fd;
+
+	if (now < a->next_rotate_try)
+		return;
+	for (unsigned i = a->keep; i >= 2; i--) {
+		rotated_name(a, i - 1, from, sizeof(from));
+		rotated_name(a, i, to, sizeof(to));
+		if (rename(from, to) < 0 && errno != ENOENT)
+			goto fail;
+	}
+	if (a->keep >= 1) {
+		rotated_name(a, 1, to, sizeof(to));
+		if (rename(a->path, to) < 0)
+			goto fail;
+		prev_name = strdup(to);
+	} else if (unlink(a->path) < 0 && errno != ENOENT) {
+		goto fail;
+	}
+	fd = open(a->path, OPEN_FLAGS, 0600);
+	if (fd < 0) {
+		lose_file(a, -errno);
+		free(a->gone_name);
+		a->gone_name = prev_name;
+		return;
+	}
+	switch_file(a, fd, "size", prev_name);
+	return;
+fail:
+	a->next_rotate_try = now + ROTATE_RETRY_NS;
+	log_warning_errno(-errno, "Cannot rotate the audit log '%s': %m; writing on into it", a->path);
+}
+
+/* SIGHUP, or the file was removed or could not be opened.  On failure the
+ * open file (if any) stays in use. */
+static int reopen(struct audit *a, bool warn)
+{
+	int fd = open(a->path, OPEN_FLAGS, 0600);
+	char *prev_name;
+
+	if (fd < 0) {
+		int r = -errno;
+
+		if (a->fd < 0)
+			a->open_err = r; /* still failing; retried every second */
+		else if (warn)
+			log_warning_errno(r, "Cannot reopen the audit log '%s': %m; writing on into "
+					     "the open file", a->path);
+		return r;
+	}
+	prev_name = a->fd >= 0 ? fd_name(a->fd) : TAKE_PTR(a->gone_name);
+	switch_file(a, fd, "reopen", prev_name);
+	return 0;
+}
+
+/* Before each batch: is the file we write still reachable under its name?
+ * A removed file is created again; if that fails, records are lost (and
+ * counted) rather than written where nobody can read them. */
+static void check_file(struct audit *a)
+{
+	int64_t now = audit_mono_ns();
+	struct stat st;
+	int r;
+
+	if (a->fd < 0) {
+		if (now >= a->next_file_check) {
+			a->next_file_check = now + FILE_CHECK_NS;
+			(void)reopen(a, false);
+		}
+		return;
+	}
+	if (fstat(a->fd, &st) < 0 || st.st_nlink > 0)
+		return;
+	if (!a->removal_warned)
+		log_warning("The audit log '%s' was removed; creating it again", a->path);
+	a->removal_warned = true;
+	r = reopen(a, false);
+	if (r < 0) {
+		lose_file(a, r);
+		a->next_file_check = now + FILE_CHECK_NS;
+	}
+}
+
+/* ---- start-up ---- */
+
+/* prev for a file that already holds records: the hash of its last line.  A
+ * last line without its newline (a crash mid-write by some other program) is
+ * completed with one, so our first record starts on a line of its own. */
+static int tail_prev(struct audit *a, uint64_t size)
+{
+	const size_t chunk = 65536;
+	_cleanup_free_ char *buf = malloc(chunk);
+	struct hash128_state *h;
+	uint64_t pos, start = 0, end;
+	bool found = false;
+	char c;
+
+	memset(a->prev, '0', HASH_HEX_LEN);
+	a->prev[HASH_HEX_LEN] = '\0';
+	if (size == 0)
+		return 0;
+	if (!buf)
+		return -ENOMEM;
+	if (pread(a->fd, &c, 1, (off_t)size - 1) != 1)
+		return -EIO;
+	if (c != '\n') {
+		log_warning("The audit log '%s' ends in a partial line; completing it", a->path);
+		if (write(a->fd, "\n", 1) != 1)
+			return errno ? -errno : -EIO;
+		size++;
+		a->size = size;
+	}
+	end = size - 1; /* the last newline, excluded from the search */
+	for (pos = end; pos > 0 && !found;) {
+		size_t n = pos < chunk ? (size_t)pos : chunk;
+
+		if (pread(a->fd, buf, n, (off_t)(pos - n)) != (ssize_t)n)
+			return -EIO;
+		for (size_t i = n; i > 0; i--)
+			if (buf[i - 1] == '\n') {
+				start = pos - n + i;
+				found = true;
+				break;
+			}
+		pos -= n;
+	}
+	h = hash128_new();
+	if (!h)
+		return -ENOMEM;
+	for (pos = start; pos < size;) {
+		size_t n = size - pos < chunk ? (size_t)(size - pos) : chunk;
+
+		if (pread(a->fd, buf, n, (off_t)pos) != (ssize_t)n) {
+			hash128_final_hex(h, a->prev);
+			return -EIO;
+		}
+		hash128_update(h, buf, n);
+		pos += n;
+	}
+	hash128_final_hex(h, a->prev);
+	return 0;
+}
+
+int audit_writer_open(struct audit *a)
+{
+	unsigned char rnd[16];
+	struct timespec ts = now_real();
+	struct stat st;
+	int r;
+
+	a->fd = open(a->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	if (a->fd < 0)
+		return log_error_errno(-errno, "Failed to open the audit log '%s': %m", a->path);
+	r = fstat(a->fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EINVAL;
+	if (r < 0) {
+		close(a->fd);
+		a->fd = -1;
+		return log_error_errno(r, "Failed to use the audit log '%s': not a regular file",
+				       a->path);
+	}
+	a->size = (uint64_t)st.st_size;
+	r = tail_prev(a, a->size);
+	if (r < 0)
+		goto fail;
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
+		r = -EIO;
+		goto fail;
+	}
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(a->session + 2 * i, 3, "%02x", rnd[i]);
+	a->quiet = true; /* no warning from put(): this failure is reported below */
+	r = put(a, "start", &ts, fill_start, NULL, false);
+	a->quiet = false;
+	if (r < 0)
+		goto fail;
+	return 0;
+fail:
+	close(a->fd);
+	a->fd = -1;
+	return log_error_errno(r, "Failed to write to the audit log '%s': %m", a->path);
+}
+
+/* ---- the thread ---- */
+
+static void wait_for_work(struct audit *a, bool busy_table)
+{
+	int64_t d = audit_mono_ns() + (busy_table ? 100000000LL : FILE_CHECK_NS);
+	struct timespec deadline = { .tv_sec = d / 1000000000LL, .tv_nsec = d % 1000000000LL };
+
+	while (sem_clockwait(&a->wake, CLOCK_MONOTONIC, &deadline) < 0 && errno == EINTR)
+		;
+}
+
+static void lossacc_merge(struct audit_lossacc *into, struct audit_lossacc *from)
+{
+	if (from->count == 0)
+		return;
+	if (into->count == 0)
+		into->first = from->first;
+	into->last = from->last;
+	into->count += from->count;
+	*from = (struct audit_lossacc){ 0 };
+}
+
+/* Under lock: moves the queued items into the batch. */
+static size_t take_batch(struct audit *a)
+{
+	size_t n = 0;
+
+	while (a->ring_count > 0) {
+		a->batch[n++] = a->ring[a->ring_head];
+		a->ring_bytes -= a->ring[a->ring_head].body->len;
+		a->ring_head = (a->ring_head + 1) % a->ring_len;
+		a->ring_count--;
+		a->dequeued++;
+	}
+	return n;
+}
+
+static void *writer_main(void *p)
+{
+	struct audit *a = p;
+	bool stop = false, busy = false;
+	struct audit_totals t;
+	struct timespec ts;
+
+	while (!stop) {
+		size_t n = 0, m;
+
+		wait_for_work(a, busy);
+		if (atomic_exchange(&a->reopen, false))
+			reopen(a, true);
+		check_file(a);
+		pthread_mutex_lock(&a->lock);
+		if (!a->paused)
+			n = take_batch(a);
+		lossacc_merge(&a->qloss_full, &a->lost_full);
+		lossacc_merge(&a->qloss_timeout, &a->lost_timeout);
+		stop = a->stopping && a->ring_count == 0;
+		m = audit_table_take_expired(a, audit_mono_ns(), stop, a->flushes);
+		busy = a->table_used > 0;
+		pthread_cond_broadcast(&a->space);
+		pthread_mutex_unlock(&a->lock);
+
+		(void)flush_pending(a);
+		for (size_t i = 0; i < n; i++) {
+			put_event(a, &a->batch[i]);
+			audit_body_unref(a->batch[i].body);
+		}
+		for (size_t i = 0; i < m; i++) {
+			put_event(a, &a->flushes[i]);
+			audit_body_unref(a->flushes[i].body);
+		}
+	}
+	(void)flush_pending(a);
+	audit_get_totals(a, &t);
+	ts = now_real();
+	if (put(a, "stop", &ts, fill_stop, &t, false) < 0)
+		log_warning("Could not write the stop record of the audit log '%s'", a->path);
+	return NULL;
+}
+
+int audit_writer_start(struct audit *a)
+{
+	int r = pthread_create(&a->thread, NULL, writer_main, a);
+
+	if (r != 0)
+		return -r;
+	a->thread_running = true;
+	return 0;
+}
+
+void audit_writer_stop(struct audit *a)
+{
+	if (a->thread_running) {
+		pthread_mutex_lock(&a->lock);
+		a->stopping = true;
+		a->paused = false;
+		pthread_mutex_unlock(&a->lock);
+		sem_post(&a->wake);
+		pthread_join(a->thread, NULL);
+		a->thread_running = false;
+	}
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = -1;
+}
