@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * record.h - one audit record, parsed from a line (see notes/auditlog.md and
+ * docs/amber-log.md for the format).
+ *
+ * record_parse() turns a line into a json-c tree and pulls out the fields
+ * every command needs into a flat struct whose strings point into that tree:
+ * they stay valid until the next record_parse() or record_clear() on the same
+ * record.  Missing fields are NULL / -1; the raw tree stays available in
+ * rec->obj for the rare field a command wants beyond these.
+ */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+enum record_kind {
+	RECORD_START,
+	RECORD_ATTEMPT,
+	RECORD_SUMMARY,
+	RECORD_LOSS,
+	RECORD_ROTATE,
+	RECORD_STOP,
+	RECORD_UNKNOWN,
+};
+
+enum record_status {
+	RECORD_OK = 0,
+	RECORD_NOT_JSON,       /* did not parse, or not an object */
+	RECORD_BAD_VERSION,    /* "v" missing or not 1 */
+	RECORD_BAD_FIELDS,     /* seq/ts/kind/prev missing or of the wrong type */
+};
+
+struct record {
+	struct json_object *obj;
+	enum record_status status;
+	char why[160];                 /* what is wrong when status != OK */
+	int64_t v;
+	int64_t seq;                   /* -1 if missing */
+	const char *ts;
+	const char *kind_str;
+	enum record_kind kind;
+	const char *prev;
+	/* attempt / summary */
+	const char *action, *path, *new_path, *errno_name;
+	int64_t layer;
+	int64_t pid, tid, ppid, start_time;
+	const char *name, *exe, *cwd, *proc_error;
+	int64_t uid, gid;
+	int64_t count;                 /* attempt: 1; summary: further repeats */
+	const char *first_ts, *last_ts;
+	/* loss */
+	int64_t seq_first, seq_last;   /* -1 if null */
+	/* rotate */
+	int64_t previous_seq;
+};
+
+struct record_parser;
+struct record_parser *record_parser_new(void);
+struct record_parser *record_parser_free(struct record_parser *p);
+
+/* Parses len bytes at data into rec (freeing what rec held).  Returns the
+ * status, also stored in rec->status. */
+enum record_status record_parse(struct record_parser *p, const char *data, size_t len,
+				struct record *rec);
+void record_clear(struct record *rec);
+
+const char *record_kind_to_string(enum record_kind k);
+
+/* Attempts and summaries are the "events": what show/summary/tree count. */
+static inline bool record_is_event(const struct record *r)
+{
+	return r->status == RECORD_OK && (r->kind == RECORD_ATTEMPT || r->kind == RECORD_SUMMARY);
+}
+/* How many refused requests the record stands for: an attempt is 1 (its
+ * count), a summary its count of further repeats. */
+int64_t record_weight(const struct record *r);
+
+/* Parses RFC 3339 ("2026-11-29T06:12:03.123456789Z", any fraction, Z or
+ * +hh:mm, or a bare date) into *ret.  Returns 0 or -EINVAL. */
+int rfc3339_parse(const char *s, struct timespec *ret);
+int timespec_cmp(const struct timespec *a, const struct timespec *b);
+
+/* Helpers for the json tree. */
+struct json_object *json_get_path(struct json_object *o, const char *dotted);
+const char *json_get_str(struct json_object *o, const char *dotted);
+/* Integer at dotted path or def when missing / null / not a number. */
+int64_t json_get_int(struct json_object *o, const char *dotted, int64_t def);
