@@ -29,6 +29,10 @@
 
 #define NODE_LAYER_SYNTH UINT32_MAX /* synthesized directory: no backing */
 
+/* Whether the backing entry has any xattr: most have none, and the kernel
+ * asks for security.capability on every exec and write. */
+enum { NODE_XATTRS_UNKNOWN, NODE_XATTRS_NONE, NODE_XATTRS_SOME };
+
 /* The attributes we report; compact, since there is one per entry. */
 struct node_attr {
 	uint32_t mode, uid, gid, nlink;
@@ -50,6 +54,7 @@ struct node {
 	uint32_t *dlayers;
 	struct node_attr attr;
 	atomic_uint_fast64_t nlookup;
+	atomic_uchar xattrs;      /* NODE_XATTRS_*: learnt on first use */
 	_Atomic(struct dir_table *) table; /* directories: merged on first use */
 };
 

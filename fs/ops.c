@@ -317,21 +317,34 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &sv);
 }
 
-/* Runs getxattr or listxattr on the backing entry through its O_PATH fd. */
+/*
+ * Runs getxattr (name set) or listxattr on the backing entry through its
+ * O_PATH fd.  The first call also learns whether the entry has any xattr
+ * at all, so later getxattr calls on the (common) bare entry cost nothing.
+ */
 static ssize_t node_xattr(struct amberfs *fs, struct node *n, const char *name,
 			  char *buf, size_t size)
 {
 	_cleanup_close_ int fd = -1;
+	unsigned char known = atomic_load_explicit(&n->xattrs, memory_order_relaxed);
 	char path[64];
 	ssize_t len;
 
-	if (n->layer == NODE_LAYER_SYNTH)
+	if (n->layer == NODE_LAYER_SYNTH || known == NODE_XATTRS_NONE)
 		return name ? -ENODATA : 0;
 	fd = node_open(fs, n, O_PATH | O_NOFOLLOW);
 	if (fd < 0)
 		return fd;
 	/* The magic link jumps to the inode itself, symlinks included. */
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (known == NODE_XATTRS_UNKNOWN) {
+		len = listxattr(path, NULL, 0);
+		if (len >= 0)
+			atomic_store_explicit(&n->xattrs, len ? NODE_XATTRS_SOME : NODE_XATTRS_NONE,
+					      memory_order_relaxed);
+		if (len == 0)
+			return name ? -ENODATA : 0;
+	}
 	len = name ? getxattr(path, name, buf, size) : listxattr(path, buf, size);
 	return len < 0 ? -errno : len;
 }
