@@ -167,38 +167,40 @@ static void render(struct audit *a, const char *kind, const struct timespec *ts,
 }
 
 /* Undoes a short write so no half line stays in the file. */
-static void cut_fragment(struct audit *a, ssize_t n)
+static void cut_fragment(struct audit *a, size_t n)
 {
 	off_t end = lseek(a->fd, 0, SEEK_END);
 
-	if (end >= n && ftruncate(a->fd, end - n) < 0)
+	if (n > 0 && end >= (off_t)n && ftruncate(a->fd, end - (off_t)n) < 0)
 		log_debug("audit: cannot cut a partial line from '%s': %m", a->path);
 }
 
-/* One write(2) of the rendered line; 0 or -errno, and never a partial line. */
+/* One write(2) of the rendered line; 0 or -errno, and never a partial line.
+ * After a short write the rest is tried once more: that either completes
+ * the line (space came back) or returns the real error (ENOSPC, EFBIG),
+ * and then the fragment is cut off again. */
 static int write_line(struct audit *a)
 {
+	size_t done = 0;
+
 	if (afmt_failed(&a->line))
 		return -ENOMEM;
 	if (a->fd < 0)
 		return a->open_err;
-	for (int tries = 0; tries < 2; tries++) {
-		ssize_t n = write(a->fd, a->line.data, a->line.len);
+	while (done < a->line.len) {
+		ssize_t n = write(a->fd, a->line.data + done, a->line.len - done);
 
-		if (n == (ssize_t)a->line.len)
-			return 0;
-		if (n < 0) {
-			if (errno == EINTR) {
-				tries--;
-				continue;
-			}
-			return -errno;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int r = n < 0 ? -errno : -ENOSPC;
+
+			cut_fragment(a, done);
+			return r;
 		}
-		/* Partial: cut it and try once more, which reports the
-		 * real error (ENOSPC, EFBIG) or succeeds if space came back. */
-		cut_fragment(a, n);
+		done += (size_t)n;
 	}
-	return -ENOSPC;
+	return 0;
 }
 
 static void enter_failing(struct audit *a, int r)

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_procinfo.c - the "process" object: facts about ourselves match what
+ * the C library says, a thread reports its own tid and the group's pid, the
+ * cache answers repeats, and a tid that does not exist yields an error field
+ * rather than invented data.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "procinfo.h"
+
+static json_object *render(struct procinfo_cache *c, pid_t tid, pid_t *ret_pid)
+{
+	struct afmt_buf b = AFMT_BUF_INIT;
+	json_object *o;
+
+	procinfo_render(c, tid, &b, ret_pid);
+	assert_false(afmt_failed(&b));
+	o = json_tokener_parse(b.data);
+	assert_non_null(o);
+	afmt_free(&b);
+	return o;
+}
+
+static int64_t get_int(json_object *o, const char *k)
+{
+	json_object *v;
+
+	assert_true(json_object_object_get_ex(o, k, &v));
+	return json_object_get_int64(v);
+}
+
+static const char *get_str(json_object *o, const char *k)
+{
+	json_object *v;
+
+	assert_true(json_object_object_get_ex(o, k, &v));
+	return json_object_get_string(v);
+}
+
+static void test_self(void **state)
+{
+	struct procinfo_cache *c;
+	char comm[17] = "", cwd[4096];
+	unsigned long hits, misses;
+	json_object *o, *args;
+	pid_t pid;
+
+	assert_int_equal(procinfo_cache_new(4, &c), 0);
+	prctl(PR_GET_NAME, comm);
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	o = render(c, gettid(), &pid);
+	assert_int_equal(pid, getpid());
+	assert_int_equal(get_int(o, "pid"), getpid());
+	assert_int_equal(get_int(o, "tid"), gettid());
+	assert_int_equal(get_int(o, "ppid"), getppid());
+	assert_string_equal(get_str(o, "name"), comm);
+	assert_string_equal(get_str(o, "cwd"), cwd);
+	assert_non_null(strstr(get_str(o, "executable"), "test_procinfo"));
+	assert_true(json_object_object_get_ex(o, "args", &args));
+	assert_true(json_object_is_type(args, json_type_array));
+	assert_non_null(strstr(json_object_get_string(json_object_array_get_idx(args, 0)),
+			       "test_procinfo"));
+	assert_true(get_int(o, "start_time") > 0);
+	assert_false(json_object_object_get_ex(o, "error", NULL));
+	json_object_put(o);
+
+	/* The second lookup is served from the cache. */
+	json_object_put(render(c, gettid(), &pid));
+	procinfo_stats(c, &hits, &misses);
+	assert_int_equal(hits, 1);
+	assert_int_equal(misses, 1);
+
+	/* A new comm (as after exec) is noticed at once. */
+	prctl(PR_SET_NAME, "renamed");
+	o = render(c, gettid(), &pid);
+	assert_string_equal(get_str(o, "name"), "renamed");
+	json_object_put(o);
+	procinfo_stats(c, &hits, &misses);
+	assert_int_equal(misses, 2);
+	prctl(PR_SET_NAME, comm);
+	procinfo_cache_free(c);
+}
+
+struct thread_arg {
+	struct procinfo_cache *c;
+	pid_t tid, pid;
+	int64_t json_pid, json_tid;
+};
+
+static void *thread_main(void *p)
+{
+	struct thread_arg *t = p;
+	json_object *o;
+
+	t->tid = gettid();
+	o = render(t->c, t->tid, &t->pid);
+	t->json_pid = get_int(o, "pid");
+	t->json_tid = get_int(o, "tid");
+	json_object_put(o);
+	return NULL;
+}
+
+static void test_thread(void **state)
+{
+	struct thread_arg t = { 0 };
+	pthread_t th;
+
+	assert_int_equal(procinfo_cache_new(0, &t.c), 0);
+	assert_int_equal(pthread_create(&th, NULL, thread_main, &t), 0);
+	pthread_join(th, NULL);
+	assert_int_not_equal(t.tid, getpid());
+	assert_int_equal(t.pid, getpid());
+	assert_int_equal(t.json_pid, getpid());
+	assert_int_equal(t.json_tid, t.tid);
+	procinfo_cache_free(t.c);
+}
+
+static void test_missing(void **state)
+{
+	struct procinfo_cache *c;
+	json_object *o, *v;
+	pid_t pid;
+
+	assert_int_equal(procinfo_cache_new(0, &c), 0);
+	o = render(c, 0x3ffffff0, &pid); /* above pid_max */
+	assert_int_equal(pid, -1);
+	assert_true(json_object_object_get_ex(o, "pid", &v));
+	assert_null(v);
+	assert_int_equal(get_int(o, "tid"), 0x3ffffff0);
+	assert_non_null(strstr(get_str(o, "error"), "ENOENT"));
+	assert_false(json_object_object_get_ex(o, "executable", NULL));
+	json_object_put(o);
+	procinfo_cache_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_self),
+		cmocka_unit_test(test_thread),
+		cmocka_unit_test(test_missing),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
