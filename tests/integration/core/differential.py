@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""Differential test: amberfs against kernel overlayfs on random stacks.
+
+For each seed: generate a stack (stackgen), write it in overlay format and
+in OCI format (stackwrite), mount the overlay format with kernel overlayfs
+and with amberfs, mount the OCI format with amberfs, walk all three
+(treewalk) and compare.  Also lstat every path that any layer mentions
+(whiteouts, markers, hidden names) on all three mounts: lookups must agree
+with readdir.  The only allowed difference is the kernel's listing of a
+whiteout with nothing beneath it (treewalk.is_kernel_ghost).
+
+  differential.py --seeds 0-9          run seeds 0..9 (the meson tests)
+  differential.py --seed 7 --keep      one seed, keep the temp dir
+  differential.py --kernel-only ...    check the generator against the
+                                       kernel alone (no amberfs needed)
+"""
+
+import argparse
+import os
+import stat
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mounts  # noqa: E402
+import stackgen  # noqa: E402
+import stackwrite  # noqa: E402
+import treewalk  # noqa: E402
+
+KIND_OF_MODE = {stat.S_IFREG: 'file', stat.S_IFDIR: 'dir',
+                stat.S_IFLNK: 'symlink', stat.S_IFIFO: 'fifo',
+                stat.S_IFCHR: 'chr', stat.S_IFBLK: 'blk'}
+
+
+def model_check(layers, kern):
+    """The kernel mount against the generator's own merge (names, kinds):
+    a mismatch here is a bug of the test or a kernel quirk, not amberfs."""
+    view = stackgen.merge_view(layers)
+    want = {b'/'.join(p): k for p, (k, _) in view.items()}
+    got = {p: KIND_OF_MODE.get(stat.S_IFMT(r.get('mode', 0)))
+           for p, r in kern.items() if not treewalk.is_kernel_ghost(r)}
+    out = []
+    for p in sorted(set(want) | set(got)):
+        if want.get(p) != got.get(p):
+            out.append((p, 'model-kind', got.get(p), want.get(p)))
+    return out
+
+
+def probe_paths(layers):
+    """Every path any layer mentions, in both formats' spellings."""
+    paths = set()
+    for L in layers:
+        for p, n in L.nodes.items():
+            if not p:
+                continue
+            paths.add(b'/'.join(p))
+            if n.kind == 'whiteout':
+                paths.add(b'/'.join(p[:-1] + (b'.wh.' + p[-1],)))
+            if n.opaque:
+                paths.add(b'/'.join(p + (stackwrite.OPQ,)))
+    return sorted(paths)
+
+
+def compare_probes(kp, ap):
+    return [(p, 'lookup', kp[p], ap[p]) for p in kp if kp[p] != ap[p]]
+
+
+def amb_lowerdirs(m, names, fmtdir, absolute):
+    if absolute:
+        return [os.path.join(os.fsencode(m.path(fmtdir)), n) for n in names]
+    return names
+
+
+def run_seed(seed, amb, keep=False, scale=1.0, verbose=False):
+    gen = stackgen.Generator(seed, scale=scale)
+    layers = gen.generate()
+    with mounts.Mounts(keep=keep, prefix='amber-diff-%d-' % seed) as m:
+        ovl = os.fsencode(m.path('ovl'))
+        oci = os.fsencode(m.path('oci'))
+        names = stackwrite.write_stack(layers, ovl, 'overlay')
+        oci_names = None
+        if seed % 3 == 0:  # layer paths that need escaping in lowerdir=
+            oci_names = [b'l:%d\\x' % i for i in range(len(layers))]
+        oci_names = stackwrite.write_stack(layers, oci, 'oci', oci_names)
+        kmnt, a1mnt, a2mnt = m.path('kernel'), m.path('amb'), m.path('amboci')
+        m.kernel(names, ovl, kmnt)
+        kern = treewalk.walk(kmnt)
+        diffs = model_check(layers, kern)
+        paths = probe_paths(layers)
+        kp = treewalk.probe(kmnt, paths)
+        nprobe, entries = len(paths), len(kern)
+        if amb:
+            opts = [(), ('nosplice',), ('threads=2',), ()][seed % 4]
+            root_skip = ('nlink',) if len(layers) == 1 else ()
+            m.amberfs(amb, amb_lowerdirs(m, names, 'ovl', seed % 2), ovl,
+                      a1mnt, opts)
+            a1 = treewalk.walk(a1mnt)
+            d, ghosts = treewalk.compare(kern, a1, root_skip=root_skip)
+            diffs += [(b'[ovl] ' + p, f, k, a) for p, f, k, a in d]
+            diffs += [(b'[ovl] ' + p, f, k, a) for p, f, k, a in
+                      compare_probes(kp, treewalk.probe(a1mnt, paths))]
+            m.amberfs(amb, amb_lowerdirs(m, oci_names, 'oci', seed % 2), oci,
+                      a2mnt, opts)
+            a2 = treewalk.walk(a2mnt)
+            # ctime cannot be set, and OCI markers change directory sizes.
+            d, _ = treewalk.compare(kern, a2, skip=('ctime_ns',),
+                                    skip_dir=('size', 'blocks'),
+                                    root_skip=root_skip)
+            diffs += [(b'[oci] ' + p, f, k, a) for p, f, k, a in d]
+            diffs += [(b'[oci] ' + p, f, k, a) for p, f, k, a in
+                      compare_probes(kp, treewalk.probe(a2mnt, paths))]
+            entries = len(a1) + len(a2)
+        else:
+            ghosts = sum(1 for r in kern.values()
+                         if treewalk.is_kernel_ghost(r))
+            diffs += oci_self_check(m, oci, oci_names, kern)
+    return len(layers), entries, nprobe, ghosts, diffs
+
+
+def oci_to_overlay(top):
+    """Convert an OCI layer in place to overlay format (validation of the
+    OCI writer in --kernel-only mode), keeping directory mtimes."""
+    for d, _, files in os.walk(top, topdown=False):
+        marks = [f for f in files if f.startswith(b'.wh.')]
+        if not marks:
+            continue
+        st = os.lstat(d)
+        for f in marks:
+            os.unlink(os.path.join(d, f))
+            if f == stackwrite.OPQ:
+                os.setxattr(d, b'trusted.overlay.opaque', b'y')
+            else:
+                os.mknod(os.path.join(d, f[4:]), stat.S_IFCHR | 0o600, 0)
+        os.utime(d, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def oci_self_check(m, oci, oci_names, kern):
+    conv = os.fsencode(m.path('oci2'))
+    os.mkdir(conv)
+    for n in oci_names:
+        mounts.subprocess.run([b'cp', b'-a', os.path.join(oci, n),
+                               os.path.join(conv, n)], check=True)
+        oci_to_overlay(os.path.join(conv, n))
+    m.kernel(oci_names, conv, m.path('kernoci'))
+    d, _ = treewalk.compare(kern, treewalk.walk(m.path('kernoci')),
+                            skip=('ctime_ns',), skip_dir=('size', 'blocks'),
+                            both_ghosts=True)
+    return [(b'[oci-selfcheck] ' + p, f, k, a) for p, f, k, a in d]
+
+
+def parse_seeds(a):
+    if '-' in a:
+        lo, hi = a.split('-')
+        return list(range(int(lo), int(hi) + 1))
+    return [int(x) for x in a.split(',')]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--seeds', help='e.g. 0-9 or 3,5,8')
+    ap.add_argument('--seed', type=int)
+    ap.add_argument('--keep', action='store_true')
+    ap.add_argument('--kernel-only', action='store_true')
+    ap.add_argument('--scale', type=float, default=1.0)
+    ap.add_argument('--timeout', type=int, default=240, help='per seed')
+    args = ap.parse_args()
+    seeds = [args.seed] if args.seed is not None else \
+        parse_seeds(args.seeds or '0-9')
+    amb = mounts.require_env(need_fuse=not args.kernel_only)
+    if args.kernel_only:
+        amb = None
+    failed, total = [], 0
+    for seed in seeds:
+        t0 = time.time()
+        mounts.alarm(args.timeout)
+        try:
+            n, entries, nprobe, ghosts, diffs = run_seed(
+                seed, amb, args.keep, args.scale)
+        except (mounts.MountError, mounts.Timeout, OSError) as e:
+            print('seed %d: ERROR: %s' % (seed, e))
+            failed.append(seed)
+            continue
+        finally:
+            mounts.signal.alarm(0)
+        total += entries
+        status = 'OK' if not diffs else '%d MISMATCHES' % len(diffs)
+        print('seed %d: %d layers, %d entries compared, %d lookups probed, '
+              '%d kernel ghost whiteouts ignored, %.1fs: %s'
+              % (seed, n, entries, nprobe, ghosts, time.time() - t0, status))
+        if diffs:
+            print(treewalk.format_diffs(diffs))
+            failed.append(seed)
+        sys.stdout.flush()
+    print('%d seeds, %d entries compared, %d failed%s'
+          % (len(seeds), total, len(failed),
+             (': ' + ' '.join(map(str, failed))) if failed else ''))
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

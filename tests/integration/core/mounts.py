@@ -1,0 +1,183 @@
+"""Mount helpers shared by the core integration tests.
+
+Every mount goes through a Mounts object, used as a context manager: on exit
+(success, failure or timeout) it unmounts everything it mounted, newest
+first, kills the amberfs daemons it started by PID (read from -o pidfile=),
+and falls back to `umount -l` only as a last resort.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+SKIP = 77
+
+
+def skip(why):
+    print('SKIP: ' + why)
+    sys.exit(SKIP)
+
+
+def _has_fs(name):
+    with open('/proc/filesystems') as f:
+        return any(line.split()[-1] == name for line in f if line.strip())
+
+
+def require_env(need_fuse=True, need_overlay=True):
+    if os.geteuid() != 0:
+        skip('needs root (mknod, trusted.* xattrs, kernel overlayfs)')
+    if need_fuse and not os.path.exists('/dev/fuse'):
+        skip('/dev/fuse is missing')
+    if need_overlay:
+        if not _has_fs('overlay'):
+            try:
+                subprocess.run(['modprobe', 'overlay'], check=False,
+                               capture_output=True)
+            except OSError:
+                pass
+        if not _has_fs('overlay'):
+            skip('kernel overlayfs is not available')
+    amb = os.environ.get('AMBERFS')
+    if need_fuse and (not amb or not os.access(amb, os.X_OK)):
+        print('FAIL: $AMBERFS is not set to an executable amberfs binary')
+        sys.exit(1)
+    return amb
+
+
+def escape_layer(path):
+    """Escape ':' and '\\' in one lowerdir element (bytes)."""
+    return path.replace(b'\\', b'\\\\').replace(b':', b'\\:')
+
+
+def mounted(path):
+    """Is path (str or bytes) a mount point in /proc/self/mountinfo?"""
+    want = os.path.realpath(os.fsencode(path))
+    with open('/proc/self/mountinfo', 'rb') as f:
+        for line in f:
+            mp = line.split(b' ')[4]
+            mp = mp.replace(b'\\040', b' ').replace(b'\\011', b'\t') \
+                .replace(b'\\012', b'\n').replace(b'\\134', b'\\')
+            if mp == want:
+                return True
+    return False
+
+
+def fuse_mounts_under(prefix):
+    """Mount points below prefix (a str), for leak checks."""
+    out = []
+    with open('/proc/self/mountinfo') as f:
+        for line in f:
+            mp = line.split(' ')[4]
+            if mp.startswith(prefix):
+                out.append(mp)
+    return out
+
+
+class MountError(Exception):
+    pass
+
+
+class Mounts:
+    def __init__(self, keep=False, prefix='amber-core-'):
+        self.tmp = tempfile.mkdtemp(prefix=prefix)
+        self.keep = keep
+        self.mnts = []   # (path, pid or None)
+
+    def __enter__(self):
+        return self
+
+    def path(self, *parts):
+        return os.path.join(self.tmp, *parts)
+
+    def kernel(self, lowerdirs, cwd, mnt):
+        """Mount kernel overlayfs; lowerdirs are names relative to cwd, top
+        first (short relative names keep the option under one page)."""
+        os.makedirs(mnt, exist_ok=True)
+        lower = list(lowerdirs)
+        if len(lower) == 1:  # kernel overlayfs needs >= 2 lower layers
+            empty = os.path.join(cwd, b'.empty-bottom')
+            os.makedirs(empty, exist_ok=True)
+            lower.append(b'.empty-bottom')
+        opt = b'lowerdir=' + b':'.join(escape_layer(x) for x in lower)
+        r = subprocess.run([b'mount', b'-t', b'overlay', b'overlay', b'-o',
+                            opt, os.fsencode(mnt)], cwd=cwd,
+                           capture_output=True, timeout=120)
+        if r.returncode != 0:
+            raise MountError('kernel overlayfs mount failed: %s'
+                             % r.stderr.decode(errors='replace').strip())
+        self.mnts.append((mnt, None))
+
+    def amberfs(self, amb, lowerdirs, cwd, mnt, opts=(), timeout=120):
+        """Mount amberfs (daemon mode); returns the daemon PID."""
+        os.makedirs(mnt, exist_ok=True)
+        pidfile = os.path.join(self.tmp, 'pid.%d' % len(self.mnts))
+        opt = b'lowerdir=' + b':'.join(escape_layer(x) for x in lowerdirs)
+        for o in opts:
+            opt += b',' + os.fsencode(o)
+        opt += b',pidfile=' + os.fsencode(pidfile)
+        r = subprocess.run([os.fsencode(amb), b'-o', opt, os.fsencode(mnt)],
+                           cwd=cwd, capture_output=True, timeout=timeout)
+        pid = None
+        if os.path.exists(pidfile):
+            with open(pidfile) as f:
+                pid = int(f.read().strip() or 0) or None
+        if r.returncode != 0 or not mounted(mnt):
+            self.mnts.append((mnt, pid))
+            raise MountError('amberfs failed (exit %d): %s'
+                             % (r.returncode,
+                                r.stderr.decode(errors='replace').strip()))
+        self.mnts.append((mnt, pid))
+        return pid
+
+    def umount(self, mnt, pid=None):
+        if mounted(mnt):
+            r = subprocess.run(['umount', mnt], capture_output=True,
+                               timeout=60)
+            if r.returncode != 0 and mounted(mnt):
+                subprocess.run(['umount', '-l', mnt], capture_output=True,
+                               timeout=60)
+        if pid:
+            for _ in range(100):  # the daemon exits once unmounted
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.05)
+            else:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        self.mnts = [(m, p) for m, p in self.mnts if m != mnt]
+
+    def close(self):
+        for mnt, pid in reversed(list(self.mnts)):
+            try:
+                self.umount(mnt, pid)
+            except Exception as e:  # keep cleaning up the others
+                print('cleanup of %s failed: %s' % (mnt, e))
+        if not self.keep:
+            subprocess.run(['rm', '-rf', '--one-file-system', self.tmp],
+                           check=False)
+        else:
+            print('kept: ' + self.tmp)
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+class Timeout(Exception):
+    pass
+
+
+def alarm(seconds):
+    """Raise Timeout in the main thread after `seconds` (cleanup still runs
+    through the Mounts context manager)."""
+    def handler(signum, frame):
+        raise Timeout('timed out after %d s' % seconds)
+    signal.signal(signal.SIGALRM, handler)
+    signal.alarm(seconds)

@@ -1,0 +1,110 @@
+"""Render a logical stack (stackgen) on disk, in overlay or OCI format.
+
+overlay: a whiteout is a 0/0 character device, or (in a non-root, non-opaque
+  directory) a zero-size regular file with `trusted.overlay.whiteout`, whose
+  parent directory then carries `trusted.overlay.opaque=x`; an opaque
+  directory carries `trusted.overlay.opaque=y`.
+oci: a whiteout is a `.wh.NAME` file, an opaque directory holds `.wh..wh..opq`.
+
+Metadata is applied last, deepest directories first, so that creating
+children does not disturb a directory's mtime.  Needs root (mknod, chown,
+trusted.* xattrs).
+"""
+
+import os
+import stat
+
+OPQ = b'.wh..wh..opq'
+
+
+def _write_file(path, inode):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
+                 0o600)
+    try:
+        for off, data in inode.chunks():
+            os.pwrite(fd, data, off)
+        os.ftruncate(fd, inode.size)
+    finally:
+        os.close(fd)
+
+
+def _set_meta(path, kind, meta):
+    for name, val in meta.xattrs.items():
+        os.setxattr(path, name, val, follow_symlinks=False)
+    os.chown(path, meta.uid, meta.gid, follow_symlinks=False)
+    if kind != 'symlink':
+        os.chmod(path, meta.mode)  # after chown, which clears set-id bits
+    os.utime(path, ns=(meta.mtime_ns, meta.mtime_ns), follow_symlinks=False)
+
+
+def write_layer(layer, root, fmt):
+    """Create directory `root` (bytes) and render `layer` into it."""
+    os.mkdir(root, 0o755)
+    paths = sorted(layer.nodes, key=lambda p: (len(p), p))
+    xw_dirs = set()
+    for path in paths:
+        node = layer.nodes[path]
+        full = os.path.join(root, *path) if path else root
+        if node.kind == 'dir':
+            if path:
+                os.mkdir(full, 0o700)
+            if node.opaque and path:
+                if fmt == 'oci':
+                    open(os.path.join(full, OPQ), 'wb').close()
+                else:
+                    os.setxattr(full, b'trusted.overlay.opaque', b'y')
+        elif node.kind == 'whiteout':
+            parent = path[:-1]
+            if fmt == 'oci':
+                pdir = os.path.dirname(full)
+                open(os.path.join(pdir, b'.wh.' + path[-1]), 'wb').close()
+            elif node.xw and parent and not layer.nodes[parent].opaque:
+                open(full, 'wb').close()
+                os.setxattr(full, b'trusted.overlay.whiteout',
+                            b'' if len(path[-1]) % 2 else b'y')
+                xw_dirs.add(parent)
+            else:
+                os.mknod(full, stat.S_IFCHR | 0o600, os.makedev(0, 0))
+        elif node.kind == 'file':
+            ino = node.inode
+            if ino.written is not None and ino.written[0] == root:
+                os.link(ino.written[1], full)
+            else:
+                _write_file(full, ino)
+                ino.written = (root, full)
+        elif node.kind == 'symlink':
+            os.symlink(node.target, full)
+        elif node.kind == 'fifo':
+            os.mkfifo(full, 0o644)
+        else:
+            typ = stat.S_IFCHR if node.kind == 'chr' else stat.S_IFBLK
+            os.mknod(full, typ | 0o644, os.makedev(*node.rdev))
+    for d in xw_dirs:
+        os.setxattr(os.path.join(root, *d), b'trusted.overlay.opaque', b'x')
+    done = set()
+    for path in paths:  # non-directories (a hard-linked inode only once)
+        node = layer.nodes[path]
+        if node.kind in ('dir', 'whiteout'):
+            continue
+        if node.kind == 'file':
+            if id(node.inode) in done:
+                continue
+            done.add(id(node.inode))
+        _set_meta(os.path.join(root, *path), node.kind, node.meta)
+    for path in reversed(paths):  # directories, deepest first
+        node = layer.nodes[path]
+        if node.kind == 'dir':
+            _set_meta(os.path.join(root, *path) if path else root, 'dir',
+                      node.meta)
+
+
+def write_stack(layers, outdir, fmt, names=None):
+    """Write layers (bottom first) as outdir/NAME; return the layer
+    directory names top first (lowerdir order).  Default names: "0" is the
+    top layer."""
+    os.makedirs(outdir, exist_ok=True)
+    n = len(layers)
+    names = names or [str(i).encode() for i in range(n)]
+    for i, layer in enumerate(layers):  # i = 0 is the bottom layer
+        write_layer(layer, os.path.join(outdir, names[n - 1 - i]), fmt)
+    return names
