@@ -71,8 +71,8 @@ def amb_lowerdirs(m, names, fmtdir, absolute):
     return names
 
 
-def run_seed(seed, amb, keep=False, scale=1.0, verbose=False):
-    gen = stackgen.Generator(seed, scale=scale)
+def run_seed(seed, amb, keep=False, scale=1.0, n_layers=None):
+    gen = stackgen.Generator(seed, n_layers=n_layers, scale=scale)
     layers = gen.generate()
     with mounts.Mounts(keep=keep, prefix='amber-diff-%d-' % seed) as m:
         ovl = os.fsencode(m.path('ovl'))

@@ -397,7 +397,11 @@ class Generator:
 
     def generate(self):
         layers = []
+        view = {(): ('dir', 0)}
         for i in range(self.n_layers):
-            view = merge_view(layers) if layers else {(): ('dir', 0)}
+            # Deep stacks refresh the view every 16 layers only (merging is
+            # quadratic); a stale view still yields valid layers.
+            if layers and (i < 64 or i % 16 == 0):
+                view = merge_view(layers)
             layers.append(self.layer(view, bottom=(i == 0)))
         return layers

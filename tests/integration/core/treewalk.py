@@ -198,16 +198,30 @@ def compare(kern, amb, skip=(), skip_dir=(), root_skip=(), both_ghosts=False):
 
 
 def probe(mnt, paths):
-    """lstat each relative path under mnt: {path: 'ok' or 'ERR:...'}."""
+    """lstat each relative path under mnt: {path: 'ok' or 'ERR:...'}.
+    A symlink in a parent component is not followed: 'via-symlink'."""
     mnt = os.fsencode(mnt)
-    out = {}
-    for p in paths:
-        try:
-            os.lstat(os.path.join(mnt, p))
-            out[p] = 'ok'
-        except OSError as e:
-            out[p] = _err(e)
-    return out
+    memo = {}
+
+    def one(p):
+        if p in memo:
+            return memo[p]
+        parent = os.path.dirname(p)
+        res = one(parent) if parent else 'ok'
+        if res == 'ok' and parent and memo.get(parent + b'\0') == 'lnk':
+            res = 'via-symlink'
+        elif res == 'ok':
+            try:
+                st = os.lstat(os.path.join(mnt, p))
+                if stat.S_ISLNK(st.st_mode):
+                    memo[p + b'\0'] = 'lnk'
+            except OSError as e:
+                res = _err(e)
+        elif res != 'via-symlink':
+            res = 'parent ' + res.replace('parent ', '')
+        memo[p] = res
+        return res
+    return {p: one(p) for p in paths}
 
 
 def _short(v):
