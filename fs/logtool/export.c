@@ -114,8 +114,8 @@ static struct json_object *ecs_record(const struct export *x, const struct recor
 	ADD(file, "path", STR(r->path));
 	ADD(file, "name", STR(base_name(r->path, buf, sizeof(buf))));
 	ADD(file, "directory", STR(dir_name(r->path, buf, sizeof(buf))));
-	if (json_get_str(r->obj, "args.target"))
-		ADD(file, "target_path", STR(json_get_str(r->obj, "args.target")));
+	if (json_get_str(record_obj(r), "args.target"))
+		ADD(file, "target_path", STR(json_get_str(record_obj(r), "args.target")));
 	ADD(o, "file", file);
 	ADD(proc, "pid", json_object_new_int64(r->pid));
 	if (r->tid >= 0) {
@@ -132,7 +132,7 @@ static struct json_object *ecs_record(const struct export *x, const struct recor
 		ADD(proc, "name", STR(r->name));
 	if (r->exe)
 		ADD(proc, "executable", STR(r->exe));
-	if ((a = copy(r->obj, "process.args"))) {
+	if ((a = copy(record_obj(r), "process.args"))) {
 		ADD(proc, "args_count", json_object_new_int((int)json_object_array_length(a)));
 		ADD(proc, "args", a);
 	}
@@ -169,9 +169,9 @@ static struct json_object *ecs_record(const struct export *x, const struct recor
 		ADD(am, "new_path", STR(r->new_path));
 	if (r->layer >= 0)
 		ADD(am, "layer", json_object_new_int64(r->layer));
-	if ((a = copy(r->obj, "args")))
+	if ((a = copy(record_obj(r), "args")))
 		ADD(am, "args", a);
-	if ((a = copy(r->obj, "file.path_hex")))
+	if ((a = copy(record_obj(r), "file.path_hex")))
 		ADD(am, "path_hex", a);
 	if (r->proc_error)
 		ADD(am, "process_error", STR(r->proc_error));
@@ -294,7 +294,7 @@ static struct json_object *ocsf_record(const struct export *x, const struct reco
 		ADD(a, "pid", json_object_new_int64(r->ppid));
 		ADD(proc, "parent_process", a);
 	}
-	struct json_object *argv = json_get_path(r->obj, "process.args");
+	struct json_object *argv = json_get_path(record_obj(r), "process.args");
 	if (argv && json_object_is_type(argv, json_type_array)) {
 		size_t k = 0;
 		buf[0] = '\0';
@@ -326,9 +326,9 @@ static struct json_object *ocsf_record(const struct export *x, const struct reco
 	ADD(un, "action", STR(r->action));
 	if (r->layer >= 0)
 		ADD(un, "layer", json_object_new_int64(r->layer));
-	if ((a = copy(r->obj, "args")))
+	if ((a = copy(record_obj(r), "args")))
 		ADD(un, "args", a);
-	if ((a = copy(r->obj, "file.path_hex")))
+	if ((a = copy(record_obj(r), "file.path_hex")))
 		ADD(un, "path_hex", a);
 	ADD(o, "unmapped", un);
 	return o;

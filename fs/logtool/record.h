@@ -3,11 +3,14 @@
  * record.h - one audit record, parsed from a line (see notes/auditlog.md and
  * docs/amber-log.md for the format).
  *
- * record_parse() turns a line into a json-c tree and pulls out the fields
- * every command needs into a flat struct whose strings point into that tree:
- * they stay valid until the next record_parse() or record_clear() on the same
- * record.  Missing fields are NULL / -1; the raw tree stays available in
- * rec->obj for the rare field a command wants beyond these.
+ * record_parse() validates the line as one JSON object with a small
+ * single-pass scanner that builds no tree, and pulls the fields every command
+ * needs into a flat struct (strings decoded into a per-record arena): this is
+ * what lets summary, tree and verify read a million records in a few
+ * seconds.  The strings stay valid until the next record_parse() or
+ * record_clear() on the same record.  Missing fields are NULL / -1.  The
+ * rare command that wants more (args, totals, layers) calls record_obj(),
+ * which parses the same line with json-c on demand while the line is valid.
  */
 #pragma once
 
@@ -34,7 +37,11 @@ enum record_status {
 };
 
 struct record {
-	struct json_object *obj;
+	struct json_object *obj_;      /* built on demand by record_obj() */
+	const char *data;              /* the line; valid as long as the line is */
+	size_t len;
+	char *arena;                   /* decoded strings (owned) */
+	size_t arena_cap;
 	enum record_status status;
 	char why[160];                 /* what is wrong when status != OK */
 	int64_t v;
@@ -66,6 +73,9 @@ struct record_parser *record_parser_free(struct record_parser *p);
 enum record_status record_parse(struct record_parser *p, const char *data, size_t len,
 				struct record *rec);
 void record_clear(struct record *rec);
+/* The whole record as a json-c tree (NULL if it cannot be built), cached in
+ * the record; only while the line given to record_parse() is still valid. */
+struct json_object *record_obj(const struct record *rec);
 
 const char *record_kind_to_string(enum record_kind k);
 

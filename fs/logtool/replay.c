@@ -105,12 +105,12 @@ static int64_t arg_int(const struct record *r, const char *key, int64_t def)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "args.%s", key);
-	return json_get_int(r->obj, path, def);
+	return json_get_int(record_obj(r), path, def);
 }
 
 static int64_t arg_mode(const struct record *r, int64_t def)
 {
-	const char *m = json_get_str(r->obj, "args.mode");
+	const char *m = json_get_str(record_obj(r), "args.mode");
 	char *end;
 
 	if (!m)
@@ -123,7 +123,7 @@ static bool arg_has_flag(const struct record *r, const char *key, const char *fl
 {
 	char path[64];
 	snprintf(path, sizeof(path), "args.%s", key);
-	struct json_object *a = json_get_path(r->obj, path);
+	struct json_object *a = json_get_path(record_obj(r), path);
 	if (!a || !json_object_is_type(a, json_type_array))
 		return false;
 	for (size_t i = 0; i < json_object_array_length(a); i++)
@@ -147,7 +147,7 @@ static char type_char(mode_t m)
 
 static mode_t mknod_type(const struct record *r)
 {
-	const char *t = json_get_str(r->obj, "args.type");
+	const char *t = json_get_str(record_obj(r), "args.type");
 	if (!t)
 		return S_IFREG;
 	if (!strcmp(t, "chr")) return S_IFCHR;
@@ -159,12 +159,12 @@ static mode_t mknod_type(const struct record *r)
 
 static dev_t arg_rdev(const struct record *r)
 {
-	const char *s = json_get_str(r->obj, "args.rdev");
+	const char *s = json_get_str(record_obj(r), "args.rdev");
 	unsigned ma, mi;
 
 	if (s && sscanf(s, "%u:%u", &ma, &mi) == 2)
 		return makedev(ma, mi);
-	return (dev_t)json_get_int(r->obj, "args.rdev", 0);
+	return (dev_t)json_get_int(record_obj(r), "args.rdev", 0);
 }
 
 /* Gives a new entry the creator's fsuid/fsgid, as the real create would. */
@@ -210,7 +210,7 @@ static int do_create(struct replay *rp, const struct record *r)
 		type = type_char(t);
 		k = mknodat(dir, name, t | (mode_t)(mode < 0 ? 0644 : mode), arg_rdev(r));
 	} else { /* symlink */
-		const char *target = json_get_str(r->obj, "args.target");
+		const char *target = json_get_str(record_obj(r), "args.target");
 		type = 'l';
 		if (!target)
 			return -EINVAL;
@@ -278,7 +278,7 @@ static int parse_time_arg(const struct record *r, const char *key, struct timesp
 {
 	char path[32];
 	snprintf(path, sizeof(path), "args.%s", key);
-	const char *s = json_get_str(r->obj, path);
+	const char *s = json_get_str(record_obj(r), path);
 
 	if (!s) {
 		ts->tv_sec = 0;
@@ -336,14 +336,14 @@ static int do_attr(struct replay *rp, const struct record *r)
 			return -errno;
 		cs_mark(rp->cs, r->path, CS_TIMES, NULL, r->seq);
 	} else if (!strcmp(a, "removexattr")) {
-		const char *x = json_get_str(r->obj, "args.name");
+		const char *x = json_get_str(record_obj(r), "args.name");
 		if (!x)
 			return -EINVAL;
 		if (lremovexattr(proc, x) < 0)
 			return -errno;
 		cs_xattr(rp->cs, r->path, x, true, r->seq);
 	} else { /* setxattr: the value is not in the log; do not invent one */
-		cs_xattr(rp->cs, r->path, json_get_str(r->obj, "args.name"), false, r->seq);
+		cs_xattr(rp->cs, r->path, json_get_str(record_obj(r), "args.name"), false, r->seq);
 	}
 	return 0;
 }
@@ -375,7 +375,7 @@ static int do_content(struct replay *rp, const struct record *r)
 		return 0;
 	}
 	if (!strcmp(a, "ioctl")) {
-		snprintf(note, sizeof(note), "ioctl %s: effect unknown", str_or_dash(json_get_str(r->obj, "args.cmd")));
+		snprintf(note, sizeof(note), "ioctl %s: effect unknown", str_or_dash(json_get_str(record_obj(r), "args.cmd")));
 		cs_mark(rp->cs, r->path, CS_IOCTL, note, r->seq);
 		return 0;
 	}
@@ -435,7 +435,7 @@ static int replay_one(void *ud, const struct reader_line *line, const struct rec
 			json_object_object_add(f, "new_path", json_object_new_string(r->new_path));
 		json_object_object_add(f, "error", json_object_new_string(strerror(-k)));
 		json_object_object_add(o, "failure", f);
-		fprintf(rp->failures, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		fprintf(rp->failures, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	} else if (rp->failed <= 1000) {
 		fprintf(rp->failures, "\tseq %-8" PRId64 " %-15s ", r->seq, r->action);
@@ -509,7 +509,7 @@ static int find_start(void *ud, const struct reader_line *line, const struct rec
 
 	if (r->kind != RECORD_START)
 		return 0;
-	arr = json_get_path(r->obj, "layers");
+	arr = json_get_path(record_obj(r), "layers");
 	if (!arr || !json_object_is_type(arr, json_type_array))
 		return -EBADMSG;
 	size_t n = json_object_array_length(arr);

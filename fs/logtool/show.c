@@ -65,7 +65,7 @@ static void print_event(FILE *o, const struct record *r)
 		fputs(" -> ", o);
 		out_escaped(o, r->new_path);
 	}
-	print_args(o, json_get_path(r->obj, "args"));
+	print_args(o, json_get_path(record_obj(r), "args"));
 	if (r->errno_name && strcmp(r->errno_name, "EROFS") != 0)
 		fprintf(o, " errno=%s", r->errno_name);
 	if (r->kind == RECORD_SUMMARY)
@@ -76,7 +76,7 @@ static void print_event(FILE *o, const struct record *r)
 static void print_other(FILE *o, const struct record *r)
 {
 	char ts[32];
-	struct json_object *obj = r->obj;
+	struct json_object *obj = record_obj(r);
 
 	short_ts(r->ts, ts, sizeof(ts));
 	fprintf(o, "%-8" PRId64 " %-23s --- %s", r->seq, ts, r->kind_str);

@@ -139,7 +139,7 @@ static void print_table(struct summary *s, int b, size_t top, bool json)
 		if (json) {
 			struct json_object *k = json_object_new_string(v[i]->key);
 			printf("{\"by\":\"%s\",\"key\":%s,\"count\":%" PRId64 ",\"first\":\"%s\",\"last\":\"%s\",\"seq\":[",
-			       by_names[b], json_object_to_json_string_ext(k, JSON_C_TO_STRING_PLAIN), a->count,
+			       by_names[b], json_object_to_json_string_ext(k, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), a->count,
 			       a->first_ts, a->last_ts);
 			json_object_put(k);
 			for (unsigned j = 0; j < a->n_seq; j++)

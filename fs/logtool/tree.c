@@ -104,7 +104,7 @@ static struct proc *get_proc(struct tree *t, const struct record *r)
 		p->order = t->n++;
 		p->name = r->name ? strdup(r->name) : NULL;
 		p->exe = r->exe ? strdup(r->exe) : NULL;
-		p->args = join_args(json_get_path(r->obj, "process.args"));
+		p->args = join_args(json_get_path(record_obj(r), "process.args"));
 		p->acts = table_new(sizeof(struct act));
 		if (!p->acts)
 			return NULL;
@@ -203,7 +203,7 @@ static void print_proc(struct proc *p, int depth, bool json)
 		for (size_t i = 0; i < p->n_kids; i++)
 			json_object_array_add(kids, json_object_new_int64(p->kids[i]->pid));
 		json_object_object_add(o, "children", kids);
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	} else {
 		printf("%*s[%" PRId64 "] ", depth * 4, "", p->pid);

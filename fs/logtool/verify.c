@@ -198,7 +198,7 @@ static void gaps_flush(struct verify *v)
 
 static void session_end_checks(struct verify *v, const struct reader_line *l, const struct record *stop)
 {
-	struct json_object *o = stop->obj;
+	struct json_object *o = record_obj(stop);
 	int64_t attempts = json_get_int(o, "totals.attempts", -1);
 	int64_t written = json_get_int(o, "totals.written", -1);
 	int64_t summarized = json_get_int(o, "totals.summarized", -1);
@@ -286,7 +286,7 @@ static void chain_message(struct verify *v, const struct reader_line *l, const s
  * (which then explains the chain break and the seq jump). */
 static bool check_rotate(struct verify *v, const struct reader_line *l, const struct record *rec)
 {
-	const char *pf = json_get_str(rec->obj, "previous_file");
+	const char *pf = json_get_str(record_obj(rec), "previous_file");
 
 	if (!v->any_line) {
 		add_finding(v, l->file, l->file_index, l->lineno, rec->seq,
