@@ -76,6 +76,15 @@ def fuse_mounts_under(prefix):
     return out
 
 
+def alive(pid):
+    """Is pid running (a zombie waiting for its reaper counts as gone)?"""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except OSError:
+        return False
+
+
 class MountError(Exception):
     pass
 
@@ -139,18 +148,17 @@ class Mounts:
             if r.returncode != 0 and mounted(mnt):
                 subprocess.run(['umount', '-l', mnt], capture_output=True,
                                timeout=60)
-        if pid:
-            for _ in range(100):  # the daemon exits once unmounted
-                try:
-                    os.kill(pid, 0)
-                except ProcessLookupError:
-                    break
-                time.sleep(0.05)
-            else:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+        if pid:  # the daemon exits once unmounted; else TERM, then KILL
+            for sig in (None, signal.SIGTERM, signal.SIGKILL):
+                if sig and alive(pid):
+                    try:
+                        os.kill(pid, sig)
+                    except ProcessLookupError:
+                        pass
+                for _ in range(100):
+                    if not alive(pid):
+                        break
+                    time.sleep(0.05)
         self.mnts = [(m, p) for m, p in self.mnts if m != mnt]
 
     def close(self):
