@@ -227,6 +227,14 @@ static struct json_object *ocsf_file(const char *path, const char *action)
 	return f;
 }
 
+/* An argv element: the string itself, anything else as JSON. */
+static const char *elem_text(struct json_object *e)
+{
+	if (json_object_is_type(e, json_type_string))
+		return json_object_get_string(e);
+	return json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN);
+}
+
 static int64_t ts_ms(const char *ts)
 {
 	struct timespec t;
@@ -300,7 +308,7 @@ static struct json_object *ocsf_record(const struct export *x, const struct reco
 		buf[0] = '\0';
 		for (size_t i = 0; i < json_object_array_length(argv) && k < sizeof(buf) - 1; i++)
 			k += (size_t)snprintf(buf + k, sizeof(buf) - k, "%s%s", i ? " " : "",
-					      json_object_get_string(json_object_array_get_idx(argv, i)));
+					      elem_text(json_object_array_get_idx(argv, i)));
 		ADD(proc, "cmd_line", STR(buf));
 	}
 	if (r->uid >= 0) {

@@ -558,9 +558,8 @@ enum record_status record_parse(struct record_parser *p, const char *data, size_
 	s.out = rec->arena;
 	skip_ws(&s);
 	if (s.p >= s.end || *s.p != '{') {
-		if (s.p < s.end && strchr("[\"tfn-0123456789", *s.p))
-			return fail(rec, RECORD_NOT_JSON, "not a JSON object");
-		return fail(rec, RECORD_NOT_JSON, "not JSON: %s", s.p >= s.end ? "empty line" : "unexpected character");
+		return fail(rec, RECORD_NOT_JSON, "not JSON: %s",
+			    s.p >= s.end ? "empty line" : "a record is one object, this line does not start with '{'");
 	}
 	if (scan_container(&s, 0, G_NONE, true) < 0)
 		return fail(rec, RECORD_NOT_JSON, "not JSON: %s (at byte %zu)", s.err, (size_t)(s.p - data));

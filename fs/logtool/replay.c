@@ -127,7 +127,8 @@ static bool arg_has_flag(const struct record *r, const char *key, const char *fl
 	if (!a || !json_object_is_type(a, json_type_array))
 		return false;
 	for (size_t i = 0; i < json_object_array_length(a); i++)
-		if (strcmp(json_object_get_string(json_object_array_get_idx(a, i)), flag) == 0)
+		if (json_object_is_type(json_object_array_get_idx(a, i), json_type_string) &&
+		    strcmp(json_object_get_string(json_object_array_get_idx(a, i)), flag) == 0)
 			return true;
 	return false;
 }

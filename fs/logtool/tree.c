@@ -62,26 +62,29 @@ static void proc_free(void *v)
 	table_free(p->acts, act_free);
 }
 
+/* argv as one string; elements that are not strings are shown as JSON. */
 static char *join_args(struct json_object *argv)
 {
-	size_t n, len = 0;
-	char *s;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
 
 	if (!argv || !json_object_is_type(argv, json_type_array))
 		return NULL;
-	n = json_object_array_length(argv);
-	for (size_t i = 0; i < n; i++)
-		len += strlen(json_object_get_string(json_object_array_get_idx(argv, i))) + 1;
-	s = malloc(len + 1);
-	if (!s)
+	f = open_memstream(&buf, &len);
+	if (!f)
 		return NULL;
-	s[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < json_object_array_length(argv); i++) {
+		struct json_object *e = json_object_array_get_idx(argv, i);
 		if (i)
-			strcat(s, " ");
-		strcat(s, json_object_get_string(json_object_array_get_idx(argv, i)));
+			fputc(' ', f);
+		if (json_object_is_type(e, json_type_string))
+			fputs(json_object_get_string(e), f);
+		else
+			fputs(json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN), f);
 	}
-	return s;
+	fclose(f);
+	return buf;
 }
 
 static struct proc *get_proc(struct tree *t, const struct record *r)

@@ -377,6 +377,15 @@ static void on_seq(struct verify *v, const struct reader_line *l, const struct r
 				    v->last_seq);
 		}
 	}
+	if (chain_broken && links_two_back && rec->seq == expected) {
+		/* the chain skips the line before: it was inserted */
+		add_finding(v, l->file, l->file_index, v->hist[0].lineno, v->hist[0].seq,
+			    "line %" PRIu64 " does not belong here: the chain links line %" PRIu64
+			    " to the line before it (inserted line)",
+			    v->hist[0].lineno, l->lineno);
+		v->accept_prev2 = false;
+		chain_broken = false;
+	}
 	if (chain_broken)
 		chain_message(v, l, rec);
 	v->next_seq = rec->seq + 1 > expected ? rec->seq + 1 : expected;
@@ -570,7 +579,8 @@ int cmd_verify(int argc, char **argv)
 			    "file was not given), or the daemon is still running or did not shut down cleanly");
 	gaps_flush(&v);
 
-	qsort(v.f, v.n_f, sizeof(*v.f), finding_cmp);
+	if (v.n_f)
+		qsort(v.f, v.n_f, sizeof(*v.f), finding_cmp);
 	for (size_t i = 0; i < v.n_f; i++) {
 		puts(v.f[i].text);
 		free(v.f[i].text);

@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""show (each filter, table and --json), summary, tree and export (ECS and
+OCSF required fields) on a generated log with a known workload; bad input
+named with file and line and never fatal."""
+import os
+import shutil
+
+from ltlib import *
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# Required fields of each export format, as dotted paths (docs/amber-log.md).
+ECS_REQUIRED = ["@timestamp", "ecs.version", "event.kind", "event.category", "event.type", "event.action",
+                "event.outcome", "event.sequence", "file.path", "file.name", "process.pid", "user.id",
+                "error.code"]
+ECS_TYPES = {"access", "change", "creation", "deletion", "denied", "info"}
+OCSF_REQUIRED = ["activity_id", "category_uid", "class_uid", "type_uid", "severity_id", "time",
+                 "metadata.version", "metadata.product.name", "metadata.product.vendor_name",
+                 "actor.process.pid", "device.type_id", "file.name", "file.type_id",
+                 "status_id", "disposition_id"]
+
+
+def get(o, dotted):
+    for k in dotted.split("."):
+        if not isinstance(o, dict) or k not in o:
+            return None
+        o = o[k]
+    return o
+
+
+d = tmpdir()
+try:
+    log = os.path.join(d, "w.log")
+    genlog(log, "-e", os.path.join(HERE, "events.txt"))
+    run("verify", log, check_rc=0)
+    raw = lines_of(log)
+
+    # show: table on a pipe, and --json gives the exact lines
+    rc, out, _ = run("show", log, check_rc=0)
+    rows = out.splitlines()
+    check(rows[0].startswith("SEQ"), "show: header")
+    check(len(rows) == 1 + 18, f"show: 18 attempts expected, got {len(rows) - 1}")
+    expect_in("rename          /data/b" if False else "/data/a -> /data/b", out, "show rename")
+    rc, out, _ = run("show", "--json", log, check_rc=0)
+    check(out.encode().splitlines() == raw[1:-1], "show --json: the attempt lines byte for byte")
+    rc, out, _ = run("show", "--all", log, check_rc=0)
+    expect_in("--- start: mount /mnt/x", out, "show --all start")
+    expect_in("--- stop: 18 attempts refused, 0 lost", out, "show --all stop")
+
+    def seqs(*args):
+        rc, out, _ = run("show", "--json", *args, log, check_rc=0)
+        return [r["seq"] for r in ndjson(out)]
+
+    check(seqs("--pid", "101") == [3, 4], "--pid 101")
+    check(seqs("--pid", "101", "--pid", "103") == [3, 4, 6], "--pid twice = or")
+    check(seqs("--name", "mv") == [5], "--name mv")
+    check(seqs("--name", "ch*") == [7, 8], "--name glob")
+    check(seqs("--exe", "/usr/bin/r*") == [6, 16, 17], "--exe glob")
+    check(seqs("--uid", "1000") == [5, 6], "--uid 1000")
+    check(seqs("--action", "chmod") == [7], "--action chmod")
+    check(seqs("--path", "/data/*") == [5, 6, 16, 17], "--path /data/*")
+    check(seqs("--path", "/data/b") == [5], "--path matches a rename destination")
+    check(seqs("--path", "/etc/*", "--action", "open_write") == [2, 10], "filters are and-ed")
+    ts = {r["seq"]: r["ts"] for r in ndjson(run("show", "--json", log)[1])}
+    check(seqs("--since", ts[5], "--until", ts[7]) == [5, 6, 7], "--since/--until inclusive")
+    check(seqs("--since", ts[19]) == [19], "--since last")
+    check(seqs("--until", "2000-01-01") == [], "--until long ago")
+    rc, out, err = run("show", "--since", "yesterday", log, check_rc=2)
+    expect_in("not an RFC 3339 time", err, "bad --since")
+    rc, out, err = run("show", "--action", "explode", log, check_rc=2)
+    expect_in("unknown action 'explode'", err, "bad --action")
+
+    # summary
+    rc, out, _ = run("summary", "--json", "--top", "0", log, check_rc=0)
+    rows = ndjson(out)
+    by = {(r["by"], r["key"]): r for r in rows}
+    check(by[("path", "/etc/passwd")]["count"] == 3, "summary: /etc/passwd x3")
+    check(by[("path", "/etc/passwd")]["seq"] == [2, 10, 19], "summary: seqs first two + latest")
+    check(by[("path", "/data/b")]["count"] == 1, "summary: rename destination counted")
+    check(by[("executable", "/bin/busybox")]["count"] == 5, "summary: by executable")
+    check(by[("user", "1000")]["count"] == 2, "summary: by user")
+    check(by[("action", "open_write")]["count"] == 2, "summary: by action")
+    check(by[("action", "rmdir")]["first"] == ts[16] and by[("action", "rmdir")]["last"] == ts[17],
+          "summary: first/last time")
+    rc, out, _ = run("summary", log, check_rc=0)
+    expect_in("18 refused attempts in 18 attempt/summary records, 1 session(s)", out, "summary header")
+    for h in ("By path", "By executable", "By user", "By action"):
+        expect_in(h, out, "summary table")
+
+    # summary counts summary records by their count
+    s = os.path.join(d, "s.log")
+    genlog(s, "-n", "200", "--summaries")
+    rc, out, _ = run("summary", "--json", "--top", "0", s, check_rc=0)
+    total = sum(r["count"] for r in ndjson(out) if r["by"] == "action")
+    rc, vout, _ = run("show", "--json", s, check_rc=0)
+    weights = sum(r["count"] if r["kind"] == "summary" else 1 for r in ndjson(vout))
+    check(total == weights and total > 200, f"summary weights: {total} vs {weights}")
+
+    # tree: 100 -> {101, 102 -> 103, 104, 105, ...}
+    rc, out, _ = run("tree", "--json", log, check_rc=0)
+    procs = {p["pid"]: p for p in ndjson(out)}
+    check(procs[100]["depth"] == 0 and procs[103]["depth"] == 2, "tree depths")
+    check(sorted(procs[100]["children"]) == [101, 102, 104, 105, 106, 107, 108, 109], "tree children of 100")
+    check(procs[102]["children"] == [103], "tree: 103 under 102")
+    a = {(x["action"], x["path"]): x for x in procs[100]["attempts"]}
+    check(a[("open_write", "/etc/passwd")]["count"] == 2 and a[("open_write", "/etc/passwd")]["first_seq"] == 2,
+          "tree: attempts aggregated per process")
+    rc, out, _ = run("tree", log, check_rc=0)
+    expect_in("[100] sh (/bin/busybox) uid 0, ppid 1, 3 attempt(s)", out, "tree text root")
+    expect_in("        [103] rm (/usr/bin/rm)", out, "tree text nesting")
+
+    # export: every record, the required fields, valid values
+    for fmt, req in (("ecs", ECS_REQUIRED), ("ocsf", OCSF_REQUIRED)):
+        rc, out, _ = run("export", "--format", fmt, log, check_rc=0)
+        recs = ndjson(out)
+        check(len(recs) == 18, f"export {fmt}: 18 records")
+        for r in recs:
+            for f in req:
+                check(get(r, f) is not None, f"export {fmt}: {f} missing in {r}")
+        if fmt == "ecs":
+            for r in recs:
+                check(r["event"]["outcome"] in ("success", "failure", "unknown"), "ecs event.outcome value")
+                check(set(r["event"]["type"]) <= ECS_TYPES, "ecs event.type values")
+                check(r["event"]["category"] == ["file"], "ecs event.category")
+        else:
+            for r in recs:
+                check(r["class_uid"] == 1001 and r["category_uid"] == 1, "ocsf class/category")
+                check(r["type_uid"] == 100100 + r["activity_id"], "ocsf type_uid = class*100+activity")
+                check(r["activity_id"] in (1, 3, 4, 5, 6, 7, 14, 99), "ocsf activity_id")
+                check(isinstance(r["time"], int) and r["time"] > 1.7e12, "ocsf time in ms")
+            ren = [r for r in recs if r["unmapped"]["action"] == "rename"][0]
+            check(ren["activity_id"] == 5 and ren["file_result"]["path"] == "/data/b", "ocsf rename")
+    rc, out, _ = run("export", "--format", "ocsf", "--pid", "103", log, check_rc=0)
+    check(len(ndjson(out)) == 1, "export honours filters")
+    run("export", "--format", "xml", log, check_rc=2)
+
+    # bad input: named with file and line, never fatal, the rest still read
+    bad = os.path.join(d, "bad.log")
+    b = raw[:4] + [b"not json at all", raw[4].replace(b'{"v":1,', b'{"v":7,', 1)] + raw[5:]
+    write_lines(bad, b)
+    with open(bad, "ab") as f:
+        f.write(b'{"v":1,"seq":99,"ts":"2026')
+    for cmd in (["show"], ["summary"], ["tree"], ["export", "--format", "ecs"]):
+        rc, out, err = run(*cmd, bad, check_rc=1)
+        expect_in(f"{bad}:5: not JSON", err, f"{cmd[0]} names the non-JSON line")
+        expect_in(f"{bad}:6: unknown schema version \"v\":7", err, f"{cmd[0]} names the unknown version")
+        expect_in(f"{bad}:{len(b) + 1}: truncated last line", err, f"{cmd[0]} names the truncated line")
+    rc, out, err = run("show", "--json", bad, check_rc=1)
+    check(len(ndjson(out)) == 17, "show: the good records are still shown")
+    rc, out, err = run("summary", bad, os.path.join(d, "missing.log"), check_rc=1)
+    expect_in("missing.log: cannot read: No such file or directory", err, "missing file named")
+    run("frobnicate", log, check_rc=2)
+    run("show", check_rc=2)
+finally:
+    shutil.rmtree(d, ignore_errors=True)
+finish("logtool-commands")
