@@ -21,6 +21,7 @@ struct amberfs {
 	struct index *index;
 	struct audit *audit;
 	struct gate *gate;
+	struct confine *confine;
 	double timeout; /* entry and attribute timeout: the tree never changes */
 };
 

@@ -20,6 +20,7 @@
 
 #include "amberfs.h"
 #include "cleanup.h"
+#include "confine.h"
 #include "log.h"
 
 static struct audit *hup_audit;
@@ -67,16 +68,39 @@ static int check_mountpoint(struct fs_config *cfg, const struct layer_stack *ls)
 	return 0;
 }
 
-static int check_log_path(const char *path)
+/* Creates the log if needed and makes its path absolute (the daemon
+ * leaves the cwd, and Landlock needs its directory). */
+static int check_log_path(char **path)
 {
+	char *abs;
 	int fd;
 
-	if (!path)
+	if (!*path)
 		return 0;
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	fd = open(*path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
 	if (fd < 0)
-		return log_error_errno(-errno, "log '%s': %m; give a writable file with -o log=", path);
+		return log_error_errno(-errno, "log '%s': %m; give a writable file with -o log=", *path);
 	close(fd);
+	abs = realpath(*path, NULL);
+	if (!abs)
+		return log_error_errno(-errno, "log '%s': %m", *path);
+	free(*path);
+	*path = abs;
+	return 0;
+}
+
+static int make_absolute(char **path)
+{
+	_cleanup_free_ char *cwd = NULL;
+	char *abs;
+
+	if (!*path || (*path)[0] == '/')
+		return 0;
+	cwd = getcwd(NULL, 0);
+	if (!cwd || asprintf(&abs, "%s/%s", cwd, *path) < 0)
+		return -ENOMEM;
+	free(*path);
+	*path = abs;
 	return 0;
 }
 
@@ -128,6 +152,22 @@ static int build_state(struct amberfs *fs)
 		r = index_init_root(fs->index);
 	if (r < 0)
 		return log_error_errno(r, "cannot set up the merged tree: %m");
+	return 0;
+}
+
+/*
+ * Once mounted: confine the process, then start the audit writer (its
+ * thread inherits the confinement, as the FUSE workers started later do).
+ */
+static int start_serving(struct amberfs *fs)
+{
+	int r;
+
+	if (!fs->cfg->noconfine) {
+		r = confine_apply(fs->cfg, fs->layers, &fs->confine);
+		if (r < 0)
+			return r;
+	}
 	r = start_audit(fs);
 	if (r < 0)
 		return r;
@@ -201,7 +241,9 @@ static int serve(struct amberfs *fs, struct fuse_args *args, int notify_fd)
 				    cfg->mountpoint);
 		goto out_signals;
 	}
-	r = write_pidfile(cfg->pidfile);
+	r = start_serving(fs);
+	if (r == 0)
+		r = write_pidfile(cfg->pidfile);
 	if (r < 0)
 		goto out_unmount;
 	if (notify_fd >= 0) {
@@ -221,7 +263,11 @@ static int serve(struct amberfs *fs, struct fuse_args *args, int notify_fd)
 	}
 	r = run_loop(se, cfg) == 0 ? 0 : -EIO;
 out_unmount:
-	fuse_session_unmount(se);
+	/* A confined daemon may not unmount: its helper does, and is waited for. */
+	if (fs->confine)
+		confine_unmount(fs->confine);
+	else
+		fuse_session_unmount(se);
 out_signals:
 	hup_audit = NULL;
 	fuse_remove_signal_handlers(se);
@@ -231,6 +277,7 @@ out:
 	fs->gate = gate_free(fs->gate);
 	audit_free(fs->audit, &totals);
 	fs->audit = NULL;
+	fs->confine = confine_free(fs->confine);
 	if (r == 0)
 		report_totals(cfg, &totals);
 	if (cfg->pidfile && notify_fd < 0 && r == 0)
@@ -297,7 +344,9 @@ int main(int argc, char *argv[])
 	if (r == 0)
 		r = check_mountpoint(&cfg, fs.layers);
 	if (r == 0)
-		r = check_log_path(cfg.log_path);
+		r = check_log_path(&cfg.log_path);
+	if (r == 0 && make_absolute(&cfg.pidfile) < 0)
+		r = log_error_errno(-ENOMEM, "out of memory");
 	if (r == 0 && add_default_options(&args, &cfg) < 0)
 		r = log_error_errno(-ENOMEM, "out of memory");
 	if (r == 0 && !cfg.foreground)

@@ -16,7 +16,7 @@
 struct raw_opts {
 	char *lowerdir, *synthdir, *log, *pidfile, *deny_errno, *log_policy;
 	char *log_max_size, *log_keep, *threads;
-	int kernel_ro, nosplice;
+	int kernel_ro, nosplice, noconfine;
 	char *nonopt[3];
 	int n_nonopt;
 	int foreground, debug, single, help, version;
@@ -37,6 +37,7 @@ static const struct fuse_opt opt_table[] = {
 	{ "threads=%s", offsetof(struct raw_opts, threads), 0 },
 	OPT("kernel_ro", kernel_ro),
 	OPT("nosplice", nosplice),
+	OPT("noconfine", noconfine),
 	FUSE_OPT_KEY("-f", KEY_FOREGROUND),
 	FUSE_OPT_KEY("-d", KEY_DEBUG),
 	FUSE_OPT_KEY("debug", KEY_DEBUG),
@@ -222,6 +223,7 @@ static void print_help(const char *prog)
 	       "    -o pidfile=FILE        write the daemon's pid once the mount is ready\n"
 	       "    -o nosplice            copy read data instead of splicing it\n"
 	       "    -o threads=N           at most N worker threads (default 16)\n"
+	       "    -o noconfine           skip Landlock and seccomp (debugging only)\n"
 	       "    -f  foreground   -d  debug   -s  single-threaded\n"
 	       "\n"
 	       "Unmount with 'fusermount3 -u MOUNTPOINT', 'umount' or SIGTERM.\n",
@@ -303,6 +305,7 @@ static int cfg_scalars(struct raw_opts *o, struct fs_config *cfg)
 	}
 	cfg->kernel_ro = o->kernel_ro;
 	cfg->nosplice = o->nosplice;
+	cfg->noconfine = o->noconfine;
 	cfg->foreground = o->foreground || o->debug;
 	cfg->debug = o->debug;
 	cfg->single_thread = o->single;

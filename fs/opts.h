@@ -30,6 +30,7 @@ struct fs_config {
 	bool kernel_ro;
 	bool log_drop;
 	bool nosplice;
+	bool noconfine;
 	bool foreground;
 	bool debug;
 	bool single_thread;

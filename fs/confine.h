@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * confine.h - the daemon confines itself once the mount is up.
+ *
+ * Landlock: read-only beneath the layers and /proc, write only in the
+ * directory of the audit log.  seccomp (libseccomp): only the syscalls a
+ * serving daemon needs; no exec, no mount, no chmod/chown/mkdir/link.  Even
+ * a compromised daemon cannot change a layer.
+ *
+ * A confined process may no longer unmount (Landlock forbids it, and
+ * fusermount3 cannot be executed), so a small unconfined helper is forked
+ * first: on request, or when the daemon dies, it unmounts the mount if it is
+ * still ours.  The daemon waits for it, so once the daemon's pid is gone the
+ * mountpoint is free.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#include "layer.h"
+#include "opts.h"
+
+struct confine;
+
+/*
+ * Forks the unmount helper, then applies Landlock and seccomp to the
+ * calling process (all its threads: seccomp uses TSYNC; Landlock must be
+ * applied before the worker threads exist).  Returns 0 even when the kernel
+ * lacks Landlock (logs what is missing); -errno on a real failure.
+ */
+int confine_apply(const struct fs_config *cfg, const struct layer_stack *ls, struct confine **ret);
+
+/* Asks the helper to unmount (if still mounted) and waits for it. */
+void confine_unmount(struct confine *c);
+struct confine *confine_free(struct confine *c);
