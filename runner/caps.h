@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * caps.h - capability names and the container's capability sets.
+ *
+ * The default set is Docker's (14 capabilities: CapEff 00000000a80425fb).
+ * caps_apply() cuts the bounding set to the final set and sets the
+ * permitted, effective and inheritable sets to it; it runs in the container
+ * process just before no_new_privs, seccomp and exec.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#define CAPS_DEFAULT                                                           \
+	((1ULL << 0) | (1ULL << 1) | (1ULL << 3) | (1ULL << 4) | (1ULL << 5) |  \
+	 (1ULL << 6) | (1ULL << 7) | (1ULL << 8) | (1ULL << 10) | (1ULL << 13) | \
+	 (1ULL << 18) | (1ULL << 27) | (1ULL << 29) | (1ULL << 31))
+
+#define CAPS_ALL (~0ULL)
+
+/* "net_admin", "CAP_NET_ADMIN", "ALL": sets *ret to the bit mask. */
+int cap_from_name(const char *name, uint64_t *ret);
+const char *cap_to_name(int cap);
+
+/* Default set plus add, minus drop. */
+uint64_t caps_compute(uint64_t add, uint64_t drop);
+
+/* Bounding set = want, then effective/permitted/inheritable = want
+ * (a uid switch afterwards clears them again, as for any non-root user). */
+int caps_apply(uint64_t want);
+int caps_bounding_apply(uint64_t want);
+int caps_set(uint64_t want);

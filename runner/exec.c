@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * exec.c - user switch, capabilities, no_new_privs, seccomp and execve in
+ * the command's process (see exec.h).
+ *
+ * Order matters: the bounding set is cut while we still hold CAP_SETPCAP;
+ * the uid switch then clears the permitted set for a non-root user, as for
+ * any setuid() away from 0; no_new_privs comes before seccomp (the kernel
+ * requires it for an unprivileged filter) and seccomp comes last, so the
+ * filter only has to allow execve and what follows.
+ */
+#include "exec.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "cleanup.h"
+#include "log.h"
+
+/* Field n (0-based) of a colon-separated line, copied into buf. */
+static const char *field(const char *line, int n, char *buf, size_t size)
+{
+	const char *p = line, *e;
+
+	for (int i = 0; i < n; i++) {
+		p = strchr(p, ':');
+		if (!p)
+			return NULL;
+		p++;
+	}
+	e = strchrnul(p, ':');
+	if ((size_t)(e - p) >= size)
+		return NULL;
+	memcpy(buf, p, e - p);
+	buf[e - p] = '\0';
+	return buf;
+}
+
+static bool parse_id(const char *s, unsigned long *ret)
+{
+	char *end;
+
+	if (!*s || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*ret = strtoul(s, &end, 10);
+	return errno == 0 && *end == '\0' && *ret < 0xffffffffUL;
+}
+
+/* Finds the line whose field key_field equals key; returns it in *ret. */
+static bool db_find(const char *path, const char *key, int key_field, char **ret)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	char buf[256];
+
+	if (!f)
+		return false;
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] == '\n')
+			line[n - 1] = '\0';
+		if (field(line, key_field, buf, sizeof(buf)) && strcmp(buf, key) == 0) {
+			*ret = TAKE_PTR(line);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void collect_groups(const char *group, struct exec_user *u)
+{
+	_cleanup_fclose_ FILE *f = fopen(group, "re");
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0, nl = u->name ? strlen(u->name) : 0;
+	ssize_t n;
+	char gid[32];
+
+	u->groups[0] = u->gid;
+	u->n_groups = 1;
+	if (!f || !u->name)
+		return;
+	while ((n = getline(&line, &cap, f)) > 0 && u->n_groups < (int)ELEMENTSOF(u->groups)) {
+		const char *members = line;
+		unsigned long g;
+
+		for (int i = 0; i < 3 && members; i++)
+			members = strchr(members, ':') ? strchr(members, ':') + 1 : NULL;
+		if (!members || !field(line, 2, gid, sizeof(gid)) || !parse_id(gid, &g) || g == u->gid)
+			continue;
+		for (const char *p = members; (p = strstr(p, u->name)); p += nl)
+			if ((p == members || p[-1] == ',') && strchr(",\n", p[nl] ? p[nl] : '\n')) {
+				u->groups[u->n_groups++] = (gid_t)g;
+				break;
+			}
+	}
+}
+
+int exec_user_resolve(const char *spec, const char *passwd, const char *group, struct exec_user *ret)
+{
+	_cleanup_free_ char *copy = strdup(spec ? spec : "0");
+	_cleanup_free_ char *pwline = NULL, *grline = NULL;
+	struct exec_user u = { 0 };
+	char *colon, buf[4096];
+	unsigned long id;
+
+	if (!copy)
+		return -ENOMEM;
+	colon = strchr(copy, ':');
+	if (colon)
+		*colon++ = '\0';
+	if (parse_id(copy, &id)) {
+		u.uid = id;
+		db_find(passwd, copy, 2, &pwline);
+	} else if (db_find(passwd, copy, 0, &pwline) && field(pwline, 2, buf, sizeof(buf)) && parse_id(buf, &id)) {
+		u.uid = id;
+	} else {
+		return log_error_errno(-ESRCH, "user '%s' not found in the image's /etc/passwd", copy);
+	}
+	/* Docker's rule: without a passwd entry the group is 0. */
+	if (pwline && field(pwline, 3, buf, sizeof(buf)) && parse_id(buf, &id))
+		u.gid = id;
+	if (pwline && field(pwline, 0, buf, sizeof(buf)))
+		u.name = strdup(buf);
+	u.home = strdup(pwline && field(pwline, 5, buf, sizeof(buf)) && buf[0] ? buf : u.uid == 0 ? "/root" : "/");
+	if (colon) {
+		if (parse_id(colon, &id))
+			u.gid = id;
+		else if (db_find(group, colon, 0, &grline) && field(grline, 2, buf, sizeof(buf)) && parse_id(buf, &id))
+			u.gid = id;
+		else {
+			exec_user_free(&u);
+			return log_error_errno(-ESRCH, "group '%s' not found in the image's /etc/group", colon);
+		}
+	}
+	collect_groups(group, &u);
+	*ret = u;
+	return 0;
+}
+
+void exec_user_free(struct exec_user *u)
+{
+	free(u->home);
+	free(u->name);
+	*u = (struct exec_user){ 0 };
+}
+
+static _Noreturn void fail(int code, int err, const char *what, const char *arg)
+{
+	log_error_errno(err, "%s '%s': %m", what, arg);
+	_exit(code);
+}
+
+static void setup_tty(int fd)
+{
+	if (fd < 0)
+		return;
+	if (setsid() < 0 || ioctl(fd, TIOCSCTTY, 0) < 0)
+		fail(125, -errno, "cannot make the terminal controlling", "pty");
+	for (int i = 0; i < 3; i++)
+		if (dup2(fd, i) < 0)
+			fail(125, -errno, "dup2", "pty");
+	if (fd > 2)
+		close(fd);
+}
+
+static void switch_user(const struct exec_user *u)
+{
+	char id[32];
+
+	snprintf(id, sizeof(id), "%u:%u", (unsigned)u->uid, (unsigned)u->gid);
+	/* EPERM: a single-id user namespace denies setgroups; nothing to clear. */
+	if (setgroups(u->n_groups, u->groups) < 0 && errno != EPERM)
+		fail(125, -errno, "setgroups for user", id);
+	if (setresgid(u->gid, u->gid, u->gid) < 0)
+		fail(125, -errno, errno == EINVAL ? "gid not mapped in the user namespace (no /etc/subgid range?)"
+						  : "setgid",
+		     id);
+	if (setresuid(u->uid, u->uid, u->uid) < 0)
+		fail(125, -errno, errno == EINVAL ? "uid not mapped in the user namespace (no /etc/subuid range?)"
+						  : "setuid",
+		     id);
+}
+
+_Noreturn void exec_command(const struct exec_config *c)
+{
+	extern char **environ;
+	sigset_t none;
+	int r;
+
+	sigemptyset(&none);
+	for (int s = 1; s < NSIG; s++)
+		signal(s, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setup_tty(c->tty_fd);
+	r = caps_bounding_apply(c->caps);
+	if (r < 0)
+		fail(125, r, "cannot drop capabilities", "bounding set");
+	/* Keep the capability sets across a uid switch only for root. */
+	switch_user(c->user);
+	if (c->user->uid == 0 && (r = caps_set(c->caps)) < 0)
+		fail(125, r, "cannot set capabilities", "capset");
+	if (chdir(c->workdir) < 0)
+		fail(125, -errno, "cannot change to the working directory", c->workdir);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		fail(125, -errno, "prctl", "no_new_privs");
+	environ = c->env; /* execvp searches this PATH */
+	r = seccomp_filter_load(c->filter);
+	if (r < 0)
+		fail(125, r, "cannot load the seccomp filter", "seccomp");
+	execvp(c->argv[0], c->argv);
+	r = errno;
+	fail(r == ENOENT ? 127 : 126, -r, r == ENOENT ? "command not found" : "cannot execute", c->argv[0]);
+}

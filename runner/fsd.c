@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fsd.c - start, stop and read back the amberfs daemon (see fsd.h).
+ */
+#include "fsd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "log.h"
+
+#ifndef AMBERFS_BUILD_PATH
+#define AMBERFS_BUILD_PATH ""
+#endif
+#ifndef AMBER_RUN_BUILD_PATH
+#define AMBER_RUN_BUILD_PATH ""
+#endif
+#ifndef AMBER_BINDIR
+#define AMBER_BINDIR "/usr/local/bin"
+#endif
+
+static bool executable(const char *p)
+{
+	return p && *p && access(p, X_OK) == 0;
+}
+
+const char *fsd_binary(void)
+{
+	const char *e = getenv("AMBERFS");
+	char self[4096];
+	ssize_t n;
+
+	if (e && *e)
+		return e;
+	/* Running from the build tree: use the amberfs built with us. */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		if (strcmp(self, AMBER_RUN_BUILD_PATH) == 0 && executable(AMBERFS_BUILD_PATH))
+			return AMBERFS_BUILD_PATH;
+	}
+	if (executable(AMBER_BINDIR "/amberfs"))
+		return AMBER_BINDIR "/amberfs";
+	return "amberfs"; /* PATH */
+}
+
+static int check_path(const char *what, const char *p)
+{
+	if (strpbrk(p, ",:\\"))
+		return log_error_errno(-EINVAL, "%s '%s' contains ',', ':' or '\\', which amberfs options cannot carry",
+				       what, p);
+	return 0;
+}
+
+/* *s += sep + key + value */
+static int append(char **s, const char *sep, const char *key, const char *v)
+{
+	char *n;
+
+	if (asprintf(&n, "%s%s%s%s", *s ? *s : "", sep, key, v) < 0)
+		return -ENOMEM;
+	free(*s);
+	*s = n;
+	return 0;
+}
+
+int fsd_options(const struct fsd_config *c, char **ret)
+{
+	_cleanup_free_ char *o = NULL;
+	int r;
+
+	for (size_t i = 0; i < c->layers->n; i++) {
+		if ((r = check_path("layer", c->layers->v[i])) < 0)
+			return r;
+		r = append(&o, i ? ":" : "", i ? "" : "lowerdir=", c->layers->v[i]);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; c->synthdirs && i < c->synthdirs->n; i++) {
+		if ((r = check_path("mount destination", c->synthdirs->v[i])) < 0)
+			return r;
+		r = append(&o, i ? ":" : ",", i ? "" : "synthdir=", c->synthdirs->v[i]);
+		if (r < 0)
+			return r;
+	}
+	if (c->log_path) {
+		if ((r = check_path("log file", c->log_path)) < 0 || (r = append(&o, ",", "log=", c->log_path)) < 0)
+			return r;
+	}
+	if (c->pidfile) {
+		if ((r = check_path("pid file", c->pidfile)) < 0 || (r = append(&o, ",", "pidfile=", c->pidfile)) < 0)
+			return r;
+	}
+	*ret = TAKE_PTR(o);
+	return 0;
+}
+
+static int read_pidfile(const char *path, pid_t *ret)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	int pid;
+
+	if (!f)
+		return -errno;
+	if (fscanf(f, "%d", &pid) != 1 || pid <= 0)
+		return -EBADMSG;
+	*ret = pid;
+	return 0;
+}
+
+/*
+ * Debugging aid, not a feature: AMBER_RUN_DEBUG_BIND_ROOT=1 binds the top
+ * layer read-only as the root instead of starting amberfs (no merge, no
+ * log, no synthesized mountpoints), to work on the namespace code alone.
+ */
+static int debug_bind_root(const struct fsd_config *c, pid_t *ret_pid)
+{
+	log_warning("AMBER_RUN_DEBUG_BIND_ROOT: binding '%s' read-only instead of amberfs", c->layers->v[0]);
+	if (mount(c->layers->v[0], c->mountpoint, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+	    mount(NULL, c->mountpoint, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID, NULL) < 0)
+		return log_error_errno(-errno, "debug bind of '%s': %m", c->layers->v[0]);
+	*ret_pid = -1;
+	return 0;
+}
+
+int fsd_start(const struct fsd_config *c, pid_t *ret_pid)
+{
+	_cleanup_free_ char *opts = NULL;
+	const char *bin = fsd_binary();
+	int status, r;
+	pid_t pid;
+
+	if (getenv("AMBER_RUN_DEBUG_BIND_ROOT"))
+		return debug_bind_root(c, ret_pid);
+	r = fsd_options(c, &opts);
+	if (r < 0)
+		return r;
+	log_debug("starting %s -o %s %s", bin, opts, c->mountpoint);
+	pid = fork();
+	if (pid < 0)
+		return log_error_errno(-errno, "fork: %m");
+	if (pid == 0) {
+		sigset_t all;
+
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		execlp(bin, "amberfs", "-o", opts, c->mountpoint, (char *)NULL);
+		log_error("cannot execute amberfs '%s': %m (build it, or set AMBERFS=/path/to/amberfs)", bin);
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return log_error_errno(-errno, "waitpid(amberfs): %m");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return log_error_errno(-EIO, "amberfs could not mount the image (exit status %d); see its message above",
+				       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	/* The pid file should be there once amberfs returns; allow a moment. */
+	for (int i = 0; i < 200; i++) {
+		struct timespec t = { 0, 10 * 1000 * 1000 };
+
+		r = read_pidfile(c->pidfile, ret_pid);
+		if (r != -ENOENT && r != -EBADMSG)
+			break;
+		nanosleep(&t, NULL);
+	}
+	if (r < 0)
+		return log_error_errno(r, "amberfs mounted but its pid file '%s' is unreadable: %m", c->pidfile);
+	return 0;
+}
+
+static bool pid_gone(pid_t pid)
+{
+	int status;
+	pid_t r = waitpid(pid, &status, WNOHANG);
+
+	if (r == pid || (r < 0 && errno == ECHILD && kill(pid, 0) < 0 && errno == ESRCH))
+		return true;
+	return false;
+}
+
+void fsd_stop(const struct fsd_config *c, pid_t pid)
+{
+	struct timespec tick = { 0, 5 * 1000 * 1000 };
+
+	if (umount2(c->mountpoint, 0) < 0 && errno != EINVAL && errno != ENOENT)
+		if (umount2(c->mountpoint, MNT_DETACH) < 0 && errno != EINVAL)
+			log_warning("cannot unmount '%s': %m", c->mountpoint);
+	if (pid <= 0)
+		return;
+	if (kill(pid, SIGTERM) < 0 && errno == ESRCH) {
+		(void)waitpid(pid, NULL, WNOHANG);
+		return;
+	}
+	/* Give it 10 s to flush its log and exit, then kill it. */
+	for (int i = 0; i < 2000; i++) {
+		if (pid_gone(pid))
+			return;
+		nanosleep(&tick, NULL);
+	}
+	log_warning("amberfs (pid %d) did not exit after SIGTERM; killing it", (int)pid);
+	kill(pid, SIGKILL);
+	(void)waitpid(pid, NULL, 0);
+}
+
+/* The last complete line of a file (JSON records are short: 64 KiB tail). */
+static int last_line(const char *path, char **ret)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *buf = NULL;
+	struct stat st;
+	off_t off;
+	ssize_t n;
+	char *end, *start;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	off = st.st_size > 65536 ? st.st_size - 65536 : 0;
+	buf = malloc(65537);
+	if (!buf)
+		return -ENOMEM;
+	n = pread(fd, buf, 65536, off);
+	if (n <= 0)
+		return n < 0 ? -errno : -ENODATA;
+	buf[n] = '\0';
+	end = buf + n;
+	while (end > buf && end[-1] == '\n')
+		*--end = '\0';
+	start = strrchr(buf, '\n');
+	start = start ? start + 1 : buf;
+	*ret = strdup(start);
+	return *ret ? 0 : -ENOMEM;
+}
+
+int fsd_blocked_count(const char *log_path, uint64_t *ret)
+{
+	_cleanup_free_ char *line = NULL;
+	json_object *root, *kind, *totals, *attempts;
+	int r = last_line(log_path, &line);
+
+	if (r < 0)
+		return r;
+	root = json_tokener_parse(line);
+	if (!root)
+		return -ENODATA;
+	r = -ENODATA;
+	if (json_object_object_get_ex(root, "kind", &kind) &&
+	    strcmp(json_object_get_string(kind), "stop") == 0 &&
+	    json_object_object_get_ex(root, "totals", &totals) &&
+	    json_object_object_get_ex(totals, "attempts", &attempts)) {
+		*ret = json_object_get_uint64(attempts);
+		r = 0;
+	}
+	json_object_put(root);
+	return r;
+}

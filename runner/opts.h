@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * opts.h - amber-run's command line, parsed into one plain struct.
+ *
+ * Parsing is pure: it reads argv and the environment (for "-e KEY" and
+ * --env-file), never touches a mount or a namespace, so the unit tests can
+ * drive it table by table.  Values that need the file system (layers exist,
+ * volume sources exist) are checked later, by spec_validate().
+ * All strings in struct run_opts are owned by it; opts_free() releases them.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+enum net_mode { NET_NONE, NET_HOST };
+
+enum seccomp_mode { SECCOMP_MODE_DEFAULT, SECCOMP_MODE_UNCONFINED, SECCOMP_MODE_FILE };
+
+/* A growable list of owned strings. */
+struct strv {
+	char **v;
+	size_t n;
+};
+int strv_push(struct strv *s, const char *str);
+void strv_free(struct strv *s);
+
+struct run_opts {
+	struct strv layers;     /* top first, unescaped, as given */
+	struct strv tmpfs;      /* raw "DST[:opts]" */
+	struct strv volumes;    /* raw "SRC:DST[:ro|rw]" */
+	struct strv ro_binds;   /* raw "SRC:DST" */
+	struct strv env;        /* "KEY=VAL", later entries win */
+	char *workdir;
+	char *user;             /* raw "UID[:GID]" or names, resolved in the image */
+	char *hostname;
+	char *name;             /* container name: default log file name */
+	char *log_path;
+	char *seccomp_file;
+	enum net_mode net;
+	enum seccomp_mode seccomp;
+	uint64_t cap_add;       /* bit masks of CAP_* numbers */
+	uint64_t cap_drop;
+	bool tty, no_init, quiet, help, version;
+	struct strv argv;       /* the command */
+};
+
+enum opts_result {
+	OPTS_RUN = 0,       /* run the container */
+	OPTS_EXIT_OK = 1,   /* --help / --version printed: exit 0 */
+};
+
+/*
+ * Parses argv into *ret (which it initializes).  Returns OPTS_RUN or
+ * OPTS_EXIT_OK, or -EINVAL after printing one message that names the bad
+ * argument; *ret is then freed again.
+ */
+int opts_parse(int argc, char **argv, struct run_opts *ret);
+void opts_free(struct run_opts *o);
+
+/* Splits "A:B\:C" on unescaped colons ("\:" and "\\" are escapes). */
+int split_escaped(const char *s, struct strv *ret);
+
+/* Adds one env entry ("KEY=VAL", or "KEY" taken from our environment). */
+int env_add(struct strv *env, const char *entry);
+/* Reads KEY=VAL lines (blank lines and '#' comments skipped). */
+int env_add_file(struct strv *env, const char *path);
+
+void opts_usage(FILE *f);

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * seccomp_filter.h - the container's system call filter (libseccomp).
+ *
+ * The default profile is an allowlist in the spirit of Docker's: the
+ * calls ordinary programs make are allowed; mount and the new mount API,
+ * namespace creation (unshare/clone with CLONE_NEW*, setns), keyctl and
+ * add_key, bpf, ptrace and process_vm_*, kernel modules, kexec, reboot,
+ * clock setting, perf_event_open, userfaultfd, io_uring ... fail with EPERM,
+ * clone3 with ENOSYS (so libc falls back to clone, whose flags a classic
+ * filter can inspect).  Adding a capability re-allows what it governs, as
+ * Docker does (--cap-add SYS_PTRACE allows ptrace, SYS_ADMIN mount, ...).
+ * A FILE profile uses Docker's JSON format (subset: defaultAction,
+ * defaultErrnoRet, syscalls[].names/action/errnoRet/args/includes/excludes).
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include "opts.h"
+
+/* An opaque compiled filter, built before the container's last fork. */
+struct seccomp_filter;
+
+/* mode DEFAULT or FILE; caps is the container's final capability set.
+ * UNCONFINED returns NULL in *ret and 0. */
+int seccomp_filter_build(enum seccomp_mode mode, const char *file, uint64_t caps,
+			 struct seccomp_filter **ret);
+/* Installs the filter on the calling thread (no_new_privs must be set). */
+int seccomp_filter_load(struct seccomp_filter *f);
+void seccomp_filter_free(struct seccomp_filter *f);
