@@ -291,9 +291,12 @@ static int load_file(const char *path, uint64_t caps, scmp_filter_ctx *ret)
 	scmp_filter_ctx ctx = NULL;
 	int r = 0;
 
-	if (!root)
-		return log_error_errno(-EINVAL, "cannot read seccomp profile '%s': %s", path,
-				       json_util_get_last_err() ?: "not JSON");
+	if (!root) {
+		const char *why = json_util_get_last_err();
+
+		return log_error_errno(-EINVAL, "cannot read seccomp profile '%s': %.*s", path,
+				       why ? (int)strcspn(why, "\n") : 8, why ? why : "not JSON");
+	}
 	if (action_from_string(jstr(root, "defaultAction"), jint(root, "defaultErrnoRet", EPERM), &def) < 0) {
 		r = log_error_errno(-EINVAL, "seccomp profile '%s': missing or unknown \"defaultAction\"", path);
 		goto out;

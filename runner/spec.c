@@ -428,6 +428,9 @@ int spec_validate(struct spec *s, bool check_sources)
 		if (!op->dst || path_clean(op->dst, &clean) < 0 || strcmp(clean, op->dst) != 0)
 			return log_error_errno(-EINVAL, "mount destination '%s' is not a clean absolute path",
 					       op->dst ? op->dst : "(null)");
+		if (i >= ELEMENTSOF(fixed) && (op->kind == MOUNT_TMPFS || op->kind == MOUNT_BIND) &&
+		    (r = validate_user_op(op, check_sources)) < 0)
+			return r;
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(s->ops[j].dst, op->dst) == 0)
 				return log_error_errno(-EINVAL, "two mounts on '%s'", op->dst);
@@ -440,9 +443,6 @@ int spec_validate(struct spec *s, bool check_sources)
 		switch (op->kind) {
 		case MOUNT_TMPFS:
 		case MOUNT_BIND:
-			r = validate_user_op(op, check_sources);
-			if (r < 0)
-				return r;
 			if (op->kind == MOUNT_BIND && check_sources) {
 				struct stat st;
 

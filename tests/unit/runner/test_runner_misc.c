@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_runner_misc.c - capability names and sets, user resolution in an
+ * image's /etc/passwd and /etc/group, subordinate id lookup, the amberfs
+ * option string, and that the seccomp profiles compile.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "exec.h"
+#include "fsd.h"
+#include "seccomp_filter.h"
+#include "userns.h"
+
+static char dir[] = "/tmp/amber-run-unitXXXXXX";
+
+static void write_file(const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (!mkdtemp(dir))
+		return -1;
+	write_file("passwd", "root:x:0:0:root:/root:/bin/sh\n"
+			     "user:x:1000:1000:u:/home/user:/bin/sh\n"
+			     "svc:x:999:50::/:/bin/false\n");
+	write_file("group", "root:x:0:\nuser:x:1000:\nstaff:x:50:user,svc\naudio:x:29:svc\nusers:x:100:user2\n");
+	write_file("subuid", "alice:100000:65536\n1234:200000:1000\nbroken\nbob:x:y\n");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[300];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_caps(void **state)
+{
+	static const struct { const char *name; int r; uint64_t mask; } t[] = {
+		{ "chown", 0, 1ULL << 0 }, { "CAP_SYS_ADMIN", 0, 1ULL << 21 }, { "Net_Raw", 0, 1ULL << 13 },
+		{ "ALL", 0, CAPS_ALL }, { "cap_all", 0, CAPS_ALL }, { "checkpoint_restore", 0, 1ULL << 40 },
+		{ "nope", -EINVAL, 0 }, { "", -EINVAL, 0 }, { "CAP_", -EINVAL, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		uint64_t m = 0;
+
+		assert_int_equal(cap_from_name(t[i].name, &m), t[i].r);
+		if (t[i].r == 0)
+			assert_true(m == t[i].mask);
+	}
+	/* Docker's default set, as /proc/PID/status prints it. */
+	assert_true(CAPS_DEFAULT == 0xa80425fbULL);
+	assert_true(caps_compute(0, 0) == CAPS_DEFAULT);
+	assert_true(caps_compute(1ULL << 19, 1ULL << 13) == ((CAPS_DEFAULT | (1ULL << 19)) & ~(1ULL << 13)));
+	assert_string_equal(cap_to_name(21), "sys_admin");
+	assert_null(cap_to_name(99));
+}
+
+static void test_user(void **state)
+{
+	static const struct {
+		const char *spec;
+		int r;
+		unsigned uid, gid;
+		const char *home;
+		int n_groups;
+	} t[] = {
+		{ NULL, 0, 0, 0, "/root", 1 },
+		{ "0", 0, 0, 0, "/root", 1 },
+		{ "1000", 0, 1000, 1000, "/home/user", 2 },   /* + staff */
+		{ "user", 0, 1000, 1000, "/home/user", 2 },
+		{ "svc", 0, 999, 50, "/", 2 },                /* staff is primary; + audio */
+		{ "1000:29", 0, 1000, 29, "/home/user", 2 },  /* audio, + staff */
+		{ "user:audio", 0, 1000, 29, "/home/user", 2 },
+		{ "4242", 0, 4242, 0, "/", 1 },               /* no entry: gid 0, home / */
+		{ "4242:7", 0, 4242, 7, "/", 1 },
+		{ "nobody", -ESRCH }, { "user:nogroup", -ESRCH },
+	};
+	char passwd[256], group[256];
+
+	(void)state;
+	snprintf(passwd, sizeof(passwd), "%s/passwd", dir);
+	snprintf(group, sizeof(group), "%s/group", dir);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct exec_user u;
+		int r = exec_user_resolve(t[i].spec, passwd, group, &u);
+
+		if (r != t[i].r)
+			fail_msg("user '%s': %d, want %d", t[i].spec ?: "(null)", r, t[i].r);
+		if (r < 0)
+			continue;
+		assert_int_equal(u.uid, t[i].uid);
+		assert_int_equal(u.gid, t[i].gid);
+		assert_string_equal(u.home, t[i].home);
+		if (u.n_groups != t[i].n_groups)
+			fail_msg("user '%s': %d groups, want %d", t[i].spec ?: "(null)", u.n_groups, t[i].n_groups);
+		assert_int_equal(u.groups[0], t[i].gid);
+		exec_user_free(&u);
+	}
+}
+
+static void test_subid(void **state)
+{
+	char path[256];
+	unsigned long s = 0, n = 0;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/subuid", dir);
+	assert_true(userns_subid_lookup(path, "alice", 1001, &s, &n));
+	assert_int_equal(s, 100000);
+	assert_int_equal(n, 65536);
+	assert_true(userns_subid_lookup(path, "nobody-here", 1234, &s, &n));
+	assert_int_equal(s, 200000);
+	assert_false(userns_subid_lookup(path, "bob", 7, &s, &n));
+	assert_false(userns_subid_lookup(path, NULL, 7, &s, &n));
+	assert_false(userns_subid_lookup("/nonexistent/subuid", "alice", 1, &s, &n));
+}
+
+static void test_fsd_options(void **state)
+{
+	struct strv layers = { 0 }, synth = { 0 };
+	struct fsd_config c = { .layers = &layers, .synthdirs = &synth, .log_path = "/l/log",
+				.pidfile = "/s/pid", .mountpoint = "/s/root" };
+	char *o = NULL;
+
+	(void)state;
+	strv_push(&layers, "/i/top");
+	strv_push(&layers, "/i/base");
+	assert_int_equal(fsd_options(&c, &o), 0);
+	assert_string_equal(o, "lowerdir=/i/top:/i/base,log=/l/log,pidfile=/s/pid");
+	free(o);
+	strv_push(&synth, "/proc");
+	strv_push(&synth, "/data");
+	assert_int_equal(fsd_options(&c, &o), 0);
+	assert_string_equal(o, "lowerdir=/i/top:/i/base,synthdir=/proc:/data,log=/l/log,pidfile=/s/pid");
+	free(o);
+	/* Separators cannot be carried inside a path. */
+	strv_push(&synth, "/a,b");
+	assert_int_equal(fsd_options(&c, &o), -EINVAL);
+	strv_free(&layers);
+	strv_free(&synth);
+}
+
+static void test_seccomp_build(void **state)
+{
+	struct seccomp_filter *f = NULL;
+	char path[256];
+
+	(void)state;
+	assert_int_equal(seccomp_filter_build(SECCOMP_MODE_DEFAULT, NULL, CAPS_DEFAULT, &f), 0);
+	assert_non_null(f);
+	seccomp_filter_free(f);
+	assert_int_equal(seccomp_filter_build(SECCOMP_MODE_DEFAULT, NULL, CAPS_ALL, &f), 0);
+	seccomp_filter_free(f);
+	assert_int_equal(seccomp_filter_build(SECCOMP_MODE_UNCONFINED, NULL, CAPS_DEFAULT, &f), 0);
+	assert_null(f);
+	/* A Docker-format profile. */
+	snprintf(path, sizeof(path), "%s/profile.json", dir);
+	write_file("profile.json",
+		   "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":1,\"syscalls\":["
+		   "{\"names\":[\"read\",\"write\",\"no_such_call\"],\"action\":\"SCMP_ACT_ALLOW\"},"
+		   "{\"names\":[\"personality\"],\"action\":\"SCMP_ACT_ALLOW\","
+		   "\"args\":[{\"index\":0,\"value\":8,\"op\":\"SCMP_CMP_EQ\"}]},"
+		   "{\"names\":[\"ptrace\"],\"action\":\"SCMP_ACT_ALLOW\",\"includes\":{\"caps\":[\"CAP_SYS_PTRACE\"]}}]}");
+	assert_int_equal(seccomp_filter_build(SECCOMP_MODE_FILE, path, CAPS_DEFAULT, &f), 0);
+	seccomp_filter_free(f);
+	write_file("bad.json", "{\"defaultAction\":\"SCMP_ACT_MAYBE\"}");
+	snprintf(path, sizeof(path), "%s/bad.json", dir);
+	assert_int_equal(seccomp_filter_build(SECCOMP_MODE_FILE, path, CAPS_DEFAULT, &f), -EINVAL);
+	write_file("notjson", "{{{");
+	snprintf(path, sizeof(path), "%s/notjson", dir);
+	assert_int_equal(seccomp_filter_build(SECCOMP_MODE_FILE, path, CAPS_DEFAULT, &f), -EINVAL);
+	assert_int_equal(seccomp_filter_build(SECCOMP_MODE_FILE, "/nonexistent.json", CAPS_DEFAULT, &f), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_caps),
+		cmocka_unit_test(test_user),
+		cmocka_unit_test(test_subid),
+		cmocka_unit_test(test_fsd_options),
+		cmocka_unit_test(test_seccomp_build),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
