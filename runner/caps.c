@@ -53,6 +53,9 @@ int cap_from_name(const char *name, uint64_t *ret)
 
 uint64_t caps_compute(uint64_t add, uint64_t drop)
 {
+	/* As Docker: "--cap-drop ALL --cap-add X" leaves exactly X. */
+	if (drop == CAPS_ALL)
+		return add;
 	return (CAPS_DEFAULT | add) & ~drop;
 }
 

@@ -4,7 +4,7 @@
  *
  * The default set is Docker's (14 capabilities: CapEff 00000000a80425fb).
  * caps_apply() cuts the bounding set to the final set and sets the
- * permitted, effective and inheritable sets to it; it runs in the container
+ * permitted and effective sets to it (inheritable empty); it runs in the container
  * process just before no_new_privs, seccomp and exec.
  */
 #pragma once
@@ -22,11 +22,11 @@
 int cap_from_name(const char *name, uint64_t *ret);
 const char *cap_to_name(int cap);
 
-/* Default set plus add, minus drop. */
+/* Default set plus add, minus drop; drop = ALL leaves add alone. */
 uint64_t caps_compute(uint64_t add, uint64_t drop);
 
-/* Bounding set = want, then effective/permitted/inheritable = want
- * (a uid switch afterwards clears them again, as for any non-root user). */
+/* Bounding set = want, then effective/permitted = want, inheritable
+ * empty (a uid switch afterwards clears them, as for any non-root user). */
 int caps_apply(uint64_t want);
 int caps_bounding_apply(uint64_t want);
 int caps_set(uint64_t want);

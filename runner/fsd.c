@@ -106,17 +106,27 @@ int fsd_options(const struct fsd_config *c, char **ret)
 	return 0;
 }
 
-static int read_pidfile(const char *path, pid_t *ret)
+/*
+ * The daemon's pid.  amberfs daemonizes; we are a child subreaper, so once
+ * the foreground amberfs has exited the daemon is our only child (its own
+ * unmount helper is its child, not ours).  This needs no pid file, which a
+ * confined daemon may not be allowed to write where we would want it.
+ */
+static int find_daemon(pid_t *ret)
 {
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	int pid;
+	_cleanup_fclose_ FILE *f = NULL;
+	char path[64];
+	int pid, n = 0;
 
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	if (fscanf(f, "%d", &pid) != 1 || pid <= 0)
-		return -EBADMSG;
-	*ret = pid;
-	return 0;
+	while (fscanf(f, "%d", &pid) == 1) {
+		*ret = pid;
+		n++;
+	}
+	return n == 1 ? 0 : -ESRCH;
 }
 
 /*
@@ -165,17 +175,9 @@ int fsd_start(const struct fsd_config *c, pid_t *ret_pid)
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return log_error_errno(-EIO, "amberfs could not mount the image (exit status %d); see its message above",
 				       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-	/* The pid file should be there once amberfs returns; allow a moment. */
-	for (int i = 0; i < 200; i++) {
-		struct timespec t = { 0, 10 * 1000 * 1000 };
-
-		r = read_pidfile(c->pidfile, ret_pid);
-		if (r != -ENOENT && r != -EBADMSG)
-			break;
-		nanosleep(&t, NULL);
-	}
+	r = find_daemon(ret_pid);
 	if (r < 0)
-		return log_error_errno(r, "amberfs mounted but its pid file '%s' is unreadable: %m", c->pidfile);
+		return log_error_errno(r, "amberfs mounted but its daemon process cannot be found: %m");
 	return 0;
 }
 
@@ -189,28 +191,48 @@ static bool pid_gone(pid_t pid)
 	return false;
 }
 
-void fsd_stop(const struct fsd_config *c, pid_t pid)
+static bool wait_gone(pid_t pid, int ticks)
 {
 	struct timespec tick = { 0, 5 * 1000 * 1000 };
 
-	if (umount2(c->mountpoint, 0) < 0 && errno != EINVAL && errno != ENOENT)
+	for (int i = 0; i < ticks; i++) {
+		if (pid_gone(pid))
+			return true;
+		nanosleep(&tick, NULL);
+	}
+	return false;
+}
+
+void fsd_stop(const struct fsd_config *c, pid_t pid)
+{
+	struct timespec tick = { 0, 5 * 1000 * 1000 };
+	bool unmounted = umount2(c->mountpoint, 0) == 0;
+
+	if (!unmounted && errno != EINVAL && errno != ENOENT)
 		if (umount2(c->mountpoint, MNT_DETACH) < 0 && errno != EINVAL)
 			log_warning("cannot unmount '%s': %m", c->mountpoint);
 	if (pid <= 0)
 		return;
-	if (kill(pid, SIGTERM) < 0 && errno == ESRCH) {
-		(void)waitpid(pid, NULL, WNOHANG);
-		return;
+	/*
+	 * The unmount ends the daemon's loop and it writes its "stop" record.
+	 * A SIGTERM sent now could land after libfuse restored the default
+	 * handler and kill it before that record: wait first (5 s), signal
+	 * only a daemon that does not go away, then give it 10 s more.
+	 */
+	if (!unmounted || !wait_gone(pid, 1000)) {
+		if (kill(pid, SIGTERM) == 0 && !wait_gone(pid, 2000)) {
+			log_warning("amberfs (pid %d) did not exit after SIGTERM; killing it", (int)pid);
+			kill(pid, SIGKILL);
+			(void)waitpid(pid, NULL, 0);
+		}
 	}
-	/* Give it 10 s to flush its log and exit, then kill it. */
-	for (int i = 0; i < 2000; i++) {
-		if (pid_gone(pid))
+	/* Its unmount helper becomes our child when it exits: wait for it
+	 * (bounded), so nothing of the container outlives the runner. */
+	for (int i = 0; i < 400; i++) {
+		if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
 			return;
 		nanosleep(&tick, NULL);
 	}
-	log_warning("amberfs (pid %d) did not exit after SIGTERM; killing it", (int)pid);
-	kill(pid, SIGKILL);
-	(void)waitpid(pid, NULL, 0);
 }
 
 /* The last complete line of a file (JSON records are short: 64 KiB tail). */

@@ -2,10 +2,10 @@
 /*
  * fsd.h - the amberfs daemon serving the container's root.
  *
- * fsd_start() runs "amberfs -o lowerdir=...,log=...,synthdir=...,pidfile=...
- * ROOT" in the runner's mount namespace and returns once the mount is live,
- * with the daemon's pid (amberfs daemonizes; the caller is a child
- * subreaper, so the daemon becomes its child and can be waited for).
+ * fsd_start() runs "amberfs -o lowerdir=...,log=...,synthdir=... ROOT" in
+ * the runner's mount namespace and returns once the mount is live, with
+ * the daemon's pid (amberfs daemonizes; the caller is a child subreaper,
+ * so the daemon becomes its child and can be waited for).
  * fsd_stop() unmounts, sends SIGTERM to that pid and waits until it is
  * gone, so the audit log's "stop" record is on disk when it returns.
  * fsd_blocked_count() reads that record's totals.attempts.
@@ -21,7 +21,7 @@ struct fsd_config {
 	const struct strv *layers;    /* absolute, top first */
 	const struct strv *synthdirs; /* absolute container paths */
 	const char *log_path;         /* absolute */
-	const char *pidfile;          /* absolute */
+	const char *pidfile;          /* absolute, or NULL: none */
 	const char *mountpoint;       /* absolute, an empty directory */
 };
 

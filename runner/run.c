@@ -354,7 +354,8 @@ static _Noreturn void holder_main(struct run_state *s)
 {
 	struct fsd_config fc = {
 		.layers = &s->layers, .synthdirs = &s->synthdirs, .log_path = s->log_path,
-		.pidfile = s->pidfile, .mountpoint = s->root,
+		.pidfile = NULL, /* see find_daemon() in fsd.c */
+		.mountpoint = s->root,
 	};
 	struct container_config cc;
 	pid_t daemon = -1, init;

@@ -105,7 +105,7 @@ static void test_values(void **state)
 	assert_string_equal(o.seccomp_file, "/some/profile.json");
 	assert_true(o.cap_add == (1ULL << 21));
 	assert_true(o.cap_drop == CAPS_ALL);
-	assert_true(caps_compute(o.cap_add, o.cap_drop) == 0);
+	assert_true(caps_compute(o.cap_add, o.cap_drop) == (1ULL << 21)); /* drop ALL, add one */
 	assert_string_equal(o.log_path, "/l");
 	assert_int_equal(o.tmpfs.n, 2);
 	assert_string_equal(o.tmpfs.v[1], "/b:size=1m");

@@ -1,0 +1,122 @@
+# shellcheck shell=bash
+# lib.sh - shared set-up for amber-run's integration tests.
+#
+#   . lib.sh MODE      MODE = root | user
+#
+# Every test gets its own directory $T, a fresh three-layer busybox image
+# ($IMG = top:app:base) and its own XDG_RUNTIME_DIR, so the runner's state
+# directories land in $T/run and we can check that none is left behind.
+# In "user" mode the runner is run by an unprivileged account created here
+# (amber-run-test), from copies of the binaries it can reach.  The EXIT
+# trap unmounts and kills whatever a test left (by PID, only processes
+# whose command line names $T), even when the test fails.
+set -euo pipefail
+
+MODE=${1:?usage: TEST MODE (root|user)}
+: "${AMBER_BUILDDIR:?}" "${AMBER_SRCDIR:?}"
+TEST_USER=amber-run-test
+PASSED=0
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ok() { PASSED=$((PASSED + 1)); echo "ok $PASSED - $*"; }
+
+[ "$(id -u)" = 0 ] || skip "run as root (the test creates its unprivileged user itself)"
+[ -c /dev/fuse ] || skip "no /dev/fuse"
+[ -x "$AMBER_BUILDDIR/runner/amber-run" ] || fail "amber-run not built"
+AMBERFS_SRC=${AMBERFS:-$AMBER_BUILDDIR/fs/amberfs}
+[ -x "$AMBERFS_SRC" ] || fail "amberfs not built"
+
+T=$(mktemp -d /tmp/amber-run-it.XXXXXX)
+chmod 755 "$T"
+
+leftovers() { # pids of processes whose command line mentions $T
+	local p
+	for p in /proc/[0-9]*; do
+		[ "${p#/proc/}" = $$ ] && continue
+		if { tr "\0" " " <"$p/cmdline"; } 2>/dev/null | grep -qF "$T/"; then
+			echo "${p#/proc/}"
+		fi
+	done
+}
+
+cleanup() {
+	local rc=$? p m
+	for p in $(leftovers); do kill -KILL "$p" 2>/dev/null || true; done
+	# Mounts under $T in our namespace (the runner never makes any).
+	for m in $(awk -v t="$T/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
+		umount -l "$m" 2>/dev/null || true
+	done
+	rm -rf "$T"
+	echo "# $PASSED checks passed"
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if [ "$MODE" = user ]; then
+	if ! id "$TEST_USER" >/dev/null 2>&1; then
+		useradd -M -d /nonexistent -s /bin/sh "$TEST_USER" ||
+			skip "cannot create the test user"
+	fi
+	unshare -U true 2>/dev/null || skip "user namespaces are disabled"
+	# Unprivileged FUSE needs /dev/fuse usable by the test user; Debian's
+	# default is 0666, these machines ship 0600, so the test opens it up.
+	chmod 0666 /dev/fuse
+	mkdir "$T/bin"
+	cp "$AMBER_BUILDDIR/runner/amber-run" "$AMBERFS_SRC" "$T/bin/"
+	RUNNER=$T/bin/amber-run
+	export AMBERFS=$T/bin/amberfs
+	chown "$TEST_USER" "$T"
+	mkdir "$T/home"
+	chown "$TEST_USER" "$T/home"
+	export HOME=$T/home
+	AS=(setpriv --reuid "$TEST_USER" --regid "$TEST_USER" --init-groups --)
+	as() { "${AS[@]}" "$@"; }
+elif [ "$MODE" = root ]; then
+	RUNNER=$AMBER_BUILDDIR/runner/amber-run
+	export AMBERFS=$AMBERFS_SRC
+	AS=()
+	as() { "$@"; }
+else
+	fail "unknown mode '$MODE'"
+fi
+export XDG_RUNTIME_DIR=$T/run
+as mkdir -p "$T/run" "$T/vol" "$T/logs"
+
+"$AMBER_SRCDIR/scripts/make-demo-image.sh" "$T/image" >/dev/null
+chmod -R a+rX "$T/image"
+IMG=$T/image/config:$T/image/app:$T/image/base
+
+# amber-run as the test's user.  Output in $OUT, status in $RC.
+run() {
+	RC=0
+	OUT=$(as env XDG_RUNTIME_DIR="$XDG_RUNTIME_DIR" AMBERFS="$AMBERFS" "$RUNNER" "$@" 2>"$T/stderr") || RC=$?
+	ERR=$(cat "$T/stderr")
+	assert_clean
+}
+
+# Nothing left behind by the last run: no state dir, no daemon, no mount.
+assert_clean() {
+	local left
+	left=$(ls -A "$T/run")
+	[ -z "$left" ] || fail "state left in \$XDG_RUNTIME_DIR: $left"
+	left=$(leftovers | tr '\n' ' ')
+	[ -z "$left" ] || fail "processes left behind: $left ($(for p in $left; do tr '\0' ' ' </proc/$p/cmdline; echo; done))"
+	if grep -qF "$T/" /proc/self/mountinfo; then
+		fail "mount left behind: $(grep -F "$T/" /proc/self/mountinfo)"
+	fi
+	if grep -q "amber-run\." /proc/self/mountinfo; then
+		fail "a runner mount leaked into the host namespace"
+	fi
+}
+
+expect_rc() { # want, description
+	[ "$RC" = "$1" ] || fail "$2: exit status $RC, want $1; stdout: $OUT; stderr: $ERR"
+}
+expect_out() { # regex, description
+	printf '%s\n' "$OUT" | grep -qE -- "$1" || fail "$2: stdout lacks /$1/: $OUT; stderr: $ERR"
+}
+expect_err() {
+	printf '%s\n' "$ERR" | grep -qE -- "$1" || fail "$2: stderr lacks /$1/: $ERR"
+}

@@ -1,0 +1,30 @@
+#!/bin/bash
+# Bad input: one clear message, exit 125 (or 126/127), nothing left
+# behind (no state directory, mount, namespace holder or daemon).
+. "$(dirname "$0")/lib.sh"
+
+bad() { # want_rc, stderr regex, args...
+	local want=$1 re=$2
+	shift 2
+	run "$@"
+	expect_rc "$want" "amber-run $*"
+	expect_err "$re" "amber-run $*"
+	[ "$(printf '%s\n' "$ERR" | grep -c .)" -le 2 ] || fail "more than one message for '$*': $ERR"
+}
+
+bad 125 "layer '$T/missing': No such file" "$T/missing" true
+bad 125 "layer '.*/app' is not a directory|is not a directory" "$T/image/base/etc/passwd" true
+bad 125 "expected SRC:DST" -v "$T/vol" "$IMG" true
+bad 125 "must be an absolute path" -v "$T/vol:data" "$IMG" true
+bad 125 "escapes the root" -v "$T/vol:/../../etc" "$IMG" true
+bad 125 "escapes the root" --tmpfs "/a/../../b" "$IMG" true
+bad 125 "volume source '$T/nope'" -v "$T/nope:/data" "$IMG" true
+bad 125 "not allowed" --tmpfs "/t:dev" "$IMG" true
+bad 125 "/proc and /dev are set up" --tmpfs /proc "$IMG" true
+bad 125 "unknown option '--frobnicate'" --frobnicate "$IMG" true
+bad 125 "missing COMMAND" "$IMG"
+bad 125 "missing LAYER" -q
+bad 125 "cannot read seccomp profile" --seccomp "$T/none.json" "$IMG" true
+bad 127 "command not found" "$IMG" /nonexistent/cmd
+bad 126 "cannot execute" "$IMG" /etc
+ok "bad input: one message, 125/126/127, nothing left behind"

@@ -1,0 +1,51 @@
+#!/bin/bash
+# The default seccomp profile blocks mount, unshare(CLONE_NEWUSER), keyctl,
+# bpf and ptrace of a non-child; --seccomp unconfined lifts it; the
+# container's root has Docker's capability set; /proc is masked.
+. "$(dirname "$0")/lib.sh"
+
+probe=$AMBER_BUILDDIR/tests/integration/runner/amber-sysprobe
+[ -x "$probe" ] || fail "amber-sysprobe not built"
+cp "$probe" "$T/probe"
+chmod 755 "$T/probe"
+mnt=(--tmpfs /t --ro-bind "$T/probe:/t/probe")
+
+for p in mount unshare-user keyctl bpf ptrace; do
+	run -q "${mnt[@]}" "$IMG" /t/probe "$p"
+	expect_rc 1 "default profile, $p"
+	expect_out "^$p blocked" "default profile, $p"
+	run -q --seccomp unconfined "${mnt[@]}" "$IMG" /t/probe "$p"
+	expect_rc 0 "--seccomp unconfined, $p"
+	expect_out "^$p allowed" "unconfined, $p"
+done
+ok "default seccomp blocks mount, unshare(NEWUSER), keyctl, bpf, ptrace; unconfined lifts it"
+
+# --cap-add SYS_PTRACE re-allows ptrace, as in Docker.
+run -q --cap-add SYS_PTRACE "${mnt[@]}" "$IMG" /t/probe ptrace
+expect_rc 0 "ptrace with --cap-add SYS_PTRACE"
+ok "--cap-add SYS_PTRACE re-allows ptrace"
+
+run -q "$IMG" sh -c 'grep -E "^Cap(Eff|Prm|Bnd|Inh|Amb)" /proc/self/status; grep ^NoNewPrivs /proc/self/status; grep ^Seccomp: /proc/self/status'
+expect_rc 0 "status"
+expect_out $'^CapEff:\t00000000a80425fb$' "CapEff is the default set"
+expect_out $'^CapBnd:\t00000000a80425fb$' "CapBnd is the default set"
+expect_out $'^CapInh:\t0000000000000000$' "CapInh empty"
+expect_out $'^NoNewPrivs:\t1$' "no_new_privs"
+expect_out $'^Seccomp:\t2$' "seccomp filter mode"
+ok "container root: CapEff = Docker's default set (a80425fb), no_new_privs, seccomp on"
+
+run -q --cap-drop ALL --cap-add CHOWN "$IMG" grep ^CapEff /proc/self/status
+expect_out $'^CapEff:\t0000000000000001$' "--cap-drop ALL --cap-add CHOWN"
+run -q -u 1000:1000 "$IMG" grep ^CapEff /proc/self/status
+if [ "$RC" = 0 ]; then
+	expect_out $'^CapEff:\t0000000000000000$' "non-root user has no capabilities"
+fi
+ok "--cap-add/--cap-drop; a non-root user has no effective capabilities"
+
+run -q "$IMG" sh -c 'cat /proc/kcore 2>&1 | wc -c; cat /proc/keys | wc -c; echo 1 >/proc/sys/kernel/domainname && echo WROTE'
+printf '%s\n' "$OUT" | grep -q WROTE && fail "/proc/sys is writable"
+ok "masked /proc paths and read-only /proc/sys"
+
+run -q --net none "$IMG" sh -c 'ls /sys/class/net 2>/dev/null; cat /proc/net/dev | awk "NR > 2 { print \$1 }"'
+printf '%s\n' "$OUT" | grep -vq '^lo:$' && [ -n "$OUT" ] && fail "--net none has interfaces: $OUT"
+ok "--net none: only a loopback device"
