@@ -128,9 +128,8 @@ static int prepare(const struct container_config *c)
 _Noreturn void container_main(const struct container_config *c)
 {
 	struct exec_user user;
-	struct seccomp_filter *filter = NULL;
 	struct exec_config ec;
-	int r, tty_fd = -1;
+	int tty_fd = -1;
 	pid_t child;
 
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -138,9 +137,6 @@ _Noreturn void container_main(const struct container_config *c)
 	if (prepare(c) < 0)
 		_exit(125);
 	if (exec_user_resolve(c->opts->user, "/etc/passwd", "/etc/group", &user) < 0)
-		_exit(125);
-	r = seccomp_filter_build(c->opts->seccomp, c->opts->seccomp_file, c->caps, &filter);
-	if (r < 0)
 		_exit(125);
 	if (c->opts->tty && make_pty(c->ctl_fd, &tty_fd) < 0)
 		_exit(125);
@@ -152,7 +148,7 @@ _Noreturn void container_main(const struct container_config *c)
 		.workdir = c->opts->workdir ? c->opts->workdir : "/",
 		.user = &user,
 		.caps = c->caps,
-		.filter = filter,
+		.seccomp = c->seccomp,
 		.tty_fd = tty_fd,
 	};
 	if (c->opts->no_init)
@@ -166,6 +162,5 @@ _Noreturn void container_main(const struct container_config *c)
 		exec_command(&ec);
 	if (tty_fd >= 0)
 		close(tty_fd);
-	seccomp_filter_free(filter);
 	_exit(init_run(child));
 }

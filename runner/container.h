@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "opts.h"
+#include "seccomp_filter.h"
 #include "spec.h"
 
 struct container_config {
@@ -21,6 +22,7 @@ struct container_config {
 	const char *hostname;
 	char **env;           /* "KEY=VAL", NULL-terminated; HOME is added */
 	uint64_t caps;
+	const struct seccomp_prog *seccomp;
 	int ctl_fd;           /* socket to the runner: the pty master goes there */
 };
 

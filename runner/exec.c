@@ -214,7 +214,7 @@ _Noreturn void exec_command(const struct exec_config *c)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		fail(125, -errno, "prctl", "no_new_privs");
 	environ = c->env; /* execvp searches this PATH */
-	r = seccomp_filter_load(c->filter);
+	r = seccomp_prog_load(c->seccomp);
 	if (r < 0)
 		fail(125, r, "cannot load the seccomp filter", "seccomp");
 	execvp(c->argv[0], c->argv);

@@ -33,7 +33,7 @@ struct exec_config {
 	const char *workdir;           /* NULL: the user's home if root-owned?, else "/" */
 	const struct exec_user *user;
 	uint64_t caps;
-	struct seccomp_filter *filter; /* NULL: unconfined */
+	const struct seccomp_prog *seccomp; /* insns NULL: unconfined */
 	int tty_fd;                    /* slave side of the pty, or -1 */
 };
 

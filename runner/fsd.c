@@ -181,31 +181,49 @@ int fsd_start(const struct fsd_config *c, pid_t *ret_pid)
 	return 0;
 }
 
-static bool pid_gone(pid_t pid)
+/*
+ * Waits up to timeout_ms for child `pid` (or, with pid = -1, for every
+ * child) to exit.  SIGCHLD is blocked in the holder, so sigtimedwait()
+ * wakes us the moment a child exits: no polling delay.
+ */
+static bool wait_child(pid_t pid, int timeout_ms)
 {
-	int status;
-	pid_t r = waitpid(pid, &status, WNOHANG);
+	struct timespec end, now;
+	sigset_t chld;
 
-	if (r == pid || (r < 0 && errno == ECHILD && kill(pid, 0) < 0 && errno == ESRCH))
-		return true;
-	return false;
-}
-
-static bool wait_gone(pid_t pid, int ticks)
-{
-	struct timespec tick = { 0, 5 * 1000 * 1000 };
-
-	for (int i = 0; i < ticks; i++) {
-		if (pid_gone(pid))
-			return true;
-		nanosleep(&tick, NULL);
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += timeout_ms / 1000;
+	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
 	}
-	return false;
+	for (;;) {
+		struct timespec left;
+		pid_t r;
+
+		while ((r = waitpid(pid, NULL, WNOHANG)) > 0)
+			if (pid > 0)
+				return true;
+		if (r < 0 && errno == ECHILD)
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left.tv_sec = end.tv_sec - now.tv_sec;
+		left.tv_nsec = end.tv_nsec - now.tv_nsec;
+		if (left.tv_nsec < 0) {
+			left.tv_sec--;
+			left.tv_nsec += 1000000000L;
+		}
+		if (left.tv_sec < 0)
+			return false;
+		(void)sigtimedwait(&chld, NULL, &left);
+	}
 }
 
 void fsd_stop(const struct fsd_config *c, pid_t pid)
 {
-	struct timespec tick = { 0, 5 * 1000 * 1000 };
 	bool unmounted = umount2(c->mountpoint, 0) == 0;
 
 	if (!unmounted && errno != EINVAL && errno != ENOENT)
@@ -219,20 +237,16 @@ void fsd_stop(const struct fsd_config *c, pid_t pid)
 	 * handler and kill it before that record: wait first (5 s), signal
 	 * only a daemon that does not go away, then give it 10 s more.
 	 */
-	if (!unmounted || !wait_gone(pid, 1000)) {
-		if (kill(pid, SIGTERM) == 0 && !wait_gone(pid, 2000)) {
+	if (!unmounted || !wait_child(pid, 5000)) {
+		if (kill(pid, SIGTERM) == 0 && !wait_child(pid, 10000)) {
 			log_warning("amberfs (pid %d) did not exit after SIGTERM; killing it", (int)pid);
 			kill(pid, SIGKILL);
 			(void)waitpid(pid, NULL, 0);
 		}
 	}
-	/* Its unmount helper becomes our child when it exits: wait for it
-	 * (bounded), so nothing of the container outlives the runner. */
-	for (int i = 0; i < 400; i++) {
-		if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
-			return;
-		nanosleep(&tick, NULL);
-	}
+	/* Its unmount helper becomes our child when the daemon exits: wait
+	 * for it too (bounded), so nothing of the container outlives us. */
+	(void)wait_child(-1, 2000);
 }
 
 /* The last complete line of a file (JSON records are short: 64 KiB tail). */

@@ -29,6 +29,7 @@
 #include "container.h"
 #include "fsd.h"
 #include "init.h"
+#include "seccomp_filter.h"
 #include "log.h"
 #include "spec.h"
 #include "userns.h"
@@ -46,6 +47,7 @@ struct run_state {
 	bool rootless;
 	struct idmap idmap;
 	uint64_t caps;
+	struct seccomp_prog seccomp;
 	int sync_up[2], sync_down[2], ctl[2];
 };
 
@@ -185,6 +187,7 @@ static void state_cleanup(struct run_state *s)
 	free(s->root);
 	free(s->pidfile);
 	free(s->log_path);
+	seccomp_prog_free(&s->seccomp);
 	for (int i = 0; i < 2; i++) {
 		if (s->sync_up[i] >= 0)
 			close(s->sync_up[i]);
@@ -291,6 +294,13 @@ static int prepare(struct run_state *s)
 	if (r < 0)
 		return r;
 	s->caps = caps_compute(s->o->cap_add, s->o->cap_drop);
+	{
+		_cleanup_free_ char *cache = seccomp_cache_dir();
+
+		r = seccomp_prog_get(s->o->seccomp, s->o->seccomp_file, s->caps, cache, &s->seccomp);
+		if (r < 0)
+			return r;
+	}
 	s->rootless = geteuid() != 0;
 	if (s->rootless)
 		userns_plan(&s->idmap);
@@ -378,7 +388,7 @@ static _Noreturn void holder_main(struct run_state *s)
 	}
 	cc = (struct container_config){
 		.opts = s->o, .spec = &s->spec, .root = s->root, .hostname = s->hostname,
-		.env = s->env.v, .caps = s->caps, .ctl_fd = s->ctl[1],
+		.env = s->env.v, .caps = s->caps, .seccomp = &s->seccomp, .ctl_fd = s->ctl[1],
 	};
 	init = fork();
 	if (init < 0) {

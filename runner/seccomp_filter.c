@@ -9,15 +9,23 @@
 #include "seccomp_filter.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "caps.h"
 #include "cleanup.h"
+#include "hash.h"
 #include "log.h"
 
 struct seccomp_filter {
@@ -367,4 +375,177 @@ void seccomp_filter_free(struct seccomp_filter *f)
 		return;
 	seccomp_release(f->ctx);
 	free(f);
+}
+
+/* ---- compiled programs and their cache ---------------------------- */
+
+static int read_all(int fd, void **ret, size_t *ret_len)
+{
+	struct stat st;
+	void *buf;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) != 0 ||
+	    st.st_size > BPF_MAXINSNS * (off_t)sizeof(struct sock_filter))
+		return -EBADMSG;
+	buf = malloc(st.st_size);
+	if (!buf)
+		return -ENOMEM;
+	if (pread(fd, buf, st.st_size, 0) != st.st_size) {
+		free(buf);
+		return -EIO;
+	}
+	*ret = buf;
+	*ret_len = st.st_size;
+	return 0;
+}
+
+/* Everything the program depends on goes into the cache key. */
+static int cache_key(enum seccomp_mode mode, const char *file, uint64_t caps, uint64_t *ret)
+{
+	const struct scmp_version *v = seccomp_version();
+	struct hash128_state *h = hash128_new();
+	char hex[HASH_HEX_LEN + 1];
+	uint32_t m = mode;
+
+	if (!h)
+		return -ENOMEM;
+	hash128_update(h, "amber-run seccomp 1", 20);
+	hash128_update(h, &m, sizeof(m));
+	hash128_update(h, &caps, sizeof(caps));
+	if (v)
+		hash128_update(h, v, sizeof(*v));
+	for (size_t i = 0; i < ELEMENTSOF(allowed); i++)
+		hash128_update(h, allowed[i], strlen(allowed[i]) + 1);
+	for (size_t i = 0; i < ELEMENTSOF(by_cap); i++) {
+		hash128_update(h, &by_cap[i].cap, sizeof(by_cap[i].cap));
+		hash128_update(h, by_cap[i].name, strlen(by_cap[i].name) + 1);
+	}
+	if (mode == SECCOMP_MODE_FILE) {
+		_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC);
+		char buf[65536];
+		ssize_t n;
+
+		if (fd < 0) {
+			hash128_final_hex(h, hex);
+			return -errno;
+		}
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			hash128_update(h, buf, n);
+	}
+	hash128_final_hex(h, hex);
+	*ret = hash64(hex, HASH_HEX_LEN);
+	return 0;
+}
+
+char *seccomp_cache_dir(void)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char *dir = NULL;
+
+	if (geteuid() == 0)
+		dir = strdup("/var/cache/amber-run");
+	else if (xdg && xdg[0] == '/')
+		(void)!asprintf(&dir, "%s/amber-run", xdg);
+	else if (home && home[0] == '/')
+		(void)!asprintf(&dir, "%s/.cache/amber-run", home);
+	if (!dir)
+		return NULL;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		/* One level of missing parent (~/.cache) is common. */
+		char *slash = strrchr(dir, '/');
+
+		*slash = '\0';
+		(void)mkdir(dir, 0700);
+		*slash = '/';
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+			free(dir);
+			return NULL;
+		}
+	}
+	return dir;
+}
+
+static int compile(enum seccomp_mode mode, const char *file, uint64_t caps, struct seccomp_prog *ret)
+{
+	struct seccomp_filter *f = NULL;
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	r = seccomp_filter_build(mode, file, caps, &f);
+	if (r < 0)
+		return r;
+	fd = memfd_create("amber-seccomp", MFD_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	r = seccomp_export_bpf(f->ctx, fd);
+	if (r < 0) {
+		log_error_errno(r, "cannot export the seccomp filter: %m");
+		goto out;
+	}
+	r = read_all(fd, &ret->insns, &ret->n);
+	ret->n /= sizeof(struct sock_filter);
+out:
+	seccomp_filter_free(f);
+	return r;
+}
+
+int seccomp_prog_get(enum seccomp_mode mode, const char *file, uint64_t caps, const char *cache_dir,
+		     struct seccomp_prog *ret)
+{
+	_cleanup_free_ char *path = NULL, *tmp = NULL;
+	struct seccomp_prog p = { 0 };
+	uint64_t key;
+	int r;
+
+	*ret = (struct seccomp_prog){ 0 };
+	if (mode == SECCOMP_MODE_UNCONFINED)
+		return 0;
+	if (cache_dir && cache_key(mode, file, caps, &key) == 0 &&
+	    asprintf(&path, "%s/seccomp-%016llx.bpf", cache_dir, (unsigned long long)key) > 0) {
+		_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+		if (fd >= 0 && read_all(fd, &p.insns, &p.n) == 0) {
+			p.n /= sizeof(struct sock_filter);
+			*ret = p;
+			return 0;
+		}
+	}
+	r = compile(mode, file, caps, &p);
+	if (r < 0)
+		return r;
+	/* Best effort: write the cache atomically (tmp + rename). */
+	if (path && asprintf(&tmp, "%s.%d.tmp", path, (int)getpid()) > 0) {
+		_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		size_t len = p.n * sizeof(struct sock_filter);
+
+		if (fd >= 0 && write(fd, p.insns, len) == (ssize_t)len && rename(tmp, path) == 0)
+			log_debug("seccomp filter cached in '%s'", path);
+		else if (fd >= 0)
+			(void)unlink(tmp);
+	}
+	*ret = p;
+	return 0;
+}
+
+int seccomp_prog_load(const struct seccomp_prog *p)
+{
+	struct sock_fprog prog;
+
+	if (!p || !p->insns)
+		return 0;
+	prog.len = (unsigned short)p->n;
+	prog.filter = p->insns;
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+		return -errno;
+	return 0;
+}
+
+void seccomp_prog_free(struct seccomp_prog *p)
+{
+	free(p->insns);
+	*p = (struct seccomp_prog){ 0 };
 }

@@ -19,7 +19,7 @@
 
 #include "opts.h"
 
-/* An opaque compiled filter, built before the container's last fork. */
+/* An opaque libseccomp filter (used to compile a profile). */
 struct seccomp_filter;
 
 /* mode DEFAULT or FILE; caps is the container's final capability set.
@@ -29,3 +29,24 @@ int seccomp_filter_build(enum seccomp_mode mode, const char *file, uint64_t caps
 /* Installs the filter on the calling thread (no_new_privs must be set). */
 int seccomp_filter_load(struct seccomp_filter *f);
 void seccomp_filter_free(struct seccomp_filter *f);
+
+/*
+ * The classic-BPF program of a profile, as the kernel takes it.  The
+ * runner compiles it before creating any namespace (a bad FILE profile is
+ * reported at once) and caches it by a hash of everything it depends on
+ * (profile rules or file contents, capability set, libseccomp version),
+ * so a start with a warm cache compiles nothing.
+ */
+struct seccomp_prog {
+	void *insns;  /* struct sock_filter[], NULL: unconfined */
+	size_t n;
+};
+/* cache_dir NULL: no cache. */
+int seccomp_prog_get(enum seccomp_mode mode, const char *file, uint64_t caps, const char *cache_dir,
+		     struct seccomp_prog *ret);
+/* Installs it on the calling thread (no_new_privs must be set). */
+int seccomp_prog_load(const struct seccomp_prog *p);
+void seccomp_prog_free(struct seccomp_prog *p);
+/* $XDG_CACHE_HOME/amber-run, ~/.cache/amber-run, or /var/cache/amber-run
+ * for root; created if missing.  NULL when none can be made. */
+char *seccomp_cache_dir(void);

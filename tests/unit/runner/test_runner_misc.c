@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -199,6 +200,43 @@ static void test_seccomp_build(void **state)
 	assert_int_equal(seccomp_filter_build(SECCOMP_MODE_FILE, "/nonexistent.json", CAPS_DEFAULT, &f), -EINVAL);
 }
 
+static void test_seccomp_prog_cache(void **state)
+{
+	struct seccomp_prog a = { 0 }, b = { 0 }, c = { 0 };
+	char cache[256], cmd[512];
+	FILE *ls;
+	int files = 0;
+
+	(void)state;
+	snprintf(cache, sizeof(cache), "%s/cache", dir);
+	assert_int_equal(mkdir(cache, 0700), 0);
+	/* Cold: compiled and cached; warm: read back, byte for byte. */
+	assert_int_equal(seccomp_prog_get(SECCOMP_MODE_DEFAULT, NULL, CAPS_DEFAULT, cache, &a), 0);
+	assert_non_null(a.insns);
+	assert_true(a.n > 100);
+	assert_int_equal(seccomp_prog_get(SECCOMP_MODE_DEFAULT, NULL, CAPS_DEFAULT, cache, &b), 0);
+	assert_int_equal(a.n, b.n);
+	assert_memory_equal(a.insns, b.insns, a.n * 8);
+	/* Another capability set is another program (ptrace allowed). */
+	assert_int_equal(seccomp_prog_get(SECCOMP_MODE_DEFAULT, NULL, CAPS_DEFAULT | (1ULL << 19), cache, &c), 0);
+	assert_true(c.n != a.n || memcmp(a.insns, c.insns, a.n * 8) != 0);
+	snprintf(cmd, sizeof(cmd), "ls '%s' | grep -c '^seccomp-.*\\.bpf$'", cache);
+	ls = popen(cmd, "r");
+	assert_non_null(ls);
+	assert_int_equal(fscanf(ls, "%d", &files), 1);
+	pclose(ls);
+	assert_int_equal(files, 2);
+	seccomp_prog_free(&a);
+	seccomp_prog_free(&b);
+	seccomp_prog_free(&c);
+	/* Unconfined: no program; no cache: still compiles. */
+	assert_int_equal(seccomp_prog_get(SECCOMP_MODE_UNCONFINED, NULL, CAPS_DEFAULT, cache, &a), 0);
+	assert_null(a.insns);
+	assert_int_equal(seccomp_prog_get(SECCOMP_MODE_DEFAULT, NULL, CAPS_DEFAULT, NULL, &a), 0);
+	assert_non_null(a.insns);
+	seccomp_prog_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +245,7 @@ int main(void)
 		cmocka_unit_test(test_subid),
 		cmocka_unit_test(test_fsd_options),
 		cmocka_unit_test(test_seccomp_build),
+		cmocka_unit_test(test_seccomp_prog_cache),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
