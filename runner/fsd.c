@@ -23,6 +23,8 @@
 #ifndef AMBERFS_BUILD_PATH
 #define AMBERFS_BUILD_PATH ""
 #endif
+#define FSD_START_TIMEOUT_S 30
+
 #ifndef AMBER_RUN_BUILD_PATH
 #define AMBER_RUN_BUILD_PATH ""
 #endif
@@ -144,6 +146,66 @@ static int debug_bind_root(const struct fsd_config *c, pid_t *ret_pid)
 	return 0;
 }
 
+/* Kills whatever amberfs left as our children (the daemon, reparented). */
+static void kill_children(void)
+{
+	pid_t p;
+
+	if (find_daemon(&p) == 0)
+		kill(p, SIGKILL);
+	while (waitpid(-1, NULL, 0) > 0)
+		;
+}
+
+/*
+ * Waits for the foreground amberfs, which exits once the mount is live.
+ * Bounded (a daemon that never answers the kernel's INIT would hang us),
+ * and SIGTERM/SIGINT/SIGHUP/SIGQUIT (blocked here, see run.c) abort it.
+ */
+static int wait_mounted(pid_t pid, int *ret_status)
+{
+	struct timespec left = { FSD_START_TIMEOUT_S, 0 }, t0, t1;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	for (;;) {
+		pid_t r = waitpid(pid, ret_status, WNOHANG);
+		int sig;
+
+		if (r == pid)
+			return 0;
+		if (r < 0)
+			return log_error_errno(-errno, "waitpid(amberfs): %m");
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		sig = sigtimedwait(&set, NULL, &left);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (sig > 0 && sig != SIGCHLD) {
+			kill(pid, SIGKILL);
+			kill_children();
+			return log_error_errno(-EINTR, "interrupted by signal %d while amberfs was mounting", sig);
+		}
+		if (sig < 0 && errno == EAGAIN) {
+			log_error("amberfs did not finish mounting within %d s; killing it", FSD_START_TIMEOUT_S);
+			kill(pid, SIGKILL);
+			kill_children();
+			return -ETIMEDOUT;
+		}
+		left.tv_sec -= t1.tv_sec - t0.tv_sec;
+		left.tv_nsec -= t1.tv_nsec - t0.tv_nsec;
+		while (left.tv_nsec < 0) {
+			left.tv_sec--;
+			left.tv_nsec += 1000000000L;
+		}
+		if (left.tv_sec < 0)
+			left = (struct timespec){ 0, 0 };
+	}
+}
+
 int fsd_start(const struct fsd_config *c, pid_t *ret_pid)
 {
 	_cleanup_free_ char *opts = NULL;
@@ -169,9 +231,9 @@ int fsd_start(const struct fsd_config *c, pid_t *ret_pid)
 		log_error("cannot execute amberfs '%s': %m (build it, or set AMBERFS=/path/to/amberfs)", bin);
 		_exit(errno == ENOENT ? 127 : 126);
 	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return log_error_errno(-errno, "waitpid(amberfs): %m");
+	r = wait_mounted(pid, &status);
+	if (r < 0)
+		return r;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return log_error_errno(-EIO, "amberfs could not mount the image (exit status %d); see its message above",
 				       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));

@@ -48,6 +48,7 @@ struct run_state {
 	struct idmap idmap;
 	uint64_t caps;
 	struct seccomp_prog seccomp;
+	off_t log_size;        /* before the run: a summary needs new records */
 	int sync_up[2], sync_down[2], ctl[2];
 };
 
@@ -272,6 +273,11 @@ static int prepare(struct run_state *s)
 		return r;
 	if ((r = build_env(s)) < 0)
 		return r;
+	{
+		struct stat st;
+
+		s->log_size = stat(s->log_path, &st) == 0 ? st.st_size : 0;
+	}
 	/* Private state: the amberfs mountpoint, its pid file, /etc files. */
 	if (asprintf(&tmpl, "%s/amber-run.XXXXXX", rt && rt[0] == '/' && access(rt, W_OK) == 0 ? rt : "/tmp") < 0)
 		return -ENOMEM;
@@ -562,9 +568,11 @@ static int runner_start(struct run_state *s, pid_t *ret)
 
 static void report(const struct run_state *s)
 {
+	struct stat st;
 	uint64_t n;
 
-	if (s->o->quiet)
+	/* Nothing to say when amberfs never wrote to the log (setup failed). */
+	if (s->o->quiet || !s->log_path || stat(s->log_path, &st) < 0 || st.st_size <= s->log_size)
 		return;
 	if (fsd_blocked_count(s->log_path, &n) == 0)
 		fprintf(stderr, "amber-run: %" PRIu64 " write%s blocked; log: %s\n", n, n == 1 ? "" : "s",
