@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Shared helpers for the amber-log integration tests (stdlib only)."""
 import json
+import shutil
 import os
 import subprocess
 import sys
@@ -70,3 +71,54 @@ def finish(name):
         sys.exit(1)
     print(f"{name}: ok")
     sys.exit(0)
+
+
+# ---- real mounts (root, /dev/fuse) ----
+
+AMBERFS = os.environ.get("AMBERFS", "")
+mounted = []
+
+
+def skip_unless_mountable(*tools):
+    missing = [t for t in ("fusermount3",) + tools if not shutil.which(t)]
+    if os.geteuid() != 0 or not os.path.exists("/dev/fuse") or not os.path.exists(AMBERFS) or missing:
+        print(f"skip: needs root, /dev/fuse, $AMBERFS and {', '.join(('fusermount3',) + tools)}")
+        sys.exit(77)
+
+
+def fuse_abort(mnt):
+    """Last resort for a daemon that never answers: abort its connection."""
+    for line in open("/proc/self/mountinfo"):
+        f = line.split()
+        if f[4] == mnt:
+            minor = f[2].split(":")[1]
+            try:
+                with open(f"/sys/fs/fuse/connections/{minor}/abort", "w") as a:
+                    a.write("1")
+            except OSError:
+                pass
+    subprocess.run(["umount", "-l", mnt], check=False, stderr=subprocess.DEVNULL)
+
+
+def mount(layers, mnt, log=None, extra=""):
+    opts = "lowerdir=" + ":".join(layers) + (f",log={log}" if log else "") + extra
+    opts += os.environ.get("LOGTOOL_AMBERFS_OPTS", "")  # e.g. ",noconfine" while debugging
+    mounted.append(mnt)
+    try:
+        subprocess.run([AMBERFS, "-o", opts, mnt], check=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        fuse_abort(mnt)
+        mounted.remove(mnt)
+        fail(f"amberfs did not come up within 30 s on {mnt} (aborted the connection)")
+        raise
+
+
+def umount(mnt):
+    if mnt in mounted:
+        try:
+            subprocess.run(["fusermount3", "-u", mnt], check=False, timeout=30)
+        except subprocess.TimeoutExpired:
+            fuse_abort(mnt)
+        mounted.remove(mnt)
+
+

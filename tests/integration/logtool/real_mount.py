@@ -15,50 +15,7 @@ import time
 
 from ltlib import *
 
-AMBERFS = os.environ.get("AMBERFS", "")
-if os.geteuid() != 0 or not os.path.exists("/dev/fuse") or not os.path.exists(AMBERFS) \
-        or not shutil.which("fusermount3") or not shutil.which("setpriv"):
-    print("skip: needs root, /dev/fuse, fusermount3, setpriv and $AMBERFS")
-    sys.exit(77)
-
-mounted = []
-
-
-def fuse_abort(mnt):
-    """Last resort for a daemon that never answers: abort its connection."""
-    for line in open("/proc/self/mountinfo"):
-        f = line.split()
-        if f[4] == mnt:
-            minor = f[2].split(":")[1]
-            try:
-                with open(f"/sys/fs/fuse/connections/{minor}/abort", "w") as a:
-                    a.write("1")
-            except OSError:
-                pass
-    subprocess.run(["umount", "-l", mnt], check=False, stderr=subprocess.DEVNULL)
-
-
-def mount(layers, mnt, log=None):
-    opts = "lowerdir=" + ":".join(layers) + (f",log={log}" if log else "")
-    opts += os.environ.get("LOGTOOL_AMBERFS_OPTS", "")  # e.g. ",noconfine" while debugging
-    mounted.append(mnt)
-    try:
-        subprocess.run([AMBERFS, "-o", opts, mnt], check=True, timeout=30)
-    except subprocess.TimeoutExpired:
-        fuse_abort(mnt)
-        mounted.remove(mnt)
-        fail(f"amberfs did not come up within 30 s on {mnt} (aborted the connection)")
-        raise
-
-
-def umount(mnt):
-    if mnt in mounted:
-        try:
-            subprocess.run(["fusermount3", "-u", mnt], check=False, timeout=30)
-        except subprocess.TimeoutExpired:
-            fuse_abort(mnt)
-        mounted.remove(mnt)
-
+skip_unless_mountable("setpriv")
 
 def build_image(d):
     A, B = os.path.join(d, "A"), os.path.join(d, "B")

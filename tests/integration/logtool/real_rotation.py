@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""amber-log verify on series the real writer produced: size rotation
+(log_max_size), a logrotate-style rename + SIGHUP reopen, and a daemon
+killed with SIGKILL whose log is then appended to by a new mount.  The
+clean series must verify; a missing rotated file and the session without
+stop must be named.  Root and /dev/fuse needed (exit 77 otherwise)."""
+import glob
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+from ltlib import *
+
+skip_unless_mountable()
+
+
+def attempts(mnt, prefix, n):
+    for i in range(n):
+        try:
+            os.mkdir(os.path.join(mnt, f"{prefix}{i}"))
+        except OSError:
+            pass
+
+
+d = tmpdir()
+try:
+    A = os.path.join(d, "A")
+    os.makedirs(A)
+    with open(os.path.join(A, "f"), "w") as f:
+        f.write("f\n")
+    logs = os.path.join(d, "logs")
+    os.mkdir(logs)
+
+    # 1. size rotation: FILE.k ... FILE.1 FILE
+    mnt = os.path.join(d, "mnt")
+    os.mkdir(mnt)
+    log = os.path.join(logs, "size.log")
+    mount([A], mnt, log, ",log_max_size=4096,log_keep=20")
+    attempts(mnt, "s", 40)
+    umount(mnt)
+    time.sleep(0.2)
+    rotated = sorted(glob.glob(log + ".*"), key=lambda p: -int(p.rsplit(".", 1)[1]))
+    series = rotated + [log]
+    check(len(series) >= 4, f"size rotation made several files: {series}")
+    rc, out, _ = run("verify", *series, check_rc=0)
+    expect_in(f"in {len(series)} file(s)", out, "rotated series verifies")
+    missing = series[len(series) // 2]
+    rc, out, _ = run("verify", *[p for p in series if p != missing], check_rc=1)
+    after = series[len(series) // 2 + 1]
+    expect_in(f"{after}:1: seq ", out, "missing rotated file named at the next file")
+    expect_in("a rotated file is missing before this file", out, "missing rotated file")
+
+    # 2. logrotate: rename the file, SIGHUP; the writer reopens a new FILE
+    #    that starts with a rotate record (reason "reopen")
+    log = os.path.join(logs, "hup.log")
+    pidf = os.path.join(d, "hup.pid")
+    mount([A], mnt, log, f",pidfile={pidf}")
+    attempts(mnt, "h", 3)
+    time.sleep(0.2)
+    os.rename(log, log + ".1")
+    os.kill(int(open(pidf).read()), signal.SIGHUP)
+    time.sleep(0.5)
+    attempts(mnt, "k", 3)
+    umount(mnt)
+    time.sleep(0.2)
+    if check(os.path.exists(log), "writer deviation: after rename + SIGHUP no new log file was created"):
+        first = json.loads(lines_of(log)[0])
+        check(first["kind"] == "rotate" and first.get("reason") == "reopen",
+              f"writer deviation: the reopened file starts with {first['kind']}")
+        run("verify", log + ".1", log, check_rc=0)
+
+    # 3. SIGKILL: the session has no stop; a new mount appends a chained start
+    log = os.path.join(logs, "kill.log")
+    pidf = os.path.join(d, "kill.pid")
+    mount([A], mnt, log, f",pidfile={pidf}")
+    attempts(mnt, "x", 3)
+    time.sleep(0.3)
+    os.kill(int(open(pidf).read()), signal.SIGKILL)
+    time.sleep(0.3)
+    umount(mnt)
+    mount([A], mnt, log)
+    attempts(mnt, "y", 2)
+    umount(mnt)
+    time.sleep(0.2)
+    rc, out, _ = run("verify", log, check_rc=1)
+    expect_in("a new session starts, but the previous one (started at " + log + ":1) has no stop record", out,
+              "killed session named")
+    check(out.count("\n") == 2, f"only the missing stop is a problem (the chain holds):\n{out}")
+except subprocess.TimeoutExpired:
+    pass
+finally:
+    for m in list(mounted):
+        umount(m)
+    if not any(l.split()[4].startswith(d) for l in open("/proc/self/mountinfo")):
+        shutil.rmtree(d, ignore_errors=True)
+finish("logtool-real-rotation")
