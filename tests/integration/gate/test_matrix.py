@@ -1,0 +1,350 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""test_matrix - every mutation on a mounted stack is refused and logged once.
+
+Each case runs in its own forked child (so its pid is unique and no two cases
+can coalesce), as root or, with --uid, as that numeric uid on world-writable
+or uid-owned entries.  For each case: the errno is the deny errno, exactly
+one record appears between two marker records (a mkdir of a fresh name by
+this process, so asynchronous writing cannot blur the boundary), with the
+right event.action, file.path, file.new_path, process.pid/tid and user.uid.
+Afterwards every layer is byte-for-byte and metadata-identical (ctime
+included), the log verifies (chain, seq, jq) and its totals add up.
+
+Also: deny_errno=EPERM changes the errno and the record; kernel_ro refuses
+in the kernel and logs nothing.
+
+usage: test_matrix.py [--uid N]
+"""
+import argparse
+import ctypes
+import errno
+import fcntl
+import os
+import stat
+import struct
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gatelib as g  # noqa: E402
+
+libc = ctypes.CDLL(None, use_errno=True)
+EXTRA_OPTS = []
+AT_FDCWD = -100
+AT_EMPTY_PATH = 0x1000
+RENAME_NOREPLACE = 1
+RENAME_EXCHANGE = 2
+FS_IOC_SETFLAGS = 0x40086602 if struct.calcsize("l") == 8 else 0x40046602
+FS_NOATIME_FL = 0x80
+
+
+def check(ret):
+    if ret < 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+
+
+def renameat2(old, new, flags):
+    check(libc.renameat2(AT_FDCWD, old.encode(), AT_FDCWD, new.encode(), flags))
+
+
+def linkat_empty(path, new):
+    fd = os.open(path, os.O_RDONLY)
+    check(libc.linkat(fd, b"", AT_FDCWD, new.encode(), AT_EMPTY_PATH))
+
+
+def with_rdonly_fd(path, fn):
+    fd = os.open(path, os.O_RDONLY)
+    fn(fd)
+
+
+def setflags(path):
+    fd = os.open(path, os.O_RDONLY)
+    fcntl.ioctl(fd, FS_IOC_SETFLAGS, struct.pack("l", FS_NOATIME_FL))
+
+
+def reopen_proc_fd(path):
+    fd = os.open(path, os.O_RDONLY)
+    os.open(f"/proc/self/fd/{fd}", os.O_WRONLY)
+
+
+# ---- the stack ----
+
+def build_layers(w, uid):
+    top = os.path.join(w, "top")
+    bottom = os.path.join(w, "bottom")
+    for d in (top, bottom):
+        os.mkdir(d)
+        os.chmod(d, 0o755)
+
+    def mk(root, rel, data=b"x", mode=0o644, owner=0):
+        p = os.path.join(root, rel)
+        with open(p, "wb") as f:
+            f.write(data)
+        os.chmod(p, mode)
+        os.chown(p, owner, owner)
+
+    mk(bottom, "f", b"bottom f\n")
+    mk(top, "g", b"top g\n")
+    os.setxattr(os.path.join(bottom, "f"), "user.keep", b"1")
+    os.mkdir(os.path.join(bottom, "dir_empty"))
+    os.mkdir(os.path.join(bottom, "dir_full"))
+    mk(bottom, "dir_full/x", b"x\n")
+    os.setxattr(os.path.join(bottom, "dir_full"), "user.keep", b"1")
+    os.mkdir(os.path.join(top, "dir2"))
+    os.symlink("f", os.path.join(bottom, "link"))
+    # For a non-root caller: a world-writable file and directory of root,
+    # and entries it owns.
+    mk(bottom, "ww", b"world writable\n", 0o666)
+    os.mkdir(os.path.join(bottom, "wwdir"))
+    os.chmod(os.path.join(bottom, "wwdir"), 0o777)
+    mk(bottom, "wwdir/own2", b"own2\n", 0o644, uid)
+    mk(bottom, "wwdir/own3", b"own3\n", 0o644, uid)
+    mk(bottom, "own", b"own\n", 0o644, uid)
+    os.setxattr(os.path.join(bottom, "own"), "user.keep", b"1")
+    os.setxattr(os.path.join(bottom, "ww"), "user.keep", b"1")
+    return [top, bottom]
+
+
+def root_cases(m):
+    """(name, fn, action, path, new_path) with paths in the merged tree."""
+    P = lambda rel: os.path.join(m, rel)  # noqa: E731
+    O = os.O_WRONLY  # noqa: E741
+    return [
+        ("open O_WRONLY", lambda: os.open(P("f"), O), "open_write", "/f", None),
+        ("open O_RDWR", lambda: os.open(P("f"), os.O_RDWR), "open_write", "/f", None),
+        ("open O_WRONLY|O_TRUNC", lambda: os.open(P("f"), O | os.O_TRUNC), "open_write", "/f", None),
+        ("open O_RDONLY|O_TRUNC", lambda: os.open(P("f"), os.O_RDONLY | os.O_TRUNC), "open_trunc", "/f", None),
+        ("open O_WRONLY|O_APPEND", lambda: os.open(P("g"), O | os.O_APPEND), "open_write", "/g", None),
+        ("creat", lambda: os.open(P("new"), O | os.O_CREAT | os.O_TRUNC, 0o644), "create", "/new", None),
+        ("O_CREAT|O_EXCL|O_RDONLY", lambda: os.open(P("new2"), os.O_CREAT | os.O_EXCL | os.O_RDONLY, 0o600), "create", "/new2", None),
+        ("mkdir", lambda: os.mkdir(P("newdir")), "mkdir", "/newdir", None),
+        ("rmdir empty", lambda: os.rmdir(P("dir_empty")), "rmdir", "/dir_empty", None),
+        ("rmdir non-empty", lambda: os.rmdir(P("dir_full")), "rmdir", "/dir_full", None),
+        ("unlink", lambda: os.unlink(P("f")), "unlink", "/f", None),
+        ("rename file", lambda: os.rename(P("f"), P("f_moved")), "rename", "/f", "/f_moved"),
+        ("rename over existing", lambda: os.rename(P("f"), P("g")), "rename", "/f", "/g"),
+        ("rename directory", lambda: os.rename(P("dir_full"), P("dir_moved")), "rename", "/dir_full", "/dir_moved"),
+        ("rename NOREPLACE", lambda: renameat2(P("f"), P("f_nr"), RENAME_NOREPLACE), "rename", "/f", "/f_nr"),
+        ("rename EXCHANGE", lambda: renameat2(P("f"), P("g"), RENAME_EXCHANGE), "rename", "/f", "/g"),
+        ("link", lambda: os.link(P("f"), P("f_link")), "link", "/f", "/f_link"),
+        ("linkat AT_EMPTY_PATH", lambda: linkat_empty(P("f"), P("f_link2")), "link", "/f", "/f_link2"),
+        ("symlink", lambda: os.symlink("f", P("sym")), "symlink", "/sym", None),
+        ("mkfifo", lambda: os.mkfifo(P("fifo")), "mknod", "/fifo", None),
+        ("mknod chr", lambda: os.mknod(P("chr"), 0o600 | stat.S_IFCHR, os.makedev(1, 3)), "mknod", "/chr", None),
+        ("chmod", lambda: os.chmod(P("f"), 0o600), "chmod", "/f", None),
+        ("chown", lambda: os.chown(P("f"), 1, 1), "chown", "/f", None),
+        ("lchown symlink", lambda: os.lchown(P("link"), 1, 1), "chown", "/link", None),
+        ("utimes explicit", lambda: os.utime(P("f"), ns=(10**9, 2 * 10**9)), "utimes", "/f", None),
+        ("utimes now", lambda: os.utime(P("f"), None), "utimes", "/f", None),
+        ("truncate", lambda: os.truncate(P("f"), 0), "truncate", "/f", None),
+        ("setxattr file", lambda: os.setxattr(P("f"), "user.x", b"1"), "setxattr", "/f", None),
+        ("removexattr file", lambda: os.removexattr(P("f"), "user.keep"), "removexattr", "/f", None),
+        ("setxattr dir", lambda: os.setxattr(P("dir_full"), "user.x", b"1"), "setxattr", "/dir_full", None),
+        ("removexattr dir", lambda: os.removexattr(P("dir_full"), "user.keep"), "removexattr", "/dir_full", None),
+        ("fchmod O_RDONLY fd", lambda: with_rdonly_fd(P("f"), lambda fd: os.fchmod(fd, 0o600)), "chmod", "/f", None),
+        ("fchown O_RDONLY fd", lambda: with_rdonly_fd(P("f"), lambda fd: os.fchown(fd, 1, 1)), "chown", "/f", None),
+        ("futimens O_RDONLY fd", lambda: with_rdonly_fd(P("f"), lambda fd: os.utime(fd, ns=(1, 2))), "utimes", "/f", None),
+        ("fsetxattr O_RDONLY fd", lambda: with_rdonly_fd(P("f"), lambda fd: os.setxattr(fd, "user.y", b"1")), "setxattr", "/f", None),
+        ("reopen /proc/self/fd/N for writing", lambda: reopen_proc_fd(P("f")), "open_write", "/f", None),
+        ("ioctl FS_IOC_SETFLAGS", lambda: setflags(P("f")), "ioctl", "/f", None),
+    ]
+
+
+def nonroot_cases(m):
+    """What a uid may attempt so that the kernel lets it reach the daemon:
+    world-writable entries of root, entries it owns, a world-writable dir."""
+    P = lambda rel: os.path.join(m, rel)  # noqa: E731
+    O = os.O_WRONLY  # noqa: E741
+    return [
+        ("open O_WRONLY", lambda: os.open(P("ww"), O), "open_write", "/ww", None),
+        ("open O_RDWR", lambda: os.open(P("ww"), os.O_RDWR), "open_write", "/ww", None),
+        ("open O_WRONLY|O_TRUNC", lambda: os.open(P("ww"), O | os.O_TRUNC), "open_write", "/ww", None),
+        ("open O_RDONLY|O_TRUNC", lambda: os.open(P("ww"), os.O_RDONLY | os.O_TRUNC), "open_trunc", "/ww", None),
+        ("open O_WRONLY|O_APPEND", lambda: os.open(P("ww"), O | os.O_APPEND), "open_write", "/ww", None),
+        ("creat", lambda: os.open(P("wwdir/new"), O | os.O_CREAT | os.O_TRUNC, 0o644), "create", "/wwdir/new", None),
+        ("O_CREAT|O_EXCL|O_RDONLY", lambda: os.open(P("wwdir/new2"), os.O_CREAT | os.O_EXCL | os.O_RDONLY, 0o600), "create", "/wwdir/new2", None),
+        ("mkdir", lambda: os.mkdir(P("wwdir/d")), "mkdir", "/wwdir/d", None),
+        ("unlink", lambda: os.unlink(P("wwdir/own2")), "unlink", "/wwdir/own2", None),
+        ("rename", lambda: os.rename(P("wwdir/own2"), P("wwdir/moved")), "rename", "/wwdir/own2", "/wwdir/moved"),
+        ("rename EXCHANGE", lambda: renameat2(P("wwdir/own2"), P("wwdir/own3"), RENAME_EXCHANGE), "rename", "/wwdir/own2", "/wwdir/own3"),
+        ("link", lambda: os.link(P("ww"), P("wwdir/l")), "link", "/ww", "/wwdir/l"),
+        ("symlink", lambda: os.symlink("x", P("wwdir/s")), "symlink", "/wwdir/s", None),
+        ("mkfifo", lambda: os.mkfifo(P("wwdir/fifo")), "mknod", "/wwdir/fifo", None),
+        ("chmod own", lambda: os.chmod(P("own"), 0o600), "chmod", "/own", None),
+        ("chown own to self", lambda: os.chown(P("own"), os.getuid(), os.getgid()), "chown", "/own", None),
+        ("utimes explicit own", lambda: os.utime(P("own"), ns=(10**9, 10**9)), "utimes", "/own", None),
+        ("utimes now ww", lambda: os.utime(P("ww"), None), "utimes", "/ww", None),
+        ("truncate", lambda: os.truncate(P("ww"), 0), "truncate", "/ww", None),
+        ("setxattr", lambda: os.setxattr(P("ww"), "user.x", b"1"), "setxattr", "/ww", None),
+        ("removexattr", lambda: os.removexattr(P("ww"), "user.keep"), "removexattr", "/ww", None),
+        ("fchmod O_RDONLY fd", lambda: with_rdonly_fd(P("own"), lambda fd: os.fchmod(fd, 0o600)), "chmod", "/own", None),
+        ("futimens O_RDONLY fd", lambda: with_rdonly_fd(P("own"), lambda fd: os.utime(fd, ns=(1, 2))), "utimes", "/own", None),
+        ("fsetxattr O_RDONLY fd", lambda: with_rdonly_fd(P("own"), lambda fd: os.setxattr(fd, "user.y", b"1")), "setxattr", "/own", None),
+        ("reopen /proc/self/fd/N for writing", lambda: reopen_proc_fd(P("ww")), "open_write", "/ww", None),
+        ("ioctl FS_IOC_SETFLAGS own", lambda: setflags(P("own")), "ioctl", "/own", None),
+    ]
+
+
+def run_child(fn, uid):
+    """Runs fn in a fresh process (as uid if given); returns (pid, errno)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            os.close(r)
+            if uid is not None:
+                os.setgroups([])
+                os.setgid(uid)
+                os.setuid(uid)
+            try:
+                fn()
+            except OSError as e:
+                code = e.errno or 254
+        except BaseException:
+            code = 255
+        os.write(w, struct.pack("i", code))
+        os._exit(0)
+    os.close(w)
+    data = os.read(r, 4)
+    os.close(r)
+    os.waitpid(pid, 0)
+    return pid, struct.unpack("i", data)[0] if len(data) == 4 else 255
+
+
+class Marker:
+    """mkdir of a fresh name by this process: a record that bounds a case."""
+
+    def __init__(self, mnt, log):
+        self.mnt, self.log, self.n = mnt, log, 0
+
+    def put(self):
+        self.n += 1
+        name = f"/__marker_{self.n}"
+        try:
+            os.mkdir(self.mnt + name)
+        except OSError:
+            pass
+        g.wait_until(lambda: any(r.get("file", {}).get("path") == name
+                                 for r in g.read_records(self.log)[-50:]),
+                     what=f"marker {name} in the log")
+        return name
+
+
+def between(log, m1, m2):
+    recs = g.read_records(log)
+    idx = {r.get("file", {}).get("path"): i for i, r in enumerate(recs) if r["kind"] == "attempt"}
+    return recs[idx[m1] + 1: idx[m2]]
+
+
+def run_matrix(w, layers, uid, deny=errno.EROFS, opts=()):
+    mnt = os.path.join(w.path, "mnt")
+    os.makedirs(mnt, exist_ok=True)
+    log = os.path.join(w.path, "audit.log")
+    before = [g.snapshot(l) for l in layers]
+    m = w.mount(layers, mnt, log=log, opts=list(opts) + EXTRA_OPTS)
+    marker = Marker(mnt, log)
+    failures = []
+    notes = set()
+    cases = nonroot_cases(mnt) if uid is not None else root_cases(mnt)
+    m1 = marker.put()
+    for name, fn, action, path, new_path in cases:
+        pid, err = run_child(fn, uid)
+        m2 = marker.put()
+        recs = between(log, m1, m2)
+        m1 = m2
+        problems = []
+        if err != deny:
+            problems.append(f"errno {errno.errorcode.get(err, err)} instead of {errno.errorcode[deny]}")
+        if len(recs) != 1:
+            problems.append(f"{len(recs)} records instead of 1: "
+                            f"{[(r['kind'], r.get('event', {}).get('action')) for r in recs]}")
+        for r in recs[:1]:
+            got = (r["kind"], r["event"]["action"], r["file"]["path"], r["file"]["new_path"],
+                   r["process"].get("pid"), r["process"].get("tid"), r["user"]["uid"], r["errno"])
+            want = ("attempt", action, path, new_path, pid, pid,
+                    uid if uid is not None else 0, deny)
+            if got != want:
+                problems.append(f"record {got} instead of {want}")
+            proc = r["process"]
+            for k in ("ppid", "name", "args", "start_time"):
+                if proc.get(k) is None:
+                    problems.append(f"process.{k} missing")
+            # Under the daemon's Landlock domain /proc/<pid>/exe and cwd
+            # fail the kernel's ptrace check: then the record must say so.
+            for k in ("executable", "cwd"):
+                if proc.get(k) is None and k not in proc.get("error", ""):
+                    problems.append(f"process.{k} null without an error saying why")
+            if proc.get("error"):
+                notes.add(proc["error"])
+        status = "ok" if not problems else "FAIL: " + "; ".join(problems)
+        print(f"{'uid ' + str(uid) if uid is not None else 'root'}: {name}: {status}")
+        if problems:
+            failures.append(name)
+    m.close()
+    for n in sorted(notes):
+        print(f"note: process facts unreadable in some records: {n}")
+    after = [g.snapshot(l) for l in layers]
+    for i, (a, b) in enumerate(zip(before, after)):
+        d = g.diff_snapshots(a, b)
+        if d:
+            failures.append(f"layer {i} changed")
+            print(f"FAIL: layer {i} changed:\n  " + "\n  ".join(d[:20]))
+    s = g.Series([log])
+    t = s.check_invariant()
+    if len(s.kind("attempt")) + len(s.kind("summary")) < len(cases):
+        failures.append("too few records")
+    print(f"log: {len(s.recs)} records, totals {t['attempts']} attempts, chain and seq verified")
+    return failures
+
+
+def test_deny_errno_and_kernel_ro(w, layers):
+    failures = []
+    mnt = os.path.join(w.path, "mnt2")
+    os.makedirs(mnt, exist_ok=True)
+    log = os.path.join(w.path, "eperm.log")
+    m = w.mount(layers, mnt, log=log, opts=["deny_errno=EPERM"] + EXTRA_OPTS)
+    pid, err = run_child(lambda: os.mkdir(os.path.join(mnt, "x")), None)
+    m.close()
+    recs = [r for r in g.Series([log]).recs if r["kind"] == "attempt"]
+    ok = err == errno.EPERM and len(recs) == 1 and recs[0]["errno"] == errno.EPERM \
+        and recs[0]["errno_name"] == "EPERM" and recs[0]["process"]["pid"] == pid
+    print(f"deny_errno=EPERM: {'ok' if ok else 'FAIL'} (errno {err}, records {recs})")
+    if not ok:
+        failures.append("deny_errno=EPERM")
+
+    log = os.path.join(w.path, "ro.log")
+    m = w.mount(layers, mnt, log=log, opts=["kernel_ro"] + EXTRA_OPTS)
+    _, err = run_child(lambda: os.mkdir(os.path.join(mnt, "x")), None)
+    m.close()
+    s = g.Series([log])
+    ok = err == errno.EROFS and not s.kind("attempt") and s.check_invariant()["attempts"] == 0
+    print(f"kernel_ro: {'ok' if ok else 'FAIL'} (errno {err}, nothing logged)")
+    if not ok:
+        failures.append("kernel_ro")
+    return failures
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--uid", type=int, default=None)
+    ap.add_argument("--opts", default="", help="extra amberfs options, comma-separated")
+    args = ap.parse_args()
+    global EXTRA_OPTS
+    EXTRA_OPTS = [o for o in args.opts.split(",") if o]
+    g.require_root_fuse()
+    with g.Workdir() as w:
+        layers = build_layers(w.path, args.uid if args.uid is not None else 4242)
+        failures = run_matrix(w, layers, args.uid)
+        if args.uid is None:
+            failures += test_deny_errno_and_kernel_ro(w, layers)
+    if failures:
+        print(f"FAILED: {len(failures)}: {failures}")
+        return 1
+    print("PASS")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

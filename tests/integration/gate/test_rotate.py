@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""test_rotate - size rotation and SIGHUP reopen keep the chain verifiable.
+
+1. log_max_size=4096,log_keep=100: many refused mkdirs; the files
+   FILE.N .. FILE.1 FILE form one series that verifies (jq, chain, seq), each
+   new file begins with a `rotate` record (reason "size") whose previous_seq
+   is the last seq of the file before, no file exceeds the limit, and every
+   attempt is accounted for.
+2. log_keep=2: only FILE.1 and FILE.2 are kept, and they still verify as a
+   series whose first record is a `rotate`.
+3. logrotate "create" style: mv FILE FILE.a; kill -HUP; ...; mv FILE
+   FILE.b; kill -HUP; and a HUP without a rename.  FILE.a FILE.b FILE verify
+   as one series; each reopened file begins with `rotate` (reason
+   "reopen") naming the file before it.
+"""
+import os
+import signal
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gatelib as g  # noqa: E402
+
+
+def mkdirs(mnt, prefix, n):
+    for i in range(n):
+        try:
+            os.mkdir(os.path.join(mnt, f"{prefix}{i}"))
+            raise AssertionError("mkdir succeeded on amberfs")
+        except OSError:
+            pass
+
+
+def wait_attempts(log, n):
+    g.wait_until(lambda: sum(1 for r in g.read_records(log) if r["kind"] == "attempt") >= n,
+                 what=f"{n} attempt records in {log}")
+
+
+def size_rotation(w, lay):
+    failures = []
+    mnt = os.path.join(w.path, "mnt1")
+    os.mkdir(mnt)
+    logdir = os.path.join(w.path, "logs1")
+    os.mkdir(logdir)
+    log = os.path.join(logdir, "audit.log")
+    m = w.mount([lay], mnt, log=log, opts=["log_max_size=4096", "log_keep=100"])
+    mkdirs(mnt, "r", 120)
+    m.close()
+    files = g.rotated_series(log)
+    s = g.Series(files)
+    t = s.check_invariant(expected_attempts=120)
+    big = [f for f in files if os.path.getsize(f) > 4096]
+    if big:
+        failures.append(f"files over log_max_size: {big}")
+    # The first record of each file after the first is a rotate.
+    first = 0
+    for f in files:
+        n = len(open(f, "rb").read().splitlines())
+        r = s.recs[first]
+        if first > 0:
+            prev = s.recs[first - 1]
+            if r["kind"] != "rotate" or r["reason"] != "size" or r["previous_seq"] != prev["seq"]:
+                failures.append(f"{f} begins with {r}")
+        first += n
+    print(f"size rotation: {len(files)} files, {len(s.recs)} records, {t['attempts']} attempts,"
+          f" chain verified -> {'ok' if not failures else failures}")
+    return failures
+
+
+def keep_limit(w, lay):
+    failures = []
+    mnt = os.path.join(w.path, "mnt2")
+    os.mkdir(mnt)
+    logdir = os.path.join(w.path, "logs2")
+    os.mkdir(logdir)
+    log = os.path.join(logdir, "audit.log")
+    m = w.mount([lay], mnt, log=log, opts=["log_max_size=4096", "log_keep=2"])
+    mkdirs(mnt, "k", 120)
+    m.close()
+    names = sorted(n for n in os.listdir(logdir) if n.startswith("audit.log"))
+    if names != ["audit.log", "audit.log.1", "audit.log.2"]:
+        failures.append(f"files kept: {names}")
+    s = g.Series([log + ".2", log + ".1", log], allow_unknown_origin=True)
+    if s.recs[0]["kind"] != "rotate":
+        failures.append(f"oldest kept file begins with {s.recs[0]['kind']}")
+    print(f"log_keep=2: kept {names}, {len(s.recs)} records verified -> "
+          f"{'ok' if not failures else failures}")
+    return failures
+
+
+def sighup(w, lay):
+    failures = []
+    mnt = os.path.join(w.path, "mnt3")
+    os.mkdir(mnt)
+    logdir = os.path.join(w.path, "logs3")
+    os.mkdir(logdir)
+    log = os.path.join(logdir, "audit.log")
+    m = w.mount([lay], mnt, log=log)
+    done = 0
+    for name in ("a", "b"):
+        mkdirs(mnt, f"h{name}", 5)
+        done += 5
+        wait_attempts(log, 5)
+        os.rename(log, f"{log}.{name}")
+        os.kill(m.pid, signal.SIGHUP)
+        g.wait_until(lambda: os.path.exists(log), what="the log to be created again")
+    mkdirs(mnt, "hc", 3)
+    wait_attempts(log, 3)
+    os.kill(m.pid, signal.SIGHUP)  # a HUP with nothing renamed: same file
+    g.wait_until(lambda: any(r["kind"] == "rotate" for r in g.read_records(log)[1:]),
+                 what="the second reopen of the same file")
+    mkdirs(mnt, "hd", 2)
+    done += 5
+    m.close()
+    s = g.Series([log + ".a", log + ".b", log])
+    s.check_invariant(expected_attempts=done)
+    rot = s.kind("rotate")
+    prevs = [r["previous_file"] for r in rot]
+    if [r["reason"] for r in rot] != ["reopen"] * 3:
+        failures.append(f"rotate reasons {[r['reason'] for r in rot]}")
+    if prevs[:2] != [log + ".a", log + ".b"] or prevs[2] != log:
+        failures.append(f"previous_file {prevs}")
+    for f in (log + ".b", log):
+        with open(f, "rb") as fh:
+            if b'"kind":"rotate"' not in fh.readline():
+                failures.append(f"{f} does not begin with rotate")
+    print(f"SIGHUP: {len(s.recs)} records over 3 files, previous files {prevs}, chain verified"
+          f" -> {'ok' if not failures else failures}")
+    return failures
+
+
+def main():
+    g.require_root_fuse()
+    failures = []
+    with g.Workdir() as w:
+        lay = os.path.join(w.path, "layer")
+        os.mkdir(lay)
+        with open(os.path.join(lay, "f"), "w") as f:
+            f.write("f\n")
+        failures += size_rotation(w, lay)
+        failures += keep_limit(w, lay)
+        failures += sighup(w, lay)
+    if failures:
+        print(f"FAILED: {failures}")
+        return 1
+    print("PASS")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
