@@ -10,7 +10,10 @@
 #                                                     from "crun spec")
 # crun refuses hybrid cgroups on these machines (see PEERS.md), so the whole
 # session runs in a private mount namespace with cgroup2 "unified" unmounted.
-# Results: the table hyperfine prints, and WORK/startup.{json,md}.
+# Results: the table hyperfine prints, and a median/mean line per tool.
+# With AMBER_BENCH_USER=NAME, a second session runs amber-run and bwrap
+# rootless as that user (/dev/fuse must be usable by it; crun rootless
+# needs a different config and is left out).
 set -euo pipefail
 
 build=$(cd "${1:?usage: bench-startup.sh BUILDDIR [RUNS]}" && pwd)
@@ -27,6 +30,8 @@ trap 'rm -rf "$work"' EXIT
 rootfs=$work/image/base
 mkdir -p "$work/bundle"
 (cd "$work/bundle" && crun spec)
+chmod 755 "$work"
+chmod -R a+rX "$work/image"
 jq --arg r "$rootfs" '.root = {path: $r, readonly: true} | .process.terminal = false |
 	.process.args = ["/bin/true"]' "$work/bundle/config.json" >"$work/bundle/c.json"
 mv "$work/bundle/c.json" "$work/bundle/config.json"
@@ -43,3 +48,16 @@ hyperfine -N --warmup 10 --runs "$runs" \
 	-n crun "crun --cgroup-manager=disabled run -b $work/bundle amber-bench-$$"
 jq -r '.results[] | "\(.command)\tmedian \(.median * 1000 | . * 100 | round / 100) ms\tmean \(.mean * 1000 | . * 100 | round / 100) ms ± \(.stddev * 1000 | . * 100 | round / 100)"' "$work/startup.json"
 INNER
+
+if [ -n "${AMBER_BENCH_USER:-}" ]; then
+	u=$AMBER_BENCH_USER
+	cp "$build/runner/amber-run" "$AMBERFS" "$work/"
+	chmod 755 "$work/amber-run" "$work/amberfs"
+	mkdir -p "$work/u"
+	chown "$u" "$work/u"
+	setpriv --reuid "$u" --regid "$u" --init-groups -- env HOME="$work/u" XDG_RUNTIME_DIR="$work/u" \
+		AMBERFS="$work/amberfs" hyperfine -N --warmup 10 --runs "$runs" --export-json "$work/u/rootless.json" \
+		-n amber-run-rootless "$work/amber-run -q --log $work/u/amber.log $rootfs true" \
+		-n bwrap-rootless "bwrap --unshare-all --unshare-user --uid 0 --gid 0 --ro-bind $rootfs / --proc /proc --dev /dev --die-with-parent --new-session --clearenv --setenv PATH /bin /bin/true"
+	jq -r '.results[] | "\(.command)\tmedian \(.median * 1000 | . * 100 | round / 100) ms\tmean \(.mean * 1000 | . * 100 | round / 100) ms ± \(.stddev * 1000 | . * 100 | round / 100)"' "$work/u/rootless.json"
+fi

@@ -78,10 +78,10 @@ static int default_log_path(const char *name, char **ret)
 	_cleanup_free_ char *dir = NULL;
 	int r;
 
-	if (geteuid() == 0)
-		dir = strdup("/var/log/amber-run");
-	else if (state && state[0] == '/')
+	if (state && state[0] == '/')
 		r = asprintf(&dir, "%s/amber-run", state);
+	else if (geteuid() == 0)
+		dir = strdup("/var/log/amber-run");
 	else if (home && home[0] == '/')
 		r = asprintf(&dir, "%s/.local/state/amber-run", home);
 	else

@@ -444,10 +444,10 @@ char *seccomp_cache_dir(void)
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
 	char *dir = NULL;
 
-	if (geteuid() == 0)
-		dir = strdup("/var/cache/amber-run");
-	else if (xdg && xdg[0] == '/')
+	if (xdg && xdg[0] == '/')
 		(void)!asprintf(&dir, "%s/amber-run", xdg);
+	else if (geteuid() == 0)
+		dir = strdup("/var/cache/amber-run");
 	else if (home && home[0] == '/')
 		(void)!asprintf(&dir, "%s/.cache/amber-run", home);
 	if (!dir)

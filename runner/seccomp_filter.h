@@ -47,6 +47,6 @@ int seccomp_prog_get(enum seccomp_mode mode, const char *file, uint64_t caps, co
 /* Installs it on the calling thread (no_new_privs must be set). */
 int seccomp_prog_load(const struct seccomp_prog *p);
 void seccomp_prog_free(struct seccomp_prog *p);
-/* $XDG_CACHE_HOME/amber-run, ~/.cache/amber-run, or /var/cache/amber-run
- * for root; created if missing.  NULL when none can be made. */
+/* $XDG_CACHE_HOME/amber-run, else /var/cache/amber-run for root and
+ * ~/.cache/amber-run for others; created if missing.  NULL if impossible. */
 char *seccomp_cache_dir(void);

@@ -82,7 +82,9 @@ else
 	fail "unknown mode '$MODE'"
 fi
 export XDG_RUNTIME_DIR=$T/run
-as mkdir -p "$T/run" "$T/vol" "$T/logs"
+# Default logs and the seccomp cache go to $T too, not to /var.
+export XDG_STATE_HOME=$T/state XDG_CACHE_HOME=$T/cache
+as mkdir -p "$T/run" "$T/vol" "$T/logs" "$T/state" "$T/cache"
 
 "$AMBER_SRCDIR/scripts/make-demo-image.sh" "$T/image" >/dev/null
 chmod -R a+rX "$T/image"
@@ -91,7 +93,8 @@ IMG=$T/image/config:$T/image/app:$T/image/base
 # amber-run as the test's user.  Output in $OUT, status in $RC.
 run() {
 	RC=0
-	OUT=$(as env XDG_RUNTIME_DIR="$XDG_RUNTIME_DIR" AMBERFS="$AMBERFS" "$RUNNER" "$@" 2>"$T/stderr") || RC=$?
+	OUT=$(as env XDG_RUNTIME_DIR="$XDG_RUNTIME_DIR" XDG_STATE_HOME="$XDG_STATE_HOME" \
+		XDG_CACHE_HOME="$XDG_CACHE_HOME" AMBERFS="$AMBERFS" "$RUNNER" "$@" 2>"$T/stderr") || RC=$?
 	ERR=$(cat "$T/stderr")
 	assert_clean
 }

@@ -15,7 +15,8 @@ ok "exit codes 0 3 126 127 143"
 # SIGTERM to the runner reaches the command (a trap answers it).
 start_bg() { # args...: runs amber-run in the background, waits for "ready"
 	# No shell function in between: $! must be the runner itself.
-	"${AS[@]}" env XDG_RUNTIME_DIR="$XDG_RUNTIME_DIR" AMBERFS="$AMBERFS" HOME="$HOME" "$RUNNER" -q "$@" \
+	"${AS[@]}" env XDG_RUNTIME_DIR="$XDG_RUNTIME_DIR" XDG_STATE_HOME="$XDG_STATE_HOME" \
+		XDG_CACHE_HOME="$XDG_CACHE_HOME" AMBERFS="$AMBERFS" HOME="$HOME" "$RUNNER" -q "$@" \
 		>"$T/bg.out" 2>"$T/bg.err" &
 	BG=$!
 	for _ in $(seq 1 200); do
