@@ -82,15 +82,10 @@ static bool is_one_of(const char *a, const char *const *list)
 static const char *const creations[] = { "create", "mknod", "mkdir", "symlink", "link", NULL };
 static const char *const deletions[] = { "unlink", "rmdir", NULL };
 
-static struct json_object *ecs_record(const struct export *x, const struct record *r)
+static struct json_object *ecs_event(const struct record *r)
 {
-	struct json_object *o = obj(), *ev = obj(), *file = obj(), *proc = obj(), *am = obj(), *a;
-	char buf[4096];
+	struct json_object *ev = obj(), *a;
 
-	ADD(o, "@timestamp", STR(r->ts));
-	a = obj();
-	ADD(a, "version", STR("8.11.0"));
-	ADD(o, "ecs", a);
 	ADD(ev, "kind", STR("event"));
 	a = json_object_new_array();
 	json_object_array_add(a, STR("file"));
@@ -110,13 +105,13 @@ static struct json_object *ecs_record(const struct export *x, const struct recor
 		ADD(ev, "start", STR(r->first_ts));
 		ADD(ev, "end", STR(r->last_ts));
 	}
-	ADD(o, "event", ev);
-	ADD(file, "path", STR(r->path));
-	ADD(file, "name", STR(base_name(r->path, buf, sizeof(buf))));
-	ADD(file, "directory", STR(dir_name(r->path, buf, sizeof(buf))));
-	if (json_get_str(record_obj(r), "args.target"))
-		ADD(file, "target_path", STR(json_get_str(record_obj(r), "args.target")));
-	ADD(o, "file", file);
+	return ev;
+}
+
+static struct json_object *ecs_process(const struct record *r)
+{
+	struct json_object *proc = obj(), *a;
+
 	ADD(proc, "pid", json_object_new_int64(r->pid));
 	if (r->tid >= 0) {
 		a = obj();
@@ -133,12 +128,32 @@ static struct json_object *ecs_record(const struct export *x, const struct recor
 	if (r->exe)
 		ADD(proc, "executable", STR(r->exe));
 	if ((a = copy(record_obj(r), "process.args"))) {
-		ADD(proc, "args_count", json_object_new_int((int)json_object_array_length(a)));
+		if (json_object_is_type(a, json_type_array))
+			ADD(proc, "args_count", json_object_new_int((int)json_object_array_length(a)));
 		ADD(proc, "args", a);
 	}
 	if (r->cwd)
 		ADD(proc, "working_directory", STR(r->cwd));
-	ADD(o, "process", proc);
+	return proc;
+}
+
+static struct json_object *ecs_record(const struct export *x, const struct record *r)
+{
+	struct json_object *o = obj(), *file = obj(), *am = obj(), *a;
+	char buf[4096];
+
+	ADD(o, "@timestamp", STR(r->ts));
+	a = obj();
+	ADD(a, "version", STR("8.11.0"));
+	ADD(o, "ecs", a);
+	ADD(o, "event", ecs_event(r));
+	ADD(file, "path", STR(r->path));
+	ADD(file, "name", STR(base_name(r->path, buf, sizeof(buf))));
+	ADD(file, "directory", STR(dir_name(r->path, buf, sizeof(buf))));
+	if (json_get_str(record_obj(r), "args.target"))
+		ADD(file, "target_path", STR(json_get_str(record_obj(r), "args.target")));
+	ADD(o, "file", file);
+	ADD(o, "process", ecs_process(r));
 	if (r->uid >= 0) {
 		snprintf(buf, sizeof(buf), "%" PRId64, r->uid);
 		a = obj();
@@ -244,46 +259,11 @@ static int64_t ts_ms(const char *ts)
 	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-static struct json_object *ocsf_record(const struct export *x, const struct record *r)
+static struct json_object *ocsf_actor(const struct record *r)
 {
-	struct json_object *o = obj(), *meta = obj(), *prod = obj(), *actor = obj(), *proc = obj(), *dev = obj();
-	struct json_object *a, *un = obj();
-	struct ocsf_activity act = ocsf_activity(r->action);
+	struct json_object *actor = obj(), *proc = obj(), *a;
 	char buf[4096];
 
-	ADD(o, "class_uid", json_object_new_int(1001));
-	ADD(o, "class_name", STR("File System Activity"));
-	ADD(o, "category_uid", json_object_new_int(1));
-	ADD(o, "category_name", STR("System Activity"));
-	ADD(o, "activity_id", json_object_new_int(act.id));
-	ADD(o, "activity_name", STR(act.name));
-	ADD(o, "type_uid", json_object_new_int64(1001 * 100 + act.id));
-	snprintf(buf, sizeof(buf), "File System Activity: %s", act.name);
-	ADD(o, "type_name", STR(buf));
-	ADD(o, "severity_id", json_object_new_int(1));
-	ADD(o, "severity", STR("Informational"));
-	ADD(o, "time", json_object_new_int64(ts_ms(r->ts)));
-	ADD(o, "status_id", json_object_new_int(2));
-	ADD(o, "status", STR("Failure"));
-	ADD(o, "status_code", STR(r->errno_name));
-	ADD(o, "disposition_id", json_object_new_int(2));
-	ADD(o, "disposition", STR("Blocked"));
-	ADD(o, "count", json_object_new_int64(record_weight(r)));
-	if (r->kind == RECORD_SUMMARY) {
-		ADD(o, "start_time", json_object_new_int64(ts_ms(r->first_ts)));
-		ADD(o, "end_time", json_object_new_int64(ts_ms(r->last_ts)));
-	}
-	snprintf(buf, sizeof(buf), "%s %s refused (%s)", str_or_dash(r->action), str_or_dash(r->path),
-		 str_or_dash(r->errno_name));
-	ADD(o, "message", STR(buf));
-	ADD(meta, "version", STR("1.1.0"));
-	ADD(prod, "name", STR("amberfs"));
-	ADD(prod, "vendor_name", STR("amber"));
-	ADD(prod, "version", STR(AMBER_VERSION));
-	ADD(meta, "product", prod);
-	ADD(meta, "sequence", json_object_new_int64(r->seq));
-	ADD(meta, "log_name", STR("amberfs audit"));
-	ADD(o, "metadata", meta);
 	ADD(proc, "pid", json_object_new_int64(r->pid));
 	if (r->tid >= 0)
 		ADD(proc, "tid", json_object_new_int64(r->tid));
@@ -321,7 +301,50 @@ static struct json_object *ocsf_record(const struct export *x, const struct reco
 		ADD(actor, "user", a);
 	}
 	ADD(actor, "process", proc);
-	ADD(o, "actor", actor);
+	return actor;
+}
+
+static struct json_object *ocsf_record(const struct export *x, const struct record *r)
+{
+	struct json_object *o = obj(), *meta = obj(), *prod = obj(), *dev = obj();
+	struct json_object *a, *un = obj();
+	struct ocsf_activity act = ocsf_activity(r->action);
+	char buf[4096];
+
+	ADD(o, "class_uid", json_object_new_int(1001));
+	ADD(o, "class_name", STR("File System Activity"));
+	ADD(o, "category_uid", json_object_new_int(1));
+	ADD(o, "category_name", STR("System Activity"));
+	ADD(o, "activity_id", json_object_new_int(act.id));
+	ADD(o, "activity_name", STR(act.name));
+	ADD(o, "type_uid", json_object_new_int64(1001 * 100 + act.id));
+	snprintf(buf, sizeof(buf), "File System Activity: %s", act.name);
+	ADD(o, "type_name", STR(buf));
+	ADD(o, "severity_id", json_object_new_int(1));
+	ADD(o, "severity", STR("Informational"));
+	ADD(o, "time", json_object_new_int64(ts_ms(r->ts)));
+	ADD(o, "status_id", json_object_new_int(2));
+	ADD(o, "status", STR("Failure"));
+	ADD(o, "status_code", STR(r->errno_name));
+	ADD(o, "disposition_id", json_object_new_int(2));
+	ADD(o, "disposition", STR("Blocked"));
+	ADD(o, "count", json_object_new_int64(record_weight(r)));
+	if (r->kind == RECORD_SUMMARY) {
+		ADD(o, "start_time", json_object_new_int64(ts_ms(r->first_ts)));
+		ADD(o, "end_time", json_object_new_int64(ts_ms(r->last_ts)));
+	}
+	snprintf(buf, sizeof(buf), "%s %s refused (%s)", str_or_dash(r->action), str_or_dash(r->path),
+		 str_or_dash(r->errno_name));
+	ADD(o, "message", STR(buf));
+	ADD(meta, "version", STR("1.1.0"));
+	ADD(prod, "name", STR("amberfs"));
+	ADD(prod, "vendor_name", STR("amber"));
+	ADD(prod, "version", STR(AMBER_VERSION));
+	ADD(meta, "product", prod);
+	ADD(meta, "sequence", json_object_new_int64(r->seq));
+	ADD(meta, "log_name", STR("amberfs audit"));
+	ADD(o, "metadata", meta);
+	ADD(o, "actor", ocsf_actor(r));
 	ADD(dev, "type_id", json_object_new_int(0));
 	ADD(dev, "type", STR("Unknown"));
 	if (x->hostname)

@@ -494,6 +494,64 @@ static void usage(FILE *f)
 	      f);
 }
 
+/* One event of the reader, judged. */
+static void verify_event(struct verify *v, enum reader_event ev, struct reader_line *line,
+			 struct record_parser *p, struct record *rec)
+{
+	switch (ev) {
+	case READER_FILE_BEGIN:
+		v->file_first_line = true;
+		break;
+	case READER_FILE_ERROR:
+		add_finding(v, line->file, line->file_index, 0, -1, "cannot read: %s", strerror(line->err));
+		break;
+	case READER_FILE_END:
+		if (line->lineno == 0)
+			add_finding(v, line->file, line->file_index, 0, -1, "empty file");
+		else
+			v->files_ok++;
+		v->prev_file = line->file;
+		break;
+	case READER_LINE:
+		if (!line->newline) {
+			char why[200];
+			snprintf(why, sizeof(why),
+				 "truncated last line: %zu bytes without a newline (cut short by a crash or a full "
+				 "disk, or copied while being written)", line->full_len);
+			on_bad_line(v, line, why);
+		} else if (line->cut) {
+			on_bad_line(v, line, "line longer than 16 MiB: not a record");
+		} else if (record_parse(p, line->data, line->len, rec) != RECORD_OK) {
+			on_bad_line(v, line, rec->why);
+		} else {
+			on_record(v, line, rec);
+		}
+		break;
+	case READER_END:
+		break;
+	}
+}
+
+static int print_findings(struct verify *v, bool quiet)
+{
+	if (v->n_f)
+		qsort(v->f, v->n_f, sizeof(*v->f), finding_cmp);
+	for (size_t i = 0; i < v->n_f; i++) {
+		puts(v->f[i].text);
+		free(v->f[i].text);
+	}
+	if (v->n_errors > v->n_f)
+		printf("... and %zu more problems not shown\n", v->n_errors - v->n_f);
+	if (v->n_errors == 0 && !quiet)
+		printf("OK: %" PRIu64 " records in %" PRIu64 " file(s), %" PRIu64
+		       " session(s); chain, seq and totals intact; ends with stop.\n"
+		       "(No key: this does not rule out a forger who rewrote the whole series.)\n",
+		       v->records, v->files_ok, v->sessions);
+	else if (v->n_errors)
+		printf("FAILED: %zu problem(s) in %" PRIu64 " records\n", v->n_errors, v->records);
+	return v->n_errors ? EXIT_PROBLEMS : EXIT_CLEAN;
+}
+
 int cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -508,7 +566,7 @@ int cmd_verify(int argc, char **argv)
 	struct reader_line line, last = {0};
 	struct progress prog;
 	enum reader_event ev;
-	bool quiet = false, last_partial = false;
+	bool quiet = false;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "hq", opts, NULL)) >= 0) {
@@ -533,68 +591,22 @@ int cmd_verify(int argc, char **argv)
 	}
 	progress_init(&prog, reader_total_bytes(r));
 	while ((ev = reader_next(r, &line)) != READER_END) {
-		switch (ev) {
-		case READER_FILE_BEGIN:
-			v.file_first_line = true;
-			break;
-		case READER_FILE_ERROR:
-			add_finding(&v, line.file, line.file_index, 0, -1, "cannot read: %s", strerror(line.err));
-			break;
-		case READER_FILE_END:
-			if (line.lineno == 0)
-				add_finding(&v, line.file, line.file_index, 0, -1, "empty file");
-			else
-				v.files_ok++;
-			v.prev_file = line.file;
-			break;
-		case READER_LINE:
+		if (ev == READER_LINE) {
 			progress_tick(&prog, reader_done_bytes(r), v.records);
 			last = line;
 			last.data = NULL;
-			last_partial = !line.newline;
-			if (!line.newline) {
-				char why[200];
-				snprintf(why, sizeof(why),
-					 "truncated last line: %zu bytes without a newline (cut short by a crash or a full "
-					 "disk, or copied while being written)", line.full_len);
-				on_bad_line(&v, &line, why);
-			} else if (line.cut) {
-				on_bad_line(&v, &line, "line longer than 16 MiB: not a record");
-			} else if (record_parse(p, line.data, line.len, &rec) != RECORD_OK) {
-				on_bad_line(&v, &line, rec.why);
-			} else {
-				on_record(&v, &line, &rec);
-			}
-			break;
-		case READER_END:
-			break;
 		}
+		verify_event(&v, ev, &line, p, &rec);
 	}
 	progress_done(&prog);
 	if (!v.any_line)
 		add_finding(&v, argv[argc - 1], (unsigned)(argc - optind), 0, -1, "no records at all");
 	else if (!v.last_is_stop)
-		add_finding(&v, last.file, last.file_index, last.lineno, last_partial ? -1 : v.last_seq,
+		add_finding(&v, last.file, last.file_index, last.lineno, last.newline ? v.last_seq : -1,
 			    "the series does not end with a stop record: its tail is missing (truncated, or a later "
 			    "file was not given), or the daemon is still running or did not shut down cleanly");
 	gaps_flush(&v);
-
-	if (v.n_f)
-		qsort(v.f, v.n_f, sizeof(*v.f), finding_cmp);
-	for (size_t i = 0; i < v.n_f; i++) {
-		puts(v.f[i].text);
-		free(v.f[i].text);
-	}
-	if (v.n_errors > v.n_f)
-		printf("... and %zu more problems not shown\n", v.n_errors - v.n_f);
-	if (v.n_errors == 0 && !quiet)
-		printf("OK: %" PRIu64 " records in %" PRIu64 " file(s), %" PRIu64
-		       " session(s); chain, seq and totals intact; ends with stop.\n"
-		       "(No key: this does not rule out a forger who rewrote the whole series.)\n",
-		       v.records, v.files_ok, v.sessions);
-	else if (v.n_errors)
-		printf("FAILED: %zu problem(s) in %" PRIu64 " records\n", v.n_errors, v.records);
-	rc = v.n_errors ? EXIT_PROBLEMS : EXIT_CLEAN;
+	rc = print_findings(&v, quiet);
 	free(v.f);
 	free(v.gaps);
 	record_clear(&rec);
