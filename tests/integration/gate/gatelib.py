@@ -116,12 +116,18 @@ class Series:
                 if r["prev"] != want:
                     raise VerifyError(f"record {i} (seq {r['seq']}): prev {r['prev']} != {want}")
             seq = r["seq"]
+            if kind == "rotate":
+                if i == 0:
+                    last_seq = r["previous_seq"]  # the series starts mid-way
+                elif r["previous_seq"] != self.recs[i - 1]["seq"]:
+                    raise VerifyError(f"rotate: previous_seq {r['previous_seq']} != "
+                                      f"{self.recs[i - 1]['seq']}")
             if kind == "start":
                 if seq != 1:
                     raise VerifyError(f"record {i}: start with seq {seq}")
                 if gaps:
                     raise VerifyError(f"session ended with unannounced gaps {gaps}")
-            elif i > 0:
+            elif i > 0 or kind == "rotate":
                 if seq <= last_seq:
                     raise VerifyError(f"record {i}: seq {seq} after {last_seq}")
                 if seq != last_seq + 1:
