@@ -54,20 +54,25 @@ def ancestors(path):
     return ["/".join(parts[:i]) for i in range(1, len(parts))]
 
 
-def merge(stack):
+def merge(stack, used_whiteouts=None):
     """The merged view, overlayfs rules: top layer first; a non-directory or
     a whiteout hides the same path and everything under it below; an opaque
-    directory hides what lies under it below; directories merge."""
+    directory hides what lies under it below; directories merge.  Whiteouts
+    that hide something are added to used_whiteouts as (layer, path)."""
     merged = {}
-    cut_at, cut_under = set(), set()
+    cut_at, cut_under = {}, set()
     for j in range(len(stack.layers) - 1, -1, -1):
-        new_at, new_under = set(), set()
+        new_at, new_under = {}, set()
         for path in sorted(stack.layers[j], key=lambda p: p.count("/")):
             kind, payload = stack.layers[j][path]
-            if path in cut_at or any(a in cut_at or a in cut_under for a in ancestors(path)):
+            if any(a in cut_at or a in cut_under for a in ancestors(path)):
+                continue
+            if path in cut_at:
+                if used_whiteouts is not None and cut_at[path] is not None:
+                    used_whiteouts.add(cut_at[path])
                 continue
             if kind == "whiteout":
-                new_at.add(path)
+                new_at[path] = (j, path)
                 continue
             if path in merged:
                 if merged[path][0] == "dir" and kind == "dir" and payload == "opaque":
@@ -75,12 +80,23 @@ def merge(stack):
                 continue
             merged[path] = (kind, payload)
             if kind != "dir":
-                new_at.add(path)
+                new_at[path] = None
             elif payload == "opaque":
                 new_under.add(path)
-        cut_at |= new_at
+        cut_at.update(new_at)
         cut_under |= new_under
     return merged
+
+
+def drop_idle_whiteouts(st):
+    """Kernel overlayfs lists a whiteout with nothing beneath it (a name that
+    then fails stat); the other systems hide it.  Generate none, so every
+    system shows the same tree."""
+    used = set()
+    merge(st, used)
+    for j, entries in enumerate(st.layers):
+        for path in [p for p, (k, _) in entries.items() if k == "whiteout" and (j, p) not in used]:
+            del entries[path]
 
 
 def pick_size(rng, mix):
@@ -131,6 +147,7 @@ def plan_synth(a):
     if a.layers > 1:
         for d in rng.sample(dirs, int(len(dirs) * a.opaque)):
             st.add(rng.randrange(1, a.layers), d, "dir", "opaque")
+    drop_idle_whiteouts(st)
     return st
 
 

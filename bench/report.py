@@ -148,6 +148,8 @@ def md_ratio_table(stats, rows):
     lines = [head, "|" + "---|" * (4 + len(systems))]
     for (stack, w, mode) in rows:
         ref = stats.get((stack, w, mode, "overlayfs"))
+        if not ref:
+            continue
         cells = []
         for s in systems:
             st = stats.get((stack, w, mode, s))
