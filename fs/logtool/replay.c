@@ -182,6 +182,9 @@ static int do_create(struct replay *rp, const struct record *r)
 	const char *a = r->action;
 	int64_t mode = arg_mode(r, -1);
 	char type = 'f', detail[512] = "";
+	/* a symlink's own path: file.path as amberfs writes it, or file.new_path
+	 * as audit_api.md describes it (then file.path is the target) */
+	const char *path = !strcmp(a, "symlink") && r->new_path ? r->new_path : r->path;
 	int k = 0;
 
 	if (!strcmp(a, "link")) {
@@ -197,7 +200,7 @@ static int do_create(struct replay *rp, const struct record *r)
 		cs_create(rp->cs, r->new_path, 'h', -1, -1, -1, detail, r->seq);
 		return 0;
 	}
-	if ((dir = open_parent(rp->root, r->path, &name)) < 0)
+	if ((dir = open_parent(rp->root, path, &name)) < 0)
 		return dir;
 	if (!strcmp(a, "create")) {
 		k = openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, (mode_t)(mode < 0 ? 0644 : mode));
@@ -212,6 +215,8 @@ static int do_create(struct replay *rp, const struct record *r)
 		k = mknodat(dir, name, t | (mode_t)(mode < 0 ? 0644 : mode), arg_rdev(r));
 	} else { /* symlink */
 		const char *target = json_get_str(record_obj(r), "args.target");
+		if (!target && path != r->path)
+			target = r->path;
 		type = 'l';
 		if (!target)
 			return -EINVAL;
@@ -228,7 +233,7 @@ static int do_create(struct replay *rp, const struct record *r)
 		mode = -1; /* symlink modes mean nothing */
 	else if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		mode = st.st_mode & 07777;
-	cs_create(rp->cs, r->path, type, mode, r->uid, r->gid, detail[0] ? detail : NULL,
+	cs_create(rp->cs, path, type, mode, r->uid, r->gid, detail[0] ? detail : NULL,
 		  r->seq);
 	return 0;
 }

@@ -122,3 +122,78 @@ def umount(mnt):
         mounted.remove(mnt)
 
 
+
+
+# ---- the log contract (notes/auditlog.md), checked on what a real writer wrote ----
+
+TS_RE = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$"
+ACTIONS = {"open_write", "open_trunc", "create", "mknod", "mkdir", "symlink", "link", "unlink", "rmdir",
+           "rename", "chmod", "chown", "truncate", "utimes", "setxattr", "removexattr", "write", "fallocate",
+           "copy_file_range", "ioctl"}
+
+
+def contract_deviations(raw_lines):
+    """Returns a list of 'line N: what' for each departure from the contract."""
+    import re
+    out = []
+    for n, raw in enumerate(raw_lines, 1):
+        try:
+            r = json.loads(raw)
+        except ValueError:
+            out.append(f"line {n}: not JSON")
+            continue
+        keys = list(r)
+        if keys[:4] != ["v", "seq", "ts", "kind"] or keys[-1] != "prev":
+            out.append(f"line {n}: key order {keys[:4]}...{keys[-1]} (want v, seq, ts, kind first, prev last)")
+        if not re.match(TS_RE, str(r.get("ts"))):
+            out.append(f"line {n}: ts {r.get('ts')!r} is not RFC 3339 UTC with 9 digits")
+        if not re.match(r"^[0-9a-f]{32}$", str(r.get("prev"))):
+            out.append(f"line {n}: prev is not 32 lowercase hex")
+        k = r.get("kind")
+        need = {
+            "start": ["version", "session", "daemon.pid", "mountpoint", "options.deny_errno",
+                      "options.log_policy", "options.log_max_size", "options.log_keep", "options.kernel_ro",
+                      "layers"],
+            "attempt": ["event.action", "event.outcome", "errno", "errno_name", "file.path", "file.new_path",
+                        "file.layer", "args", "process.pid", "process.tid", "user.uid", "user.gid", "count"],
+            "summary": ["event.action", "file.path", "process.pid", "count", "first_ts", "last_ts"],
+            "loss": ["count", "reason", "seq_first", "seq_last", "first_ts", "last_ts"],
+            "rotate": ["reason", "previous_file", "previous_seq"],
+            "stop": ["totals.attempts", "totals.written", "totals.summarized", "totals.lost", "totals.records",
+                     "totals.by_action", "head"],
+        }.get(k)
+        if need is None:
+            out.append(f"line {n}: unknown kind {k!r}")
+            continue
+        for f in need:
+            o, ok = r, True
+            for part in f.split("."):
+                if not isinstance(o, dict) or part not in o:
+                    ok = False
+                    break
+                o = o[part]
+            if not ok:
+                out.append(f"line {n}: {k} lacks {f}")
+        if k == "attempt":
+            if r["event"].get("action") not in ACTIONS or r["event"].get("outcome") != "denied":
+                out.append(f"line {n}: event {r['event']}")
+            if r.get("count") != 1:
+                out.append(f"line {n}: attempt count {r.get('count')}")
+            p = r.get("process", {})
+            if "error" not in p:
+                for f in ("ppid", "name", "executable", "args", "cwd", "start_time"):
+                    if f not in p:
+                        out.append(f"line {n}: process lacks {f}")
+            for a in r.get("args", {}).get("flags", []) if isinstance(r.get("args"), dict) else []:
+                if not str(a).startswith("O_"):
+                    out.append(f"line {n}: flag {a!r}")
+            if "mode" in r.get("args", {}) and not re.match(r"^0[0-7]{3,}$", str(r["args"]["mode"])):
+                out.append(f"line {n}: mode {r['args']['mode']!r} is not an octal string")
+            if (r["file"].get("new_path") is not None) != (r["event"].get("action") in ("rename", "link")):
+                if r["event"].get("action") != "symlink":
+                    out.append(f"line {n}: new_path {r['file'].get('new_path')!r} for {r['event']['action']}")
+        if k == "rotate" and r.get("reason") not in ("size", "reopen"):
+            out.append(f"line {n}: rotate reason {r.get('reason')!r}")
+        if k == "stop" and r.get("head") != r.get("prev"):
+            out.append(f"line {n}: stop head != prev")
+    return out

@@ -47,6 +47,8 @@ try:
     check(len(series) >= 4, f"size rotation made several files: {series}")
     rc, out, _ = run("verify", *series, check_rc=0)
     expect_in(f"in {len(series)} file(s)", out, "rotated series verifies")
+    for dev in contract_deviations([l for p in series for l in lines_of(p)]):
+        fail(f"writer deviates from the log contract: {dev}")
     missing = series[len(series) // 2]
     rc, out, _ = run("verify", *[p for p in series if p != missing], check_rc=1)
     after = series[len(series) // 2 + 1]
