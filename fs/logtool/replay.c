@@ -548,6 +548,34 @@ static int append_escaped(char **buf, size_t *len, const char *s)
 	return 0;
 }
 
+static int write_file(const char *path, const char *text)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		return -errno;
+	return 0;
+}
+
+/* Rootless: a user namespace where we are root (mapped to our own uid and
+ * gid only) with its own mount namespace, where kernel overlayfs may be
+ * mounted (Linux >= 5.11, with "userxattr").  Other uids are not mapped, so
+ * chown to them fails and is listed as a failure. */
+static int enter_userns(void)
+{
+	char map[64];
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
+		return -errno;
+	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)uid);
+	if (write_file("/proc/self/setgroups", "deny") < 0 || write_file("/proc/self/uid_map", map) < 0)
+		return -errno;
+	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)gid);
+	return write_file("/proc/self/gid_map", map) < 0 ? -errno : 0;
+}
+
 static int mount_overlay(const char *dir, const struct layers *l)
 {
 	_cleanup_free_ char *opts = NULL, *upper = NULL, *work = NULL, *merged = NULL;
@@ -574,11 +602,12 @@ static int mount_overlay(const char *dir, const struct layers *l)
 			return -ENOMEM;
 	}
 	char *full = NULL;
-	if (asprintf(&full, "%s,upperdir=%s,workdir=%s", opts, upper, work) < 0)
+	bool rootless = geteuid() != 0;
+	if (asprintf(&full, "%s,upperdir=%s,workdir=%s%s", opts, upper, work, rootless ? ",userxattr" : "") < 0)
 		return -ENOMEM;
-	if (unshare(CLONE_NEWNS) < 0) {
+	if (rootless ? enter_userns() < 0 : unshare(CLONE_NEWNS) < 0) {
 		free(full);
-		return log_error_errno(errno, "cannot make a private mount namespace: %m (run as root, or use --copy)");
+		return log_error_errno(errno, "cannot make a private mount namespace: %m (use --copy)");
 	}
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
 		free(full);
@@ -673,9 +702,11 @@ static void usage(FILE *f)
 	      "The scratch copy: by default a kernel overlayfs, mounted in a private mount namespace (so it\n"
 	      "disappears when amber-log exits), with the layers of the log's first start record (or --layers)\n"
 	      "as lowerdir and DIR/upper as upperdir: the layers are never written, and DIR/upper keeps the\n"
-	      "result (overlay format) afterwards. Needs root (CAP_SYS_ADMIN). Kernel overlayfs understands\n"
-	      "overlay whiteouts but not OCI .wh. files: for OCI layers, mount the image with amberfs and pass\n"
-	      "--copy --layers MOUNTPOINT, which copies that merged view to DIR/merged with cp -a (no mount).\n"
+	      "result (overlay format) afterwards. Without root it runs in a user namespace of its own\n"
+	      "(Linux >= 5.11, userxattr); a chown to another id, or a change to a file the user may not\n"
+	      "write, then fails. Kernel overlayfs understands overlay whiteouts but not OCI .wh. files: for\n"
+	      "OCI layers, mount the image with amberfs and pass --copy --layers MOUNTPOINT, which copies that\n"
+	      "merged view to DIR/merged with cp -a (no mount).\n"
 	      "DIR must be empty or absent. --json prints one object per changed path, then one\n"
 	      "{\"failure\":{...}} per failed attempt.\n",
 	      f);
@@ -711,6 +742,9 @@ static int replay_run(const char *onto, struct layers *l, bool copy, bool json, 
 		changeset_print(rp.cs, stdout, false);
 		if (rp.failed) {
 			printf("\nWould have failed even on a writable root:\n");
+			if (geteuid() != 0)
+				printf("\t(replayed without root: EPERM, EACCES and EINVAL from chown may come from the "
+				       "replaying user's own rights, not from the image)\n");
 			fwrite(rp.fail_buf, 1, rp.fail_len, stdout);
 			if (rp.failed > 1000)
 				printf("\t... and %" PRIu64 " more\n", rp.failed - 1000);
