@@ -47,6 +47,7 @@ struct replay {
 	struct changeset *cs;
 	uint64_t applied, failed, skipped, events;
 	bool json;
+	bool rootless;            /* started without root (then runs in a user namespace) */
 	FILE *failures;           /* memstream of the failure lines */
 	char *fail_buf;
 	size_t fail_len;
@@ -714,7 +715,7 @@ static void usage(FILE *f)
 
 static int replay_run(const char *onto, struct layers *l, bool copy, bool json, char **files, size_t n)
 {
-	struct replay rp = { .root = -1, .json = json };
+	struct replay rp = { .root = -1, .json = json, .rootless = geteuid() != 0 };
 	struct scan_stats st;
 	int k, rc = EXIT_USAGE;
 
@@ -742,7 +743,7 @@ static int replay_run(const char *onto, struct layers *l, bool copy, bool json, 
 		changeset_print(rp.cs, stdout, false);
 		if (rp.failed) {
 			printf("\nWould have failed even on a writable root:\n");
-			if (geteuid() != 0)
+			if (rp.rootless)
 				printf("\t(replayed without root: EPERM, EACCES and EINVAL from chown may come from the "
 				       "replaying user's own rights, not from the image)\n");
 			fwrite(rp.fail_buf, 1, rp.fail_len, stdout);
