@@ -90,6 +90,15 @@ as mkdir -p "$T/run" "$T/vol" "$T/logs" "$T/state" "$T/cache"
 chmod -R a+rX "$T/image"
 IMG=$T/image/config:$T/image/app:$T/image/base
 
+# Preflight: one container must start within 60 s, or every later run
+# would wait for its own timeout.
+preflight() {
+	local rc=0 err
+	err=$(as env XDG_RUNTIME_DIR="$XDG_RUNTIME_DIR" XDG_STATE_HOME="$XDG_STATE_HOME" \
+		XDG_CACHE_HOME="$XDG_CACHE_HOME" AMBERFS="$AMBERFS" timeout -k 5 60 "$RUNNER" -q "$IMG" true 2>&1) || rc=$?
+	[ $rc = 0 ] || fail "amber-run cannot start a container (exit $rc): $err"
+}
+
 # amber-run as the test's user.  Output in $OUT, status in $RC.
 run() {
 	RC=0
@@ -123,3 +132,5 @@ expect_out() { # regex, description
 expect_err() {
 	printf '%s\n' "$ERR" | grep -qE -- "$1" || fail "$2: stderr lacks /$1/: $ERR"
 }
+
+preflight
