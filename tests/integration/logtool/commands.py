@@ -6,6 +6,7 @@ named with file and line and never fatal."""
 import os
 import shutil
 import stat
+import subprocess
 
 from ltlib import *
 
@@ -198,6 +199,32 @@ try:
         rc, out, _ = run("replay", "--onto", onto + "3", "--copy", "--layers", view, "--json", elog, check_rc=0)
         check(os.path.exists(os.path.join(d, "sentinel")), "replay stayed inside its root")
         check(stat.S_IMODE(os.stat(os.path.join(d, "sentinel")).st_mode) != 0o777, "replay chmod stayed inside")
+
+        # rootless replay: a user namespace of its own; the caller's files
+        # change, a chown to another id fails and is listed
+        if shutil.which("setpriv"):
+            uview = os.path.join(d, "uview")
+            shutil.copytree(view, uview, symlinks=True)
+            uout = os.path.join(d, "uout")
+            os.mkdir(uout)
+            for root_, dirs, files in os.walk(d):
+                for n_ in dirs + files + ["."]:
+                    os.lchown(os.path.join(root_, n_), 1000, 1000)
+            os.chmod(d, 0o755)
+            p = subprocess.run(["setpriv", "--reuid=1000", "--regid=1000", "--clear-groups", AMBER_LOG, "replay",
+                                "--onto", os.path.join(uout, "r"), "--layers", uview, "--json", log],
+                               capture_output=True, text=True, timeout=120)
+            if "cannot make a private mount namespace" in p.stderr or "cannot mount" in p.stderr:
+                print("skip rootless replay:", p.stderr.strip())
+            else:
+                check(p.returncode == 0, f"rootless replay rc {p.returncode}: {p.stderr}")
+                uch = {o["path"]: o for o in ndjson(p.stdout) if "path" in o}
+                ufail = {o["failure"]["path"]: o["failure"] for o in ndjson(p.stdout) if "failure" in o}
+                check(uch.get("/data/b", {}).get("from") == "/data/a", f"rootless rename: {uch.get('/data/b')}")
+                check(uch.get("/newdir", {}).get("changes") == ["created"], "rootless mkdir")
+                check(ufail.get("/etc/shadow", {}).get("action") == "chown", f"rootless chown fails: {ufail}")
+                check(os.path.exists(os.path.join(uout, "r/upper/newdir")), "rootless result in upper/")
+                check(os.path.exists(os.path.join(uview, "data/a")), "rootless: the layer is untouched")
 
     # bad input: named with file and line, never fatal, the rest still read
     bad = os.path.join(d, "bad.log")
