@@ -19,13 +19,9 @@ logtool=$build/fs/logtool/amber-log
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/amber-demo.XXXXXX")
 mnt=
-daemon=
 cleanup() {
 	if [ -n "$mnt" ] && mountpoint -q "$mnt" 2>/dev/null; then
 		fusermount3 -u "$mnt" 2>/dev/null || umount "$mnt" 2>/dev/null || umount -l "$mnt"
-	fi
-	if [ -n "$daemon" ] && kill -0 "$daemon" 2>/dev/null; then
-		kill -TERM "$daemon" 2>/dev/null || true
 	fi
 	rm -rf "$work"
 }
@@ -37,7 +33,9 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 "$src/scripts/make-demo-image.sh" "$work/image" >/dev/null
 img=$work/image
 layers=$img/config:$img/app:$img/base
-log=$work/audit.log
+# The log outlives the demo: explore it afterwards with amber-log.
+log=$build/demo-audit.log
+rm -f "$log"
 mkdir "$work/volume"
 
 show_log() {
@@ -64,6 +62,8 @@ if [ -x "$runner" ] && [ "${AMBER_DEMO_NO_RUNNER:-0}" != 1 ]; then
 	step "on the host, the volume holds what the container wrote"
 	ls -l "$work/volume"
 	show_log
+	echo
+	echo "The log stays in $log: try '$logtool summary $log' or 'jq . $log'."
 	exit "$rc"
 fi
 
@@ -71,26 +71,25 @@ fi
 mnt=$work/mnt
 mkdir "$mnt"
 step "amberfs -o lowerdir=config:app:base,log=$log $mnt"
-"$amberfs" -o "lowerdir=$layers,log=$log,pidfile=$work/amberfs.pid" "$mnt"
-daemon=$(cat "$work/amberfs.pid" 2>/dev/null || true)
+"$amberfs" -o "lowerdir=$layers,log=$log" "$mnt"
 step "the merged tree"
 ls -la "$mnt" "$mnt/etc" | sed 's/^/  /'
-echo "  /etc/motd (whited out): $(cat "$mnt/etc/motd" 2>&1 || true)"
+echo "  /etc/motd (whited out): $(cat "$mnt/etc/motd" 2>&1 | sed 's/.*: //')"
 echo "  /etc/app.conf: $(cat "$mnt/etc/app.conf")"
 step "writes are refused"
 for t in "$mnt/etc/passwd" "$mnt/usr/bin/backdoor" "$mnt/newfile"; do
-	if sh -c "echo x >>'$t'" 2>/dev/null; then
+	if msg=$(sh -c "echo x >>'$t'" 2>&1); then
 		echo "  write to ${t#"$mnt"}: unexpectedly succeeded"
 	else
-		echo "  write to ${t#"$mnt"}: refused ($(sh -c "echo x >>'$t'" 2>&1 | sed 's/.*: //'))"
+		echo "  write to ${t#"$mnt"}: refused (${msg##*: })"
 	fi
 done
 mkdir "$mnt/persist" 2>/dev/null || echo "  mkdir /persist: refused"
-fusermount3 -u "$mnt"
+fusermount3 -u "$mnt" 2>/dev/null || umount "$mnt"
 mnt=
-# Give the daemon a moment to write its stop record.
+# The daemon writes its "stop" record as it exits: give it a moment.
 i=0
-while [ -n "$daemon" ] && kill -0 "$daemon" 2>/dev/null && [ $i -lt 50 ]; do
+while ! tail -n 1 "$log" 2>/dev/null | grep -q '"kind":"stop"' && [ $i -lt 50 ]; do
 	sleep 0.1; i=$((i + 1))
 done
 show_log
