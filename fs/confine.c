@@ -83,6 +83,7 @@ static bool mountinfo_find(const char *mnt, const char *want_dev, char *ret_dev,
 
 static _Noreturn void helper_main(int rfd, const char *mnt, const char *dev)
 {
+	int null;
 	char c;
 
 	/* Ctrl-C reaches the whole process group: outlive the daemon. */
@@ -93,8 +94,17 @@ static _Noreturn void helper_main(int rfd, const char *mnt, const char *dev)
 		dup2(rfd, 3);
 		rfd = 3;
 	}
-	/* Hold nothing of the daemon's, least of all /dev/fuse. */
+	/* Hold nothing of the daemon's, least of all /dev/fuse, nor the
+	 * caller's stdout/stderr (a caller may wait for their EOF). */
 	syscall(SYS_close_range, 4, ~0U, 0);
+	null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (null > STDERR_FILENO && null != rfd)
+			close(null);
+	}
 	if (read(rfd, &c, 1) < 0) {
 		/* EOF and errors alike mean: act now */
 	}
@@ -149,6 +159,20 @@ static int landlock_add_path(int ruleset, const char *path, uint64_t access)
 	return landlock_add(ruleset, fd, access);
 }
 
+/* A rule for the directory that holds path (an absolute path). */
+static int landlock_add_dir_of(int ruleset, const char *path, uint64_t access)
+{
+	_cleanup_free_ char *dir = strdup(path);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+
+	if (!dir)
+		return -ENOMEM;
+	if (!slash)
+		return landlock_add_path(ruleset, ".", access);
+	slash[slash == dir ? 1 : 0] = '\0';
+	return landlock_add_path(ruleset, dir, access);
+}
+
 static uint64_t landlock_handled(int abi)
 {
 	uint64_t h = (1ULL << 13) - 1;
@@ -182,20 +206,13 @@ static int apply_landlock(const struct fs_config *cfg, const struct layer_stack 
 		r = landlock_add(rs, ls->layers[i].fd, ro);
 	if (r == 0)
 		r = landlock_add_path(rs, "/proc", ro);
-	if (r == 0 && cfg->log_path) {
-		_cleanup_free_ char *dir = strdup(cfg->log_path);
-		char *slash = dir ? strrchr(dir, '/') : NULL;
-		uint64_t rw = ro | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_MAKE_REG |
-			      LANDLOCK_ACCESS_FS_REMOVE_FILE | (abi >= 3 ? ACCESS_FS_TRUNCATE : 0);
-
-		if (!dir)
-			return -ENOMEM;
-		if (slash == dir)
-			slash[1] = '\0';
-		else if (slash)
-			*slash = '\0';
-		r = landlock_add_path(rs, slash ? dir : ".", rw);
-	}
+	if (r == 0 && cfg->log_path)
+		r = landlock_add_dir_of(rs, cfg->log_path,
+					ro | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_MAKE_REG |
+					LANDLOCK_ACCESS_FS_REMOVE_FILE | (abi >= 3 ? ACCESS_FS_TRUNCATE : 0));
+	/* The pidfile is removed at exit. */
+	if (r == 0 && cfg->pidfile)
+		r = landlock_add_dir_of(rs, cfg->pidfile, LANDLOCK_ACCESS_FS_REMOVE_FILE);
 	if (r < 0)
 		return r;
 	if (syscall(SYS_landlock_restrict_self, rs, 0) < 0)

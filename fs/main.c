@@ -219,6 +219,7 @@ static int serve(struct amberfs *fs, struct fuse_args *args, int notify_fd)
 {
 	const struct fs_config *cfg = fs->cfg;
 	struct audit_totals totals = { 0 };
+	_cleanup_close_ int devnull = -1;
 	struct fuse_session *se;
 	int r;
 
@@ -241,14 +242,16 @@ static int serve(struct amberfs *fs, struct fuse_args *args, int notify_fd)
 				    cfg->mountpoint);
 		goto out_signals;
 	}
-	r = start_serving(fs);
+	/* Before confining: Landlock would not let us open these afterwards. */
+	if (notify_fd >= 0)
+		devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	r = write_pidfile(cfg->pidfile);
 	if (r == 0)
-		r = write_pidfile(cfg->pidfile);
+		r = start_serving(fs);
 	if (r < 0)
 		goto out_unmount;
 	if (notify_fd >= 0) {
 		char ok = 0;
-		int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 		if (write(notify_fd, &ok, 1) != 1)
 			log_warning("cannot tell the parent that the mount is ready");
@@ -257,7 +260,7 @@ static int serve(struct amberfs *fs, struct fuse_args *args, int notify_fd)
 			dup2(devnull, STDIN_FILENO);
 			dup2(devnull, STDOUT_FILENO);
 			dup2(devnull, STDERR_FILENO);
-			close(devnull);
+			close(TAKE_FD(devnull));
 		}
 		log_use_syslog(true);
 	}
@@ -280,7 +283,7 @@ out:
 	fs->confine = confine_free(fs->confine);
 	if (r == 0)
 		report_totals(cfg, &totals);
-	if (cfg->pidfile && notify_fd < 0 && r == 0)
+	if (cfg->pidfile && r == 0)
 		unlink(cfg->pidfile);
 	return r;
 }
