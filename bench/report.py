@@ -236,7 +236,7 @@ def plot_ratios(d, stats, mode):
         return None
     name = "ratios-" + mode
     with open(os.path.join(d, "plots", name + ".dat"), "w") as f:
-        f.write("label " + " ".join(systems) + "\n")
+        f.write("# label " + " ".join(systems) + "\n")
         for (stack, w, m) in rows:
             vals = []
             for s in systems:
@@ -248,7 +248,7 @@ def plot_ratios(d, stats, mode):
     script = HEAD % name + (
         "set title 'time relative to kernel overlayfs, %s (median; 1 = same; log scale)'\n"
         "set style data histogram\nset style histogram cluster gap 1\nset style fill solid 0.8 border -1\n"
-        "set logscale y 2\nset yrange [0.25:*]\nset grid ytics\nset xtics rotate by -35 scale 0\n"
+        "set logscale y 2\nset yrange [0.01<*<0.5:*]\nset grid ytics\nset xtics rotate by -35 scale 0\n"
         "set key top left\nset arrow from graph 0, first 1 to graph 1, first 1 nohead lw 2 lc 'black'\n"
         "plot %s\n") % (mode, plots)
     return gnuplot(d, name, script)
@@ -265,7 +265,7 @@ def plot_scaling(d, stats, prefix, xlabel):
     for w, mode in (("statwalk", "cold"), ("statwalk", "warm"), ("neglookup", "cold"), ("neglookup", "warm")):
         fn = "%s-%s-%s.dat" % (name, w, mode)
         with open(os.path.join(d, "plots", fn), "w") as f:
-            f.write("x " + " ".join(systems) + "\n")
+            f.write("# x " + " ".join(systems) + "\n")
             for p in pts:
                 vals = []
                 for s in systems:
