@@ -542,6 +542,12 @@ int audit_new(const struct audit_config *cfg, struct audit **ret)
 		 * as a loss), not kill the daemon with SIGXFSZ. */
 		if (sigaction(SIGXFSZ, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
 			signal(SIGXFSZ, SIG_IGN);
+		/* Before the daemon confines itself (if it does so after
+		 * audit_new()) this keeps executable/cwd readable; after, it
+		 * changes nothing.  Not fatal. */
+		r = procinfo_start_helper(a->procs);
+		if (r < 0)
+			log_debug("audit: no /proc helper: %s", afmt_errno_name(r));
 		r = audit_writer_open(a);
 		if (r < 0) {
 			audit_free_config(a);

@@ -12,10 +12,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +48,11 @@ struct pentry {
 struct procinfo_cache {
 	pthread_mutex_t lock;
 	int proc_fd; /* /proc, O_PATH */
+	/* The unconfined readlink helper (see procinfo_start_helper), or -1. */
+	pthread_mutex_t helper_lock;
+	int helper_fd;
+	pid_t helper_pid;
+	bool helper_useless; /* it got EACCES too: it is confined as well */
 	size_t n;
 	unsigned long hits, misses;
 	struct pentry slot[];
@@ -90,7 +100,7 @@ static ssize_t read_proc(int proc_fd, pid_t pid, const char *name, char *buf, si
 }
 
 /* readlink /proc/<pid>/<name> into a malloc'd string, or -errno. */
-static int readlink_proc(int proc_fd, pid_t pid, const char *name, char **ret)
+static int readlink_direct(int proc_fd, pid_t pid, const char *name, char **ret)
 {
 	char path[64], buf[4096 + 1];
 	ssize_t n;
@@ -102,6 +112,154 @@ static int readlink_proc(int proc_fd, pid_t pid, const char *name, char **ret)
 	buf[n] = '\0';
 	*ret = strdup(buf);
 	return *ret ? 0 : -ENOMEM;
+}
+
+/* ---- the readlink helper ----
+ *
+ * Once the daemon has confined itself with Landlock, the kernel's ptrace
+ * check refuses it /proc/<pid>/exe and /proc/<pid>/cwd of every process
+ * outside its domain.  A helper process forked before confinement answers
+ * exactly these two readlinks and nothing else: it holds no descriptor but
+ * its socket and /proc, changes nothing, and dies with the daemon. */
+
+enum { HELPER_EXE, HELPER_CWD };
+
+struct helper_req {
+	int32_t pid;
+	int32_t what;
+};
+
+static size_t fmt_uint(char *out, unsigned v)
+{
+	char tmp[16];
+	size_t n = 0, i = 0;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	while (n > 0)
+		out[i++] = tmp[--n];
+	return i;
+}
+
+/* Only async-signal-safe calls: the parent may have threads. */
+static _Noreturn void helper_main(int fd, int proc_fd, pid_t parent)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(0);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	for (;;) {
+		struct helper_req rq;
+		char path[32], buf[4 + 4096];
+		int32_t err = 0;
+		ssize_t n = recv(fd, &rq, sizeof(rq), 0), l;
+		size_t k;
+
+		if (n == 0)
+			_exit(0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof(rq) || rq.pid <= 0)
+			_exit(1);
+		k = fmt_uint(path, (unsigned)rq.pid);
+		memcpy(path + k, rq.what == HELPER_EXE ? "/exe" : "/cwd", 5);
+		l = readlinkat(proc_fd, path, buf + 4, sizeof(buf) - 4);
+		if (l < 0) {
+			err = errno;
+			l = 0;
+		}
+		memcpy(buf, &err, sizeof(err));
+		if (send(fd, buf, 4 + (size_t)l, MSG_NOSIGNAL) < 0)
+			_exit(1);
+	}
+}
+
+int procinfo_start_helper(struct procinfo_cache *c)
+{
+	int sv[2];
+	pid_t parent = getpid(), pid;
+
+	if (c->helper_fd >= 0)
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int r = -errno;
+
+		close(sv[0]);
+		close(sv[1]);
+		return r;
+	}
+	if (pid == 0) {
+		/* Keep the socket as 3 and /proc as 4, nothing else (both
+		 * moved above 10 first so the dup2s cannot clobber them). */
+		int sk = fcntl(sv[1], F_DUPFD, 10), pf = fcntl(c->proc_fd, F_DUPFD, 10);
+
+		if (sk < 0 || pf < 0 || dup2(sk, 3) < 0 || dup2(pf, 4) < 0)
+			_exit(1);
+		syscall(SYS_close_range, 5, ~0U, 0);
+		helper_main(3, 4, parent);
+	}
+	close(sv[1]);
+	c->helper_fd = sv[0];
+	c->helper_pid = pid;
+	return 0;
+}
+
+static void stop_helper(struct procinfo_cache *c)
+{
+	if (c->helper_fd < 0)
+		return;
+	close(c->helper_fd); /* EOF: the helper exits */
+	c->helper_fd = -1;
+	while (waitpid(c->helper_pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+static int readlink_helper(struct procinfo_cache *c, pid_t pid, int what, char **ret)
+{
+	struct helper_req rq = { .pid = pid, .what = what };
+	char buf[4 + 4096 + 1];
+	int32_t err;
+	ssize_t n;
+
+	pthread_mutex_lock(&c->helper_lock);
+	if (c->helper_fd < 0 || c->helper_useless) {
+		pthread_mutex_unlock(&c->helper_lock);
+		return -EACCES;
+	}
+	if (send(c->helper_fd, &rq, sizeof(rq), MSG_NOSIGNAL) < 0)
+		n = -1;
+	else
+		while ((n = recv(c->helper_fd, buf, sizeof(buf) - 1, 0)) < 0 && errno == EINTR)
+			;
+	if (n >= 4) {
+		memcpy(&err, buf, sizeof(err));
+		if (err == EACCES)
+			c->helper_useless = true; /* confined as well: stop asking */
+	}
+	pthread_mutex_unlock(&c->helper_lock);
+	if (n < 4)
+		return -EIO;
+	if (err)
+		return -err;
+	buf[n] = '\0';
+	*ret = strdup(buf + 4);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* Direct first; the helper only when the kernel refused us. */
+static int readlink_proc(struct procinfo_cache *c, pid_t pid, int what, char **ret)
+{
+	int r = readlink_direct(c->proc_fd, pid, what == HELPER_EXE ? "exe" : "cwd", ret);
+
+	if (r == -EACCES && c->helper_fd >= 0)
+		r = readlink_helper(c, pid, what, ret);
+	return r;
 }
 
 static int parse_stat(const char *buf, size_t len, struct stat_facts *f)
@@ -215,8 +373,10 @@ static void entry_clear(struct pentry *e)
 
 /* Fills e from /proc (outside any lock).  Fails only when the thread group
  * cannot be identified. */
-static int entry_load(int proc_fd, pid_t tid, const struct stat_facts *sf, struct pentry *e)
+static int entry_load(struct procinfo_cache *c, pid_t tid, const struct stat_facts *sf,
+		      struct pentry *e)
 {
+	int proc_fd = c->proc_fd;
 	struct stat_facts leader;
 	int r;
 
@@ -229,7 +389,7 @@ static int entry_load(int proc_fd, pid_t tid, const struct stat_facts *sf, struc
 	e->pstart = sf->start;
 	if (e->tgid != tid && read_stat(proc_fd, e->tgid, &leader) >= 0)
 		e->pstart = leader.start;
-	e->exe_err = readlink_proc(proc_fd, tid, "exe", &e->exe);
+	e->exe_err = readlink_proc(c, tid, HELPER_EXE, &e->exe);
 	e->args_err = read_args(proc_fd, tid, e);
 	return 0;
 }
@@ -251,7 +411,9 @@ int procinfo_cache_new(size_t slots, struct procinfo_cache **ret)
 		return r;
 	}
 	c->n = slots;
+	c->helper_fd = -1;
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_mutex_init(&c->helper_lock, NULL);
 	*ret = c;
 	return 0;
 }
@@ -262,8 +424,10 @@ struct procinfo_cache *procinfo_cache_free(struct procinfo_cache *c)
 		return NULL;
 	for (size_t i = 0; i < c->n; i++)
 		entry_clear(&c->slot[i]);
+	stop_helper(c);
 	close(c->proc_fd);
 	pthread_mutex_destroy(&c->lock);
+	pthread_mutex_destroy(&c->helper_lock);
 	free(c);
 	return NULL;
 }
@@ -340,7 +504,7 @@ void procinfo_render(struct procinfo_cache *c, pid_t tid, struct afmt_buf *b, pi
 		render_unknown(tid, "stat", r, b);
 		return;
 	}
-	cwd_err = readlink_proc(c->proc_fd, tid, "cwd", &cwd);
+	cwd_err = readlink_proc(c, tid, HELPER_CWD, &cwd);
 
 	pthread_mutex_lock(&c->lock);
 	if (entry_fresh(slot, tid, &sf)) {
@@ -353,7 +517,7 @@ void procinfo_render(struct procinfo_cache *c, pid_t tid, struct afmt_buf *b, pi
 	c->misses++;
 	pthread_mutex_unlock(&c->lock);
 
-	r = entry_load(c->proc_fd, tid, &sf, &fresh);
+	r = entry_load(c, tid, &sf, &fresh);
 	if (r < 0) {
 		entry_clear(&fresh);
 		render_unknown(tid, "status", r, b);

@@ -26,6 +26,13 @@ struct procinfo_cache;
 int procinfo_cache_new(size_t slots, struct procinfo_cache **ret);
 struct procinfo_cache *procinfo_cache_free(struct procinfo_cache *c);
 
+/* Forks a helper process that reads /proc/<pid>/exe and /proc/<pid>/cwd on
+ * request, for when the caller is about to confine itself with Landlock
+ * (whose ptrace check then refuses those two links of other processes).
+ * Call it before confining; the helper exits when the cache is freed or the
+ * caller dies.  Without it, those fields are null with an "error" saying so. */
+int procinfo_start_helper(struct procinfo_cache *c);
+
 /* Appends the JSON object {"pid","tid","ppid","name","executable","args",
  * "cwd","start_time"[,"error"]} for thread tid to b (as a value: call
  * afmt_key() first).  When /proc/<tid> cannot be read at all the object is

@@ -16,8 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/landlock.h>
+#include <sys/syscall.h>
 
 #include "procinfo.h"
 
@@ -146,12 +151,87 @@ static void test_missing(void **state)
 	procinfo_cache_free(c);
 }
 
+/* A thread in a Landlock domain may not read /proc/<pid>/exe or cwd of a
+ * process outside it (ptrace check): the helper forked before reads them. */
+struct ll_arg {
+	struct procinfo_cache *c;
+	pid_t target;
+	bool restricted;
+	char exe[4096], cwd[4096], err[256];
+};
+
+static void *landlocked(void *p)
+{
+	struct ll_arg *t = p;
+	struct landlock_ruleset_attr attr = { .handled_access_fs = LANDLOCK_ACCESS_FS_MAKE_DIR };
+	int rs = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+	json_object *o, *v;
+	pid_t pid;
+
+	if (rs < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    syscall(SYS_landlock_restrict_self, rs, 0) < 0)
+		return NULL;
+	t->restricted = true;
+	o = render(t->c, t->target, &pid); /* another process, outside our domain */
+	if (json_object_object_get_ex(o, "executable", &v) && v)
+		snprintf(t->exe, sizeof(t->exe), "%s", json_object_get_string(v));
+	if (json_object_object_get_ex(o, "cwd", &v) && v)
+		snprintf(t->cwd, sizeof(t->cwd), "%s", json_object_get_string(v));
+	if (json_object_object_get_ex(o, "error", &v) && v)
+		snprintf(t->err, sizeof(t->err), "%s", json_object_get_string(v));
+	json_object_put(o);
+	return NULL;
+}
+
+static void run_landlocked(struct ll_arg *t)
+{
+	pthread_t th;
+
+	t->target = fork();
+	assert_true(t->target >= 0);
+	if (t->target == 0) {
+		pause();
+		_exit(0);
+	}
+	assert_int_equal(pthread_create(&th, NULL, landlocked, t), 0);
+	pthread_join(th, NULL);
+	kill(t->target, SIGKILL);
+	waitpid(t->target, NULL, 0);
+	if (!t->restricted)
+		skip();
+}
+
+static void test_helper(void **state)
+{
+	struct ll_arg *t = calloc(1, sizeof(*t));
+	char cwd[4096];
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	/* Without the helper: null, and the error says why. */
+	assert_int_equal(procinfo_cache_new(0, &t->c), 0);
+	run_landlocked(t);
+	assert_string_equal(t->exe, "");
+	assert_non_null(strstr(t->err, "executable: EACCES"));
+	procinfo_cache_free(t->c);
+
+	memset(t, 0, sizeof(*t));
+	assert_int_equal(procinfo_cache_new(0, &t->c), 0);
+	assert_int_equal(procinfo_start_helper(t->c), 0);
+	run_landlocked(t);
+	assert_non_null(strstr(t->exe, "test_procinfo"));
+	assert_string_equal(t->cwd, cwd);
+	assert_string_equal(t->err, "");
+	procinfo_cache_free(t->c);
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_self),
 		cmocka_unit_test(test_thread),
 		cmocka_unit_test(test_missing),
+		cmocka_unit_test(test_helper),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
