@@ -487,8 +487,9 @@ static void usage(FILE *f)
 	      "What it proves: no line was altered, removed, inserted or reordered, and nothing was cut from the\n"
 	      "end, by anyone who did not also rewrite every later line. What it does NOT prove: the chain has\n"
 	      "no key, so a forger who can write the file and recomputes every hash (or deletes the whole\n"
-	      "series, or cuts it right after a stop record) is not detected. Keep a copy of the last line's\n"
-	      "hash (stop.head) elsewhere to pin the end.\n"
+	      "series, or cuts it right after a stop record) is not detected; nor is an edit of the very last\n"
+	      "line that keeps it consistent, since no later line records its hash. To pin the end, keep the\n"
+	      "hash of the last line (e.g. xxh128sum of it) somewhere the attacker cannot write.\n"
 	      "\n"
 	      "Exit status: 0 clean, 1 problems found, 2 usage error.\n",
 	      f);
