@@ -484,12 +484,12 @@ static void usage(FILE *f)
 	      "Each problem is printed as FILE:LINE: seq N: what is wrong (a flipped byte, a deleted or\n"
 	      "inserted line, a swapped pair, a truncated tail, a missing rotated file, ...).\n"
 	      "\n"
-	      "What it proves: no line was altered, removed, inserted or reordered, and nothing was cut from the\n"
-	      "end, by anyone who did not also rewrite every later line. What it does NOT prove: the chain has\n"
-	      "no key, so a forger who can write the file and recomputes every hash (or deletes the whole\n"
-	      "series, or cuts it right after a stop record) is not detected; nor is an edit of the very last\n"
-	      "line that keeps it consistent, since no later line records its hash. To pin the end, keep the\n"
-	      "hash of the last line (e.g. xxh128sum of it) somewhere the attacker cannot write.\n"
+	      "What it proves: no line but the last was altered, none was removed, inserted or reordered, and\n"
+	      "nothing was cut from the end, by anyone who did not also rewrite every later line.\n"
+	      "What it does NOT prove: the chain has no key, so a forger who can write the file and recomputes\n"
+	      "every hash is not detected, nor is deleting the whole series or cutting it right after a stop\n"
+	      "record, nor an edit of the very last line that keeps it consistent (no later line records its\n"
+	      "hash). To pin the end, keep a hash of the last line somewhere the attacker cannot write.\n"
 	      "\n"
 	      "Exit status: 0 clean, 1 problems found, 2 usage error.\n",
 	      f);
