@@ -25,6 +25,17 @@ run -q --cap-add SYS_PTRACE "${mnt[@]}" "$IMG" /t/probe ptrace
 expect_rc 0 "ptrace with --cap-add SYS_PTRACE"
 ok "--cap-add SYS_PTRACE re-allows ptrace"
 
+# A Docker-format FILE profile: allow all but mkdir, which gets EACCES.
+cat >"$T/profile.json" <<'JSON'
+{"defaultAction": "SCMP_ACT_ALLOW",
+ "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}
+JSON
+chmod 644 "$T/profile.json"
+run -q --seccomp "$T/profile.json" --tmpfs /scratch "$IMG" sh -c 'mkdir /scratch/d; echo ok >/scratch/f && cat /scratch/f'
+expect_err 'Permission denied' "FILE profile: mkdir refused with EACCES"
+expect_out '^ok$' "FILE profile: other calls allowed"
+ok "--seccomp FILE (Docker JSON) applies its rules"
+
 run -q "$IMG" sh -c 'grep -E "^Cap(Eff|Prm|Bnd|Inh|Amb)" /proc/self/status; grep ^NoNewPrivs /proc/self/status; grep ^Seccomp: /proc/self/status'
 expect_rc 0 "status"
 expect_out $'^CapEff:\t00000000a80425fb$' "CapEff is the default set"
