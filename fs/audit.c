@@ -503,6 +503,11 @@ static int audit_alloc(const struct audit_config *cfg, struct audit **ret)
 	a->keep = cfg->keep;
 	a->window_ns = (int64_t)(cfg->coalesce_ms ? cfg->coalesce_ms : 1000) * 1000000LL;
 	a->ring_len = cfg->queue_len ? cfg->queue_len : AUDIT_DEFAULT_QUEUE_LEN;
+	/* A knob for tests that want a full queue through a real mount. */
+	if (!cfg->queue_len && secure_getenv("AMBER_AUDIT_QUEUE_LEN"))
+		a->ring_len = strtoul(secure_getenv("AMBER_AUDIT_QUEUE_LEN"), NULL, 10);
+	if (a->ring_len == 0 || a->ring_len > (1u << 20))
+		a->ring_len = AUDIT_DEFAULT_QUEUE_LEN;
 	a->path = strdup_or_null(cfg->path, &oom);
 	a->mountpoint = strdup_or_null(cfg->mountpoint, &oom);
 	a->options_json = strdup_or_null(cfg->options_json, &oom);

@@ -206,7 +206,7 @@ def rotated_series(log):
 class Mount:
     """amberfs -f in the background; unmounted and reaped in close()."""
 
-    def __init__(self, layers, mnt, log=None, opts=(), workdir=None):
+    def __init__(self, layers, mnt, log=None, opts=(), workdir=None, env=None):
         self.mnt = mnt
         # Next to the log: a confined daemon may write only there.
         self.workdir = workdir or os.path.dirname(log or mnt)
@@ -222,7 +222,8 @@ class Mount:
         o.extend(opts)
         self.err = open(self.errpath, "wb")
         self.proc = subprocess.Popen([os.environ["AMBERFS"], "-f", "-o", ",".join(o), mnt],
-                                     stdout=subprocess.DEVNULL, stderr=self.err)
+                                     stdout=subprocess.DEVNULL, stderr=self.err,
+                                     env=dict(os.environ, **(env or {})))
         self.pid = self.proc.pid
         deadline = time.monotonic() + 20
         while not os.path.exists(self.pidfile):

@@ -7,8 +7,9 @@ mutations that each make exactly one FUSE request (mkdir of fresh names,
 which cannot coalesce; write opens, chmods and setxattrs of the same file,
 which do), counting every attempt.  Meanwhile a reader process reads a large
 file through the daemon (dropping its page cache before each pass), and this
-process samples the daemon's VmRSS.  Then, for log_policy=block and again
-for log_policy=drop:
+process samples the daemon's VmRSS.  Then, for log_policy=block, for
+log_policy=drop, and for drop with a 4-slot queue (so that attempts overflow
+it and must show up in loss records):
   - every attempt got the deny errno, and every read succeeded;
   - the log verifies (jq, chain, seq, announced gaps) and accounts for every
     attempt: totals.attempts = attempts made = sum(attempt.count) +
@@ -164,11 +165,13 @@ def collect_reader(kid):
     return total, errors, passes, elapsed
 
 
-def flood_once(w, lay, policy, args):
-    mnt = os.path.join(w.path, f"mnt-{policy}")
+def flood_once(w, lay, policy, args, queue_len=None):
+    name = policy + (f"-q{queue_len}" if queue_len else "")
+    mnt = os.path.join(w.path, f"mnt-{name}")
     os.mkdir(mnt)
-    log = os.path.join(w.path, f"{policy}.log")
-    m = w.mount([lay], mnt, log=log, opts=[f"log_policy={policy}"] + args.extra)
+    log = os.path.join(w.path, f"{name}.log")
+    env = {"AMBER_AUDIT_QUEUE_LEN": str(queue_len)} if queue_len else None
+    m = w.mount([lay], mnt, log=log, opts=[f"log_policy={policy}"] + args.extra, env=env)
     # Warm up so the idle RSS includes the worker threads and caches.
     with open(os.path.join(mnt, "big"), "rb") as f:
         f.read()
@@ -195,7 +198,7 @@ def flood_once(w, lay, policy, args):
         failures.append(f"reader: {rerr} errors, {total} bytes")
     if peak - idle > RSS_BOUND_KIB:
         failures.append(f"daemon RSS grew {peak - idle} KiB > {RSS_BOUND_KIB} KiB")
-    print(f"log_policy={policy}: {made} attempts in {args.seconds}s by {args.procs}x{args.threads}"
+    print(f"log_policy={name}: {made} attempts in {args.seconds}s by {args.procs}x{args.threads}"
           f" threads; log: {len(s.kind('attempt'))} attempts + {sm} in {len(s.kind('summary'))}"
           f" summaries + {lo} in {len(s.kind('loss'))} loss records = {t['attempts']};"
           f" reader {total / (1 << 20) / max(elapsed, 1e-9):.0f} MiB/s over {passes} passes;"
@@ -218,6 +221,9 @@ def main():
         lay = build_layer(w.path)
         for policy in ("block", "drop"):
             failures += flood_once(w, lay, policy, args)
+        # A 4-slot queue (AMBER_AUDIT_QUEUE_LEN, a test knob): under drop
+        # most attempts overflow it; they must be counted in loss records.
+        failures += flood_once(w, lay, "drop", args, queue_len=4)
     if failures:
         print(f"FAILED: {failures}")
         return 1
