@@ -510,7 +510,10 @@ static int audit_alloc(const struct audit_config *cfg, struct audit **ret)
 		a->ring_len = AUDIT_DEFAULT_QUEUE_LEN;
 	a->path = strdup_or_null(cfg->path, &oom);
 	a->mountpoint = strdup_or_null(cfg->mountpoint, &oom);
-	a->options_json = strdup_or_null(cfg->options_json, &oom);
+	/* Copied verbatim into `start`: it must be one JSON object on one line,
+	 * else our own rendering of the log options stands in for it. */
+	if (cfg->options_json && cfg->options_json[0] == '{' && !strchr(cfg->options_json, '\n'))
+		a->options_json = strdup_or_null(cfg->options_json, &oom);
 	a->ring = calloc(a->ring_len, sizeof(*a->ring));
 	a->batch = calloc(a->ring_len, sizeof(*a->batch));
 	a->flushes = calloc(AUDIT_TABLE_LEN, sizeof(*a->flushes));
