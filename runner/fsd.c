@@ -140,7 +140,7 @@ static int debug_bind_root(const struct fsd_config *c, pid_t *ret_pid)
 {
 	log_warning("AMBER_RUN_DEBUG_BIND_ROOT: binding '%s' read-only instead of amberfs", c->layers->v[0]);
 	if (mount(c->layers->v[0], c->mountpoint, NULL, MS_BIND | MS_REC, NULL) < 0 ||
-	    mount(NULL, c->mountpoint, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID, NULL) < 0)
+	    mount("none", c->mountpoint, "none", MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID, NULL) < 0)
 		return log_error_errno(-errno, "debug bind of '%s': %m", c->layers->v[0]);
 	*ret_pid = -1;
 	return 0;
