@@ -135,7 +135,7 @@ def main():
     failed = 0
     try:
         with mounts.Mounts(keep='--keep' in sys.argv,
-                           prefix='amber-badinput-') as m:
+                           prefix='amber-badinput-', deadline=180) as m:
             setup(m.tmp)
             for case in cases(m.tmp):
                 failed += not run_case(m, m.tmp, *case, amb)

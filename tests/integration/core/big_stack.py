@@ -20,7 +20,7 @@ import treewalk  # noqa: E402
 
 def run_500(amb, keep):
     n, entries, nprobe, ghosts, diffs = differential.run_seed(
-        500, amb, keep, scale=0.25, n_layers=500)
+        500, amb, keep, scale=0.25, n_layers=500, deadline=200)
     print('500 layers: %d entries compared, %d lookups probed, %d kernel '
           'ghosts ignored: %s' % (entries, nprobe, ghosts,
                                   'OK' if not diffs else 'MISMATCH'))
@@ -32,7 +32,7 @@ def run_500(amb, keep):
 def run_4096(amb, keep):
     gen = stackgen.Generator(4096, n_layers=4096, scale=0.05)
     layers = gen.generate()
-    with mounts.Mounts(keep=keep, prefix='amber-4096-') as m:
+    with mounts.Mounts(keep=keep, prefix='amber-4096-', deadline=200) as m:
         ovl = os.fsencode(m.path('ovl'))
         names = stackwrite.write_stack(layers, ovl, 'overlay')
         mnt = m.path('amb')

@@ -71,10 +71,11 @@ def amb_lowerdirs(m, names, fmtdir, absolute):
     return names
 
 
-def run_seed(seed, amb, keep=False, scale=1.0, n_layers=None):
+def run_seed(seed, amb, keep=False, scale=1.0, n_layers=None, deadline=None):
     gen = stackgen.Generator(seed, n_layers=n_layers, scale=scale)
     layers = gen.generate()
-    with mounts.Mounts(keep=keep, prefix='amber-diff-%d-' % seed) as m:
+    with mounts.Mounts(keep=keep, prefix='amber-diff-%d-' % seed,
+                       deadline=deadline) as m:
         ovl = os.fsencode(m.path('ovl'))
         oci = os.fsencode(m.path('oci'))
         names = stackwrite.write_stack(layers, ovl, 'overlay')
@@ -175,7 +176,8 @@ def main():
         mounts.alarm(args.timeout)
         try:
             n, entries, nprobe, ghosts, diffs = run_seed(
-                seed, amb, args.keep, args.scale)
+                seed, amb, args.keep, args.scale,
+                deadline=max(10, args.timeout - 20))
         except (mounts.MountError, mounts.Timeout, OSError) as e:
             print('seed %d: ERROR: %s' % (seed, e))
             failed.append(seed)

@@ -175,7 +175,8 @@ class Checker:
 def run(amb, keep):
     c = Checker()
     token = 'SENTINEL-' + secrets.token_hex(16)
-    with mounts.Mounts(keep=keep, prefix='amber-hostile-') as m:
+    with mounts.Mounts(keep=keep, prefix='amber-hostile-',
+                       deadline=200) as m:
         names, lay = build(m, token)
         kmnt, amnt = m.path('kernel'), m.path('amb')
         m.kernel([n.encode() for n in names], lay, kmnt)
@@ -258,7 +259,7 @@ def symlink_layer_refused(c, amb, m, lay):
 def main():
     keep = '--keep' in sys.argv
     amb = mounts.require_env()
-    mounts.alarm(300)
+    mounts.alarm(270)
     try:
         failures = run(amb, keep)
     except (mounts.MountError, mounts.Timeout, OSError) as e:

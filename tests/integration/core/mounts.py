@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 SKIP = 77
@@ -52,9 +53,16 @@ def escape_layer(path):
     return path.replace(b'\\', b'\\\\').replace(b':', b'\\:')
 
 
+def _canon(path):
+    """Absolute path without touching the filesystem: stat'ing a mountpoint
+    whose daemon hangs would hang us too.  Temp dirs are realpath'ed when
+    created, so no symlink is left to resolve."""
+    return os.path.normpath(os.path.abspath(os.fsencode(path)))
+
+
 def mounted(path):
     """Is path (str or bytes) a mount point in /proc/self/mountinfo?"""
-    want = os.path.realpath(os.fsencode(path))
+    want = _canon(path)
     with open('/proc/self/mountinfo', 'rb') as f:
         for line in f:
             mp = line.split(b' ')[4]
@@ -71,7 +79,7 @@ def fuse_mounts_under(prefix):
     with open('/proc/self/mountinfo') as f:
         for line in f:
             mp = line.split(' ')[4]
-            if mp.startswith(prefix):
+            if mp.startswith(prefix.rstrip('/') + '/'):
                 out.append(mp)
     return out
 
@@ -89,11 +97,51 @@ class MountError(Exception):
     pass
 
 
+def mount_info(path):
+    """(fstype, 'major:minor') of the mount at path, or None."""
+    want = os.fsdecode(_canon(path))
+    with open('/proc/self/mountinfo') as f:
+        for line in f:
+            fields = line.split(' ')
+            if fields[4] == want:
+                return fields[fields.index('-') + 1], fields[2]
+    return None
+
+
+def abort_fuse(path):
+    """Abort the FUSE connection of the mount at path: every request
+    blocked on a hung daemon fails at once with ENOTCONN."""
+    info = mount_info(path)
+    if not info or not info[0].startswith('fuse'):
+        return
+    minor = info[1].split(':')[1]
+    try:
+        with open('/sys/fs/fuse/connections/%s/abort' % minor, 'w') as f:
+            f.write('1')
+        print('aborted the FUSE connection of %s' % path)
+    except OSError:
+        pass
+
+
 class Mounts:
-    def __init__(self, keep=False, prefix='amber-core-'):
-        self.tmp = tempfile.mkdtemp(prefix=prefix)
+    def __init__(self, keep=False, prefix='amber-core-', deadline=None):
+        self.tmp = os.path.realpath(tempfile.mkdtemp(prefix=prefix))
         self.keep = keep
         self.mnts = []   # (path, pid or None)
+        self.done = threading.Event()
+        if deadline:
+            threading.Thread(target=self._watchdog, args=(deadline,),
+                             daemon=True).start()
+
+    def _watchdog(self, seconds):
+        """A hung daemon blocks our syscalls where no signal reaches them;
+        at the deadline abort every FUSE mount of ours so they return."""
+        if self.done.wait(seconds):
+            return
+        print('watchdog: %d s elapsed, aborting FUSE mounts under %s'
+              % (seconds, self.tmp))
+        for mp in fuse_mounts_under(self.tmp):
+            abort_fuse(mp)
 
     def __enter__(self):
         return self
@@ -127,8 +175,12 @@ class Mounts:
         for o in opts:
             opt += b',' + os.fsencode(o)
         opt += b',pidfile=' + os.fsencode(pidfile)
-        r = subprocess.run([os.fsencode(amb), b'-o', opt, os.fsencode(mnt)],
-                           cwd=cwd, capture_output=True, timeout=timeout)
+        try:
+            r = subprocess.run([os.fsencode(amb), b'-o', opt,
+                                os.fsencode(mnt)], cwd=cwd,
+                               capture_output=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise MountError('amberfs did not return within %d s' % timeout)
         pid = None
         if os.path.exists(pidfile):
             with open(pidfile) as f:
@@ -146,6 +198,7 @@ class Mounts:
             r = subprocess.run(['umount', mnt], capture_output=True,
                                timeout=60)
             if r.returncode != 0 and mounted(mnt):
+                abort_fuse(mnt)
                 subprocess.run(['umount', '-l', mnt], capture_output=True,
                                timeout=60)
         if pid:  # the daemon exits once unmounted; else TERM, then KILL
@@ -162,16 +215,42 @@ class Mounts:
         self.mnts = [(m, p) for m, p in self.mnts if m != mnt]
 
     def close(self):
+        self.done.set()
+        for mp in fuse_mounts_under(self.tmp):  # e.g. a mount that hung
+            if mp not in [m for m, _ in self.mnts]:
+                self.mnts.append((mp, self._find_daemon(mp)))
         for mnt, pid in reversed(list(self.mnts)):
             try:
                 self.umount(mnt, pid)
             except Exception as e:  # keep cleaning up the others
                 print('cleanup of %s failed: %s' % (mnt, e))
-        if not self.keep:
+        left = fuse_mounts_under(self.tmp)
+        if left:  # never rm -rf across a mount
+            print('still mounted, not removing %s: %r' % (self.tmp, left))
+        elif not self.keep:
             subprocess.run(['rm', '-rf', '--one-file-system', self.tmp],
                            check=False)
         else:
             print('kept: ' + self.tmp)
+
+    @staticmethod
+    def _find_daemon(mnt):
+        """PID of the amberfs serving mnt when no pidfile was written: the
+        process whose command line ends with this (unique, temporary)
+        mountpoint."""
+        want = os.fsencode(mnt)
+        for d in os.listdir('/proc'):
+            if not d.isdigit():
+                continue
+            try:
+                with open('/proc/%s/cmdline' % d, 'rb') as f:
+                    argv = f.read().split(b'\0')
+            except OSError:
+                continue
+            if len(argv) > 1 and argv[-2] == want and \
+                    b'amberfs' in argv[0]:
+                return int(d)
+        return None
 
     def __exit__(self, *exc):
         self.close()
@@ -189,3 +268,11 @@ def alarm(seconds):
         raise Timeout('timed out after %d s' % seconds)
     signal.signal(signal.SIGALRM, handler)
     signal.alarm(seconds)
+
+
+def on_sigterm(signum, frame):
+    raise Timeout('terminated by signal %d' % signum)
+
+
+# meson sends SIGTERM on timeout: unwind through the cleanup code.
+signal.signal(signal.SIGTERM, on_sigterm)
