@@ -234,6 +234,11 @@ class Mount:
                 self.close()
                 raise RuntimeError("amberfs did not come up")
             time.sleep(0.02)
+        # The daemon writes its pidfile before the log's start record: wait
+        # for that too, so a test that fills the disk next cannot race it.
+        while log and not any(r["kind"] == "start" for r in read_records(log)[-1:]) \
+                and self.proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
 
     def stderr(self):
         with open(self.errpath, "rb") as f:

@@ -77,7 +77,12 @@ def main():
         fill(filler)
         wrong = refuse(mnt, "full", 40)
         made += 40
-        g.wait_until(lambda: WARNING in m.stderr(), what="the warning")
+        try:
+            g.wait_until(lambda: WARNING in m.stderr(), what="the warning")
+        except AssertionError:
+            print(f"daemon stderr:\n{m.stderr()}\nalive: {m.proc.poll() is None}; log tail:")
+            print("\n".join(str(r)[:200] for r in g.read_records(log)[-3:]))
+            raise
         with open(os.path.join(mnt, "f"), "rb") as f:
             if f.read() != b"readable\n" * 1000:
                 failures.append("read during disk full")
