@@ -131,6 +131,25 @@ static int allow_name(scmp_filter_ctx ctx, const char *name, unsigned n_args,
 	return 0;
 }
 
+/*
+ * As Docker: on x86-64 the same rules also cover 32-bit (x86) and x32
+ * programs, which would otherwise be killed for a "bad architecture".
+ */
+static int add_compat_arches(scmp_filter_ctx ctx)
+{
+	int r;
+
+	if (seccomp_arch_native() != SCMP_ARCH_X86_64)
+		return 0;
+	r = seccomp_arch_add(ctx, SCMP_ARCH_X86);
+	if (r < 0 && r != -EEXIST)
+		return log_error_errno(r, "seccomp: cannot add the x86 architecture: %m");
+	r = seccomp_arch_add(ctx, SCMP_ARCH_X32);
+	if (r < 0 && r != -EEXIST)
+		return log_error_errno(r, "seccomp: cannot add the x32 architecture: %m");
+	return 0;
+}
+
 static int add_default_rules(scmp_filter_ctx ctx, uint64_t caps)
 {
 	const struct scmp_arg_cmp no_ns = SCMP_A0(SCMP_CMP_MASKED_EQ, NS_CLONE_FLAGS, 0);
@@ -346,7 +365,9 @@ int seccomp_filter_build(enum seccomp_mode mode, const char *file, uint64_t caps
 		ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
 		if (!ctx)
 			return log_error_errno(-ENOMEM, "seccomp_init failed");
-		r = add_default_rules(ctx, caps);
+		r = add_compat_arches(ctx);
+		if (r >= 0)
+			r = add_default_rules(ctx, caps);
 		if (r < 0) {
 			seccomp_release(ctx);
 			return r;
