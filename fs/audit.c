@@ -544,7 +544,7 @@ int audit_new(const struct audit_config *cfg, struct audit **ret)
 		return -EINVAL;
 	r = audit_alloc(cfg, &a);
 	if (r < 0)
-		return log_error_errno(r, "Failed to set up the audit log: %m");
+		return log_debug_errno(r, "audit: cannot set up: %m");
 	if (a->path) {
 		/* A log over RLIMIT_FSIZE must fail the write (EFBIG, counted
 		 * as a loss), not kill the daemon with SIGXFSZ. */
@@ -565,7 +565,7 @@ int audit_new(const struct audit_config *cfg, struct audit **ret)
 		if (r < 0) {
 			close(a->fd);
 			audit_free_config(a);
-			return log_error_errno(r, "Failed to start the audit log writer: %m");
+			return log_debug_errno(r, "audit: cannot start the writer thread: %m");
 		}
 	}
 	*ret = a;

@@ -121,8 +121,9 @@ struct audit_totals {
 struct audit;
 
 /* Opens/creates the file (O_APPEND|O_CLOEXEC, 0600), writes `start`, starts
- * the writer thread.  Fails (-errno, after one log_error naming the path)
- * when the file cannot be opened. */
+ * the writer thread.  Fails with -errno when the file cannot be opened or
+ * written (-EINVAL: not a regular file), logging only at debug level: the
+ * caller prints the one error line. */
 int audit_new(const struct audit_config *cfg, struct audit **ret);
 
 /* On the FUSE worker thread, before the reply: reads /proc/<tid> (cached per

@@ -565,12 +565,12 @@ int audit_writer_open(struct audit *a)
 
 	a->fd = open(a->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
 	if (a->fd < 0)
-		return log_error_errno(-errno, "Failed to open the audit log '%s': %m", a->path);
+		return log_debug_errno(-errno, "audit: cannot open '%s': %m", a->path);
 	r = fstat(a->fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EINVAL;
 	if (r < 0) {
 		close(a->fd);
 		a->fd = -1;
-		return log_error_errno(r, "Failed to use the audit log '%s': not a regular file",
+		return log_debug_errno(r, "audit: '%s' is not a regular file",
 				       a->path);
 	}
 	a->size = (uint64_t)st.st_size;
@@ -592,7 +592,7 @@ int audit_writer_open(struct audit *a)
 fail:
 	close(a->fd);
 	a->fd = -1;
-	return log_error_errno(r, "Failed to write to the audit log '%s': %m", a->path);
+	return log_debug_errno(r, "audit: cannot write the start record to '%s': %m", a->path);
 }
 
 /* ---- the thread ---- */
