@@ -28,6 +28,10 @@
 #include "hash.h"
 #include "log.h"
 
+/* Bump when the way a profile is compiled changes (rules other than the
+ * tables below, architectures, actions): it is part of the cache key. */
+#define PROFILE_REVISION 2
+
 struct seccomp_filter {
 	scmp_filter_ctx ctx;
 };
@@ -432,7 +436,11 @@ static int cache_key(enum seccomp_mode mode, const char *file, uint64_t caps, ui
 
 	if (!h)
 		return -ENOMEM;
-	hash128_update(h, "amber-run seccomp 1", 20);
+	uint32_t arch = seccomp_arch_native(), rev = PROFILE_REVISION;
+
+	hash128_update(h, "amber-run seccomp", 18);
+	hash128_update(h, &rev, sizeof(rev));
+	hash128_update(h, &arch, sizeof(arch));
 	hash128_update(h, &m, sizeof(m));
 	hash128_update(h, &caps, sizeof(caps));
 	if (v)
