@@ -14,17 +14,18 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "filter.h"
+#include "jsonw.h"
 #include "log.h"
 #include "logtool.h"
 
 enum format { FORMAT_ECS, FORMAT_OCSF };
 
 struct export {
+	struct jsonw w;
 	enum format format;
 	struct filter f;
 	const char *hostname;
@@ -32,26 +33,6 @@ struct export {
 };
 
 #define ADD(o, k, v) json_object_object_add((o), (k), (v))
-static struct json_object *str_or_null(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
-}
-#define STR(s) str_or_null(s)
-
-static struct json_object *obj(void)
-{
-	return json_object_new_object();
-}
-
-static struct json_object *copy(struct json_object *src, const char *path)
-{
-	struct json_object *v = json_get_path(src, path), *dup = NULL;
-
-	if (v && json_object_deep_copy(v, &dup, NULL) == 0)
-		return dup;
-	return NULL;
-}
-
 static const char *base_name(const char *path, char *buf, size_t n)
 {
 	const char *s = path ? strrchr(path, '/') : NULL;
@@ -82,116 +63,181 @@ static bool is_one_of(const char *a, const char *const *list)
 static const char *const creations[] = { "create", "mknod", "mkdir", "symlink", "link", NULL };
 static const char *const deletions[] = { "unlink", "rmdir", NULL };
 
-static struct json_object *ecs_event(const struct record *r)
+static bool has_raw(const struct record_raw *r)
 {
-	struct json_object *ev = obj(), *a;
-
-	ADD(ev, "kind", STR("event"));
-	a = json_object_new_array();
-	json_object_array_add(a, STR("file"));
-	ADD(ev, "category", a);
-	a = json_object_new_array();
-	json_object_array_add(a, STR(is_one_of(r->action, creations)   ? "creation"
-				     : is_one_of(r->action, deletions) ? "deletion"
-								       : "change"));
-	json_object_array_add(a, STR("denied"));
-	ADD(ev, "type", a);
-	ADD(ev, "action", STR(r->action));
-	ADD(ev, "outcome", STR("failure"));
-	ADD(ev, "sequence", json_object_new_int64(r->seq));
-	ADD(ev, "provider", STR("amberfs"));
-	ADD(ev, "dataset", STR("amberfs.audit"));
-	if (r->kind == RECORD_SUMMARY) {
-		ADD(ev, "start", STR(r->first_ts));
-		ADD(ev, "end", STR(r->last_ts));
-	}
-	return ev;
+	return r->p && r->len;
 }
 
-static struct json_object *ecs_process(const struct record *r)
+/* The argv array of the record parsed on its own (small), or NULL. */
+static struct json_object *proc_argv(const struct record *r)
 {
-	struct json_object *proc = obj(), *a;
+	struct json_tokener *t;
+	struct json_object *a;
 
-	ADD(proc, "pid", json_object_new_int64(r->pid));
+	if (!has_raw(&r->raw_proc_args) || r->raw_proc_args.p[0] != '[')
+		return NULL;
+	t = json_tokener_new();
+	if (!t)
+		return NULL;
+	a = json_tokener_parse_ex(t, r->raw_proc_args.p, (int)r->raw_proc_args.len);
+	json_tokener_free(t);
+	if (a && !json_object_is_type(a, json_type_array)) {
+		json_object_put(a);
+		a = NULL;
+	}
+	return a;
+}
+
+/* "sh -c x" from argv; elements that are not strings as JSON. */
+static void cmd_line(const struct record *r, char *buf, size_t n)
+{
+	struct json_object *argv = proc_argv(r);
+	size_t k = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; argv && i < json_object_array_length(argv) && k < n - 1; i++) {
+		struct json_object *e = json_object_array_get_idx(argv, i);
+		k += (size_t)snprintf(buf + k, n - k, "%s%s", i ? " " : "",
+				      json_object_is_type(e, json_type_string)
+					      ? json_object_get_string(e)
+					      : json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN));
+	}
+	if (argv)
+		json_object_put(argv);
+}
+
+static void uid_str(int64_t id, char buf[32])
+{
+	snprintf(buf, 32, "%" PRId64, id);
+}
+
+static void ecs_event(struct jsonw *w, const struct record *r)
+{
+	jw_key(w, "event");
+	jw_obj(w);
+	jw_kstr(w, "kind", "event");
+	jw_key(w, "category");
+	jw_arr(w);
+	jw_str(w, "file");
+	jw_end_arr(w);
+	jw_key(w, "type");
+	jw_arr(w);
+	jw_str(w, is_one_of(r->action, creations) ? "creation" : is_one_of(r->action, deletions) ? "deletion" : "change");
+	jw_str(w, "denied");
+	jw_end_arr(w);
+	jw_kstr(w, "action", r->action);
+	jw_kstr(w, "outcome", "failure");
+	jw_kint(w, "sequence", r->seq);
+	jw_kstr(w, "provider", "amberfs");
+	jw_kstr(w, "dataset", "amberfs.audit");
+	if (r->kind == RECORD_SUMMARY) {
+		jw_kstr(w, "start", r->first_ts);
+		jw_kstr(w, "end", r->last_ts);
+	}
+	jw_end_obj(w);
+}
+
+static void ecs_process(struct jsonw *w, const struct record *r)
+{
+	jw_key(w, "process");
+	jw_obj(w);
+	jw_kint(w, "pid", r->pid);
 	if (r->tid >= 0) {
-		a = obj();
-		ADD(a, "id", json_object_new_int64(r->tid));
-		ADD(proc, "thread", a);
+		jw_key(w, "thread");
+		jw_obj(w);
+		jw_kint(w, "id", r->tid);
+		jw_end_obj(w);
 	}
 	if (r->ppid >= 0) {
-		a = obj();
-		ADD(a, "pid", json_object_new_int64(r->ppid));
-		ADD(proc, "parent", a);
+		jw_key(w, "parent");
+		jw_obj(w);
+		jw_kint(w, "pid", r->ppid);
+		jw_end_obj(w);
 	}
 	if (r->name)
-		ADD(proc, "name", STR(r->name));
+		jw_kstr(w, "name", r->name);
 	if (r->exe)
-		ADD(proc, "executable", STR(r->exe));
-	if ((a = copy(record_obj(r), "process.args"))) {
-		if (json_object_is_type(a, json_type_array))
-			ADD(proc, "args_count", json_object_new_int((int)json_object_array_length(a)));
-		ADD(proc, "args", a);
+		jw_kstr(w, "executable", r->exe);
+	if (has_raw(&r->raw_proc_args) && r->raw_proc_args.p[0] == '[') {
+		jw_key(w, "args");
+		jw_raw(w, r->raw_proc_args.p, r->raw_proc_args.len);
 	}
 	if (r->cwd)
-		ADD(proc, "working_directory", STR(r->cwd));
-	return proc;
+		jw_kstr(w, "working_directory", r->cwd);
+	jw_end_obj(w);
 }
 
-static struct json_object *ecs_record(const struct export *x, const struct record *r)
+static void ecs_record(struct jsonw *w, const struct export *x, const struct record *r)
 {
-	struct json_object *o = obj(), *file = obj(), *am = obj(), *a;
 	char buf[4096];
+	/* only a symlink has a target: the whole record is parsed for it alone */
+	const char *target = r->action && !strcmp(r->action, "symlink") ? json_get_str(record_obj(r), "args.target")
+									: NULL;
 
-	ADD(o, "@timestamp", STR(r->ts));
-	a = obj();
-	ADD(a, "version", STR("8.11.0"));
-	ADD(o, "ecs", a);
-	ADD(o, "event", ecs_event(r));
-	ADD(file, "path", STR(r->path));
-	ADD(file, "name", STR(base_name(r->path, buf, sizeof(buf))));
-	ADD(file, "directory", STR(dir_name(r->path, buf, sizeof(buf))));
-	if (json_get_str(record_obj(r), "args.target"))
-		ADD(file, "target_path", STR(json_get_str(record_obj(r), "args.target")));
-	ADD(o, "file", file);
-	ADD(o, "process", ecs_process(r));
+	jw_obj(w);
+	jw_kstr(w, "@timestamp", r->ts);
+	jw_key(w, "ecs");
+	jw_obj(w);
+	jw_kstr(w, "version", "8.11.0");
+	jw_end_obj(w);
+	ecs_event(w, r);
+	jw_key(w, "file");
+	jw_obj(w);
+	jw_kstr(w, "path", r->path);
+	jw_kstr(w, "name", base_name(r->path, buf, sizeof(buf)));
+	jw_kstr(w, "directory", dir_name(r->path, buf, sizeof(buf)));
+	if (target)
+		jw_kstr(w, "target_path", target);
+	jw_end_obj(w);
+	ecs_process(w, r);
 	if (r->uid >= 0) {
-		snprintf(buf, sizeof(buf), "%" PRId64, r->uid);
-		a = obj();
-		ADD(a, "id", STR(buf));
-		ADD(o, "user", a);
+		uid_str(r->uid, buf);
+		jw_key(w, "user");
+		jw_obj(w);
+		jw_kstr(w, "id", buf);
+		jw_end_obj(w);
 	}
 	if (r->gid >= 0) {
-		snprintf(buf, sizeof(buf), "%" PRId64, r->gid);
-		a = obj();
-		ADD(a, "id", STR(buf));
-		ADD(o, "group", a);
+		uid_str(r->gid, buf);
+		jw_key(w, "group");
+		jw_obj(w);
+		jw_kstr(w, "id", buf);
+		jw_end_obj(w);
 	}
-	a = obj();
-	ADD(a, "code", STR(r->errno_name));
+	jw_key(w, "error");
+	jw_obj(w);
+	jw_kstr(w, "code", r->errno_name);
 	snprintf(buf, sizeof(buf), "%s refused by the read-only root: %s", str_or_dash(r->action),
 		 str_or_dash(r->errno_name));
-	ADD(a, "message", STR(buf));
-	ADD(o, "error", a);
+	jw_kstr(w, "message", buf);
+	jw_end_obj(w);
 	if (x->hostname) {
-		a = obj();
-		ADD(a, "hostname", STR(x->hostname));
-		ADD(o, "host", a);
+		jw_key(w, "host");
+		jw_obj(w);
+		jw_kstr(w, "hostname", x->hostname);
+		jw_end_obj(w);
 	}
-	ADD(am, "seq", json_object_new_int64(r->seq));
-	ADD(am, "kind", STR(r->kind_str));
-	ADD(am, "count", json_object_new_int64(record_weight(r)));
+	jw_key(w, "amber");
+	jw_obj(w);
+	jw_kint(w, "seq", r->seq);
+	jw_kstr(w, "kind", r->kind_str);
+	jw_kint(w, "count", record_weight(r));
 	if (r->new_path)
-		ADD(am, "new_path", STR(r->new_path));
+		jw_kstr(w, "new_path", r->new_path);
 	if (r->layer >= 0)
-		ADD(am, "layer", json_object_new_int64(r->layer));
-	if ((a = copy(record_obj(r), "args")))
-		ADD(am, "args", a);
-	if ((a = copy(record_obj(r), "file.path_hex")))
-		ADD(am, "path_hex", a);
+		jw_kint(w, "layer", r->layer);
+	if (has_raw(&r->raw_args)) {
+		jw_key(w, "args");
+		jw_raw(w, r->raw_args.p, r->raw_args.len);
+	}
+	if (has_raw(&r->raw_path_hex)) {
+		jw_key(w, "path_hex");
+		jw_raw(w, r->raw_path_hex.p, r->raw_path_hex.len);
+	}
 	if (r->proc_error)
-		ADD(am, "process_error", STR(r->proc_error));
-	ADD(o, "amber", am);
-	return o;
+		jw_kstr(w, "process_error", r->proc_error);
+	jw_end_obj(w);
+	jw_end_obj(w);
 }
 
 struct ocsf_activity {
@@ -223,31 +269,28 @@ static struct ocsf_activity ocsf_activity(const char *action)
 	return (struct ocsf_activity){ 99, "Other" };
 }
 
-static struct json_object *ocsf_file(const char *path, const char *action)
+/* An OCSF file object; type_id -1: from the action. */
+static void ocsf_file(struct jsonw *w, const char *key, const char *path, const char *action, int type_id)
 {
-	struct json_object *f = obj();
 	char buf[4096];
-	int type = 0;
 	const char *tname = "Unknown";
 
-	if (action && (!strcmp(action, "mkdir") || !strcmp(action, "rmdir")))
-		type = 2, tname = "Folder";
+	if (type_id == 1)
+		tname = "Regular File";
+	else if (action && (!strcmp(action, "mkdir") || !strcmp(action, "rmdir")))
+		type_id = 2, tname = "Folder";
 	else if (action && !strcmp(action, "symlink"))
-		type = 7, tname = "Symbolic Link";
-	ADD(f, "name", STR(base_name(path, buf, sizeof(buf))));
-	ADD(f, "path", STR(path));
-	ADD(f, "parent_folder", STR(dir_name(path, buf, sizeof(buf))));
-	ADD(f, "type_id", json_object_new_int(type));
-	ADD(f, "type", STR(tname));
-	return f;
-}
-
-/* An argv element: the string itself, anything else as JSON. */
-static const char *elem_text(struct json_object *e)
-{
-	if (json_object_is_type(e, json_type_string))
-		return json_object_get_string(e);
-	return json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN);
+		type_id = 7, tname = "Symbolic Link";
+	else
+		type_id = 0;
+	jw_key(w, key);
+	jw_obj(w);
+	jw_kstr(w, "name", base_name(path, buf, sizeof(buf)));
+	jw_kstr(w, "path", path);
+	jw_kstr(w, "parent_folder", dir_name(path, buf, sizeof(buf)));
+	jw_kint(w, "type_id", type_id);
+	jw_kstr(w, "type", tname);
+	jw_end_obj(w);
 }
 
 static int64_t ts_ms(const char *ts)
@@ -259,127 +302,135 @@ static int64_t ts_ms(const char *ts)
 	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-static struct json_object *ocsf_actor(const struct record *r)
+static void ocsf_actor(struct jsonw *w, const struct record *r)
 {
-	struct json_object *actor = obj(), *proc = obj(), *a;
-	char buf[4096];
+	char buf[4096], uid[32];
 
-	ADD(proc, "pid", json_object_new_int64(r->pid));
-	if (r->tid >= 0)
-		ADD(proc, "tid", json_object_new_int64(r->tid));
-	if (r->name)
-		ADD(proc, "name", STR(r->name));
-	if (r->cwd)
-		ADD(proc, "working_directory", STR(r->cwd));
-	if (r->exe) {
-		a = ocsf_file(r->exe, NULL);
-		json_object_object_add(a, "type_id", json_object_new_int(1));
-		json_object_object_add(a, "type", STR("Regular File"));
-		ADD(proc, "file", a);
-	}
-	if (r->ppid >= 0) {
-		a = obj();
-		ADD(a, "pid", json_object_new_int64(r->ppid));
-		ADD(proc, "parent_process", a);
-	}
-	struct json_object *argv = json_get_path(record_obj(r), "process.args");
-	if (argv && json_object_is_type(argv, json_type_array)) {
-		size_t k = 0;
-		buf[0] = '\0';
-		for (size_t i = 0; i < json_object_array_length(argv) && k < sizeof(buf) - 1; i++)
-			k += (size_t)snprintf(buf + k, sizeof(buf) - k, "%s%s", i ? " " : "",
-					      elem_text(json_object_array_get_idx(argv, i)));
-		ADD(proc, "cmd_line", STR(buf));
-	}
+	uid_str(r->uid, uid);
+	jw_key(w, "actor");
+	jw_obj(w);
 	if (r->uid >= 0) {
-		snprintf(buf, sizeof(buf), "%" PRId64, r->uid);
-		a = obj();
-		ADD(a, "uid", STR(buf));
-		ADD(proc, "user", a);
-		a = obj();
-		ADD(a, "uid", STR(buf));
-		ADD(actor, "user", a);
+		jw_key(w, "user");
+		jw_obj(w);
+		jw_kstr(w, "uid", uid);
+		jw_end_obj(w);
 	}
-	ADD(actor, "process", proc);
-	return actor;
+	jw_key(w, "process");
+	jw_obj(w);
+	jw_kint(w, "pid", r->pid);
+	if (r->tid >= 0)
+		jw_kint(w, "tid", r->tid);
+	if (r->name)
+		jw_kstr(w, "name", r->name);
+	if (r->cwd)
+		jw_kstr(w, "working_directory", r->cwd);
+	if (r->exe)
+		ocsf_file(w, "file", r->exe, NULL, 1);
+	if (r->ppid >= 0) {
+		jw_key(w, "parent_process");
+		jw_obj(w);
+		jw_kint(w, "pid", r->ppid);
+		jw_end_obj(w);
+	}
+	cmd_line(r, buf, sizeof(buf));
+	if (buf[0])
+		jw_kstr(w, "cmd_line", buf);
+	if (r->uid >= 0) {
+		jw_key(w, "user");
+		jw_obj(w);
+		jw_kstr(w, "uid", uid);
+		jw_end_obj(w);
+	}
+	jw_end_obj(w);
+	jw_end_obj(w);
 }
 
-static struct json_object *ocsf_record(const struct export *x, const struct record *r)
+static void ocsf_record(struct jsonw *w, const struct export *x, const struct record *r)
 {
-	struct json_object *o = obj(), *meta = obj(), *prod = obj(), *dev = obj();
-	struct json_object *a, *un = obj();
 	struct ocsf_activity act = ocsf_activity(r->action);
 	char buf[4096];
 
-	ADD(o, "class_uid", json_object_new_int(1001));
-	ADD(o, "class_name", STR("File System Activity"));
-	ADD(o, "category_uid", json_object_new_int(1));
-	ADD(o, "category_name", STR("System Activity"));
-	ADD(o, "activity_id", json_object_new_int(act.id));
-	ADD(o, "activity_name", STR(act.name));
-	ADD(o, "type_uid", json_object_new_int64(1001 * 100 + act.id));
+	jw_obj(w);
+	jw_kint(w, "class_uid", 1001);
+	jw_kstr(w, "class_name", "File System Activity");
+	jw_kint(w, "category_uid", 1);
+	jw_kstr(w, "category_name", "System Activity");
+	jw_kint(w, "activity_id", act.id);
+	jw_kstr(w, "activity_name", act.name);
+	jw_kint(w, "type_uid", 1001 * 100 + act.id);
 	snprintf(buf, sizeof(buf), "File System Activity: %s", act.name);
-	ADD(o, "type_name", STR(buf));
-	ADD(o, "severity_id", json_object_new_int(1));
-	ADD(o, "severity", STR("Informational"));
-	ADD(o, "time", json_object_new_int64(ts_ms(r->ts)));
-	ADD(o, "status_id", json_object_new_int(2));
-	ADD(o, "status", STR("Failure"));
-	ADD(o, "status_code", STR(r->errno_name));
-	ADD(o, "disposition_id", json_object_new_int(2));
-	ADD(o, "disposition", STR("Blocked"));
-	ADD(o, "count", json_object_new_int64(record_weight(r)));
+	jw_kstr(w, "type_name", buf);
+	jw_kint(w, "severity_id", 1);
+	jw_kstr(w, "severity", "Informational");
+	jw_kint(w, "time", ts_ms(r->ts));
+	jw_kint(w, "status_id", 2);
+	jw_kstr(w, "status", "Failure");
+	jw_kstr(w, "status_code", r->errno_name);
+	jw_kint(w, "disposition_id", 2);
+	jw_kstr(w, "disposition", "Blocked");
+	jw_kint(w, "count", record_weight(r));
 	if (r->kind == RECORD_SUMMARY) {
-		ADD(o, "start_time", json_object_new_int64(ts_ms(r->first_ts)));
-		ADD(o, "end_time", json_object_new_int64(ts_ms(r->last_ts)));
+		jw_kint(w, "start_time", ts_ms(r->first_ts));
+		jw_kint(w, "end_time", ts_ms(r->last_ts));
 	}
 	snprintf(buf, sizeof(buf), "%s %s refused (%s)", str_or_dash(r->action), str_or_dash(r->path),
 		 str_or_dash(r->errno_name));
-	ADD(o, "message", STR(buf));
-	ADD(meta, "version", STR("1.1.0"));
-	ADD(prod, "name", STR("amberfs"));
-	ADD(prod, "vendor_name", STR("amber"));
-	ADD(prod, "version", STR(AMBER_VERSION));
-	ADD(meta, "product", prod);
-	ADD(meta, "sequence", json_object_new_int64(r->seq));
-	ADD(meta, "log_name", STR("amberfs audit"));
-	ADD(o, "metadata", meta);
-	ADD(o, "actor", ocsf_actor(r));
-	ADD(dev, "type_id", json_object_new_int(0));
-	ADD(dev, "type", STR("Unknown"));
+	jw_kstr(w, "message", buf);
+	jw_key(w, "metadata");
+	jw_obj(w);
+	jw_kstr(w, "version", "1.1.0");
+	jw_key(w, "product");
+	jw_obj(w);
+	jw_kstr(w, "name", "amberfs");
+	jw_kstr(w, "vendor_name", "amber");
+	jw_kstr(w, "version", AMBER_VERSION);
+	jw_end_obj(w);
+	jw_kint(w, "sequence", r->seq);
+	jw_kstr(w, "log_name", "amberfs audit");
+	jw_end_obj(w);
+	ocsf_actor(w, r);
+	jw_key(w, "device");
+	jw_obj(w);
+	jw_kint(w, "type_id", 0);
+	jw_kstr(w, "type", "Unknown");
 	if (x->hostname)
-		ADD(dev, "hostname", STR(x->hostname));
-	ADD(o, "device", dev);
-	ADD(o, "file", ocsf_file(r->path, r->action));
+		jw_kstr(w, "hostname", x->hostname);
+	jw_end_obj(w);
+	ocsf_file(w, "file", r->path, r->action, -1);
 	if (r->new_path)
-		ADD(o, "file_result", ocsf_file(r->new_path, r->action));
-	ADD(un, "seq", json_object_new_int64(r->seq));
-	ADD(un, "action", STR(r->action));
+		ocsf_file(w, "file_result", r->new_path, r->action, -1);
+	jw_key(w, "unmapped");
+	jw_obj(w);
+	jw_kint(w, "seq", r->seq);
+	jw_kstr(w, "action", r->action);
 	if (r->layer >= 0)
-		ADD(un, "layer", json_object_new_int64(r->layer));
-	if ((a = copy(record_obj(r), "args")))
-		ADD(un, "args", a);
-	if ((a = copy(record_obj(r), "file.path_hex")))
-		ADD(un, "path_hex", a);
-	ADD(o, "unmapped", un);
-	return o;
+		jw_kint(w, "layer", r->layer);
+	if (has_raw(&r->raw_args)) {
+		jw_key(w, "args");
+		jw_raw(w, r->raw_args.p, r->raw_args.len);
+	}
+	if (has_raw(&r->raw_path_hex)) {
+		jw_key(w, "path_hex");
+		jw_raw(w, r->raw_path_hex.p, r->raw_path_hex.len);
+	}
+	jw_end_obj(w);
+	jw_end_obj(w);
 }
 
 static int export_one(void *ud, const struct reader_line *line, const struct record *r)
 {
 	struct export *x = ud;
-	struct json_object *o;
 
 	if (!record_is_event(r) || !filter_match(&x->f, r))
 		return 0;
-	o = x->format == FORMAT_ECS ? ecs_record(x, r) : ocsf_record(x, r);
-	if (!o)
-		return -ENOMEM;
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
+	jw_reset(&x->w);
+	if (x->format == FORMAT_ECS)
+		ecs_record(&x->w, x, r);
+	else
+		ocsf_record(&x->w, x, r);
 	x->n++;
 	(void)line;
-	return 0;
+	return jw_flush_line(&x->w, stdout);
 }
 
 static void usage(FILE *f)
@@ -438,6 +489,7 @@ int cmd_export(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	r = scan_series(argv + optind, (size_t)(argc - optind), export_one, &x, &st);
+	jw_free(&x.w);
 	fflush(stdout);
 	if (r < 0) {
 		log_error("export failed: %s", strerror(-r));

@@ -165,6 +165,7 @@ enum field {
 	F_NONE, F_V, F_SEQ, F_TS, F_KIND, F_PREV, F_ERRNO_NAME, F_COUNT, F_FIRST_TS, F_LAST_TS,
 	F_SEQ_FIRST, F_SEQ_LAST, F_PREVIOUS_SEQ, F_ACTION, F_PATH, F_NEW_PATH, F_LAYER, F_PID, F_TID,
 	F_PPID, F_START_TIME, F_NAME, F_EXE, F_CWD, F_PROC_ERROR, F_UID, F_GID,
+	F_RAW_ARGS, F_RAW_PROC_ARGS, F_RAW_PATH_HEX, F_RAW_NEW_PATH_HEX,
 };
 
 /* Groups of second-level members we read (negative, so they never clash
@@ -188,6 +189,7 @@ static int top_field(const char *k)
 	case 'f': return IS(k, "file") ? G_FILE : IS(k, "first_ts") ? F_FIRST_TS : G_NONE;
 	case 'l': return IS(k, "last_ts") ? F_LAST_TS : G_NONE;
 	case 'u': return IS(k, "user") ? G_USER : G_NONE;
+	case 'a': return IS(k, "args") ? F_RAW_ARGS : G_NONE;
 	default: return G_NONE;
 	}
 }
@@ -196,7 +198,9 @@ static int sub_field(int group, const char *k)
 {
 	switch (group) {
 	case G_EVENT: return IS(k, "action") ? F_ACTION : F_NONE;
-	case G_FILE: return IS(k, "path") ? F_PATH : IS(k, "new_path") ? F_NEW_PATH : IS(k, "layer") ? F_LAYER : F_NONE;
+	case G_FILE:
+		return IS(k, "path") ? F_PATH : IS(k, "new_path") ? F_NEW_PATH : IS(k, "layer") ? F_LAYER
+		     : IS(k, "path_hex") ? F_RAW_PATH_HEX : IS(k, "new_path_hex") ? F_RAW_NEW_PATH_HEX : F_NONE;
 	case G_USER: return IS(k, "uid") ? F_UID : IS(k, "gid") ? F_GID : F_NONE;
 	case G_PROCESS:
 		switch (k[0]) {
@@ -206,6 +210,7 @@ static int sub_field(int group, const char *k)
 		case 'n': return IS(k, "name") ? F_NAME : F_NONE;
 		case 'e': return IS(k, "executable") ? F_EXE : IS(k, "error") ? F_PROC_ERROR : F_NONE;
 		case 'c': return IS(k, "cwd") ? F_CWD : F_NONE;
+		case 'a': return IS(k, "args") ? F_RAW_PROC_ARGS : F_NONE;
 		default: return F_NONE;
 		}
 	default: return F_NONE;
@@ -478,8 +483,37 @@ static int scan_container(struct scanner *s, int depth, int group, bool is_obj)
 	}
 }
 
+static int scan_value_(struct scanner *s, int depth, int id);
+
+static struct record_raw *raw_slot(struct record *r, int id)
+{
+	switch (id) {
+	case F_RAW_ARGS: return &r->raw_args;
+	case F_RAW_PROC_ARGS: return &r->raw_proc_args;
+	case F_RAW_PATH_HEX: return &r->raw_path_hex;
+	case F_RAW_NEW_PATH_HEX: return &r->raw_new_path_hex;
+	default: return NULL;
+	}
+}
+
 /* id: the field (> 0) or group (< 0) this value is, from its key. */
 static int scan_value(struct scanner *s, int depth, int id)
+{
+	struct record_raw *raw = raw_slot(s->rec, id);
+	const char *start;
+	int k;
+
+	skip_ws(s);
+	start = s->p;
+	k = scan_value_(s, depth, raw ? F_NONE : id);
+	if (k == 0 && raw) {
+		raw->p = start;
+		raw->len = (size_t)(s->p - start);
+	}
+	return k;
+}
+
+static int scan_value_(struct scanner *s, int depth, int id)
 {
 	enum field f = id > 0 ? (enum field)id : F_NONE;
 

@@ -58,6 +58,12 @@ struct record {
 	int64_t uid, gid;
 	int64_t count;                 /* attempt: 1; summary: further repeats */
 	const char *first_ts, *last_ts;
+	/* raw JSON text of a few members, for writers that copy them as is
+	 * (export): a span into the line, NULL when absent */
+	struct record_raw {
+		const char *p;
+		size_t len;
+	} raw_args, raw_proc_args, raw_path_hex, raw_new_path_hex;
 	/* loss */
 	int64_t seq_first, seq_last;   /* -1 if null */
 	/* rotate */
