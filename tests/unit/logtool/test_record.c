@@ -48,6 +48,11 @@ static void test_attempt_fields(void **state)
 	assert_int_equal(r.uid, 1000); /* user.uid, not args.uid */
 	assert_int_equal(r.gid, 100);
 	assert_int_equal(record_weight(&r), 1);
+	/* raw spans for writers that copy members as they are */
+	assert_int_equal(r.raw_args.len, strlen("{\"flags\":[\"O_WRONLY\"],\"mode\":\"0644\",\"uid\":7}"));
+	assert_memory_equal(r.raw_args.p, "{\"flags\":[\"O_WRONLY\"],\"mode\":\"0644\",\"uid\":7}", r.raw_args.len);
+	assert_memory_equal(r.raw_proc_args.p, "[\"sh\",\"-c\",\"x\"]", r.raw_proc_args.len);
+	assert_null(r.raw_path_hex.p);
 	/* the lazy json-c view sees the rest */
 	assert_string_equal(json_get_str(record_obj(&r), "args.mode"), "0644");
 	assert_int_equal(json_get_int(record_obj(&r), "args.uid", -1), 7);
