@@ -105,6 +105,9 @@ def main():
         made, el, mib = flood(mnt2, args, ["mkdir"], True)
         print(f"no log=: reader alone {base2:.0f} MiB/s; flood + reader {mib:.0f} MiB/s"
               f" ({100 * (1 - mib / base2):.0f}% slower), {made / el:.0f} attempts/s")
+        made, el, mib = flood(mnt2, args, ["open"], True)
+        print(f"no log=: open flood + reader {mib:.0f} MiB/s"
+              f" ({100 * (1 - mib / base2):.0f}% slower), {made / el:.0f} attempts/s")
         m2.close()
     return 0
 
