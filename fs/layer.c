@@ -82,19 +82,19 @@ static int layer_init(struct layer *l, const char *path)
 	 * hostile unpacker cannot point a layer at the host. */
 	fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return log_error_errno(-errno, "layer '%s': %m", path);
+		return log_error_errno(-errno, "layer: '%s': %m", path);
 	if (fstat(fd, &st) < 0) {
 		int r = -errno;
 		close(fd);
-		return log_error_errno(r, "layer '%s': %m", path);
+		return log_error_errno(r, "layer: '%s': %m", path);
 	}
 	if (S_ISLNK(st.st_mode)) {
 		close(fd);
-		return log_error_errno(-ELOOP, "layer '%s': is a symlink; give the directory it points to", path);
+		return log_error_errno(-ELOOP, "layer: '%s': is a symlink; give the directory it points to", path);
 	}
 	if (!S_ISDIR(st.st_mode)) {
 		close(fd);
-		return log_error_errno(-ENOTDIR, "layer '%s': %m", path);
+		return log_error_errno(-ENOTDIR, "layer: '%s': %m", path);
 	}
 	/* The daemon must be able to list the layer; check now, not on first use. */
 	{
@@ -102,14 +102,14 @@ static int layer_init(struct layer *l, const char *path)
 		if (dfd < 0) {
 			int r = -errno;
 			close(fd);
-			return log_error_errno(r, "layer '%s': %m", path);
+			return log_error_errno(r, "layer: '%s': %m", path);
 		}
 	}
 	abs = realpath(path, NULL);
 	l->path = abs ? TAKE_PTR(abs) : strdup(path);
 	if (!l->path) {
 		close(fd);
-		return log_error_errno(-ENOMEM, "layer '%s': %m", path);
+		return log_error_errno(-ENOMEM, "layer: '%s': %m", path);
 	}
 	l->fd = fd;
 	l->dev = st.st_dev;
@@ -123,9 +123,9 @@ int layer_stack_open(char *const *paths, size_t n, struct layer_stack **ret)
 	int r;
 
 	if (n == 0)
-		return log_error_errno(-EINVAL, "no layers given");
+		return log_error_errno(-EINVAL, "lowerdir: (empty): no layers given");
 	if (n > LAYER_MAX)
-		return log_error_errno(-E2BIG, "lowerdir: too many layers: %zu (at most %d)",
+		return log_error_errno(-E2BIG, "lowerdir: %zu layers: too many (at most %d)",
 				       n, LAYER_MAX);
 	s = calloc(1, sizeof(*s));
 	if (!s)

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,19 +32,63 @@ static void on_sighup(int sig)
 		audit_request_reopen(hup_audit);
 }
 
+/*
+ * libfuse's messages, routed through our logger.  libfuse may print one
+ * line in several calls, so pieces are joined until the newline.  While
+ * the session is being created its complaints are captured instead, so a
+ * bad option gives one line of ours rather than several of libfuse's.
+ */
+static pthread_mutex_t fuse_log_lock = PTHREAD_MUTEX_INITIALIZER;
+static char fuse_line[1024], fuse_captured[1024];
+static bool fuse_capture;
+
 static void fuse_log_to_ours(enum fuse_log_level level, const char *fmt, va_list ap)
 {
-	char buf[1024];
 	size_t n;
+	char *nl;
 
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	n = strlen(buf);
-	while (n && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	log_full_errno(level <= FUSE_LOG_ERR ? LOG_LEVEL_ERROR
-		       : level <= FUSE_LOG_WARNING ? LOG_LEVEL_WARNING
-		       : level <= FUSE_LOG_INFO ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG,
-		       0, "%s", buf);
+	pthread_mutex_lock(&fuse_log_lock);
+	n = strlen(fuse_line);
+	vsnprintf(fuse_line + n, sizeof(fuse_line) - n, fmt, ap);
+	while ((nl = strchr(fuse_line, '\n'))) {
+		*nl = '\0';
+		if (fuse_capture)
+			snprintf(fuse_captured, sizeof(fuse_captured), "%s", fuse_line);
+		else
+			log_full_errno(level <= FUSE_LOG_ERR ? LOG_LEVEL_ERROR
+				       : level <= FUSE_LOG_WARNING ? LOG_LEVEL_WARNING
+				       : level <= FUSE_LOG_INFO ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG,
+				       0, "%s", fuse_line);
+		memmove(fuse_line, nl + 1, strlen(nl + 1) + 1);
+	}
+	pthread_mutex_unlock(&fuse_log_lock);
+}
+
+static struct fuse_session *session_new(struct fuse_args *args, struct amberfs *fs)
+{
+	struct fuse_session *se;
+	const char *what;
+	char *end;
+
+	fuse_capture = true;
+	fuse_captured[0] = '\0';
+	se = fuse_session_new(args, &amberfs_ops, sizeof(amberfs_ops), fs);
+	fuse_capture = false;
+	if (se)
+		return se;
+	/* "fuse: unknown option(s): `-o foo'" -> "foo" */
+	what = strstr(fuse_captured, "`-o ");
+	if (what) {
+		what += 4;
+		end = strchr(what, '\'');
+		if (end)
+			*end = '\0';
+		log_error("option: '%s': unknown option; see amberfs --help", what);
+	} else {
+		log_error("options: '%s': invalid; see amberfs --help",
+			  fuse_captured[0] ? fuse_captured : "?");
+	}
+	return NULL;
 }
 
 static int check_mountpoint(struct fs_config *cfg, const struct layer_stack *ls)
@@ -52,17 +97,17 @@ static int check_mountpoint(struct fs_config *cfg, const struct layer_stack *ls)
 	char *abs;
 
 	if (stat(cfg->mountpoint, &st) < 0)
-		return log_error_errno(-errno, "mountpoint '%s': %m", cfg->mountpoint);
+		return log_error_errno(-errno, "mountpoint: '%s': %m", cfg->mountpoint);
 	if (!S_ISDIR(st.st_mode))
-		return log_error_errno(-ENOTDIR, "mountpoint '%s': %m", cfg->mountpoint);
+		return log_error_errno(-ENOTDIR, "mountpoint: '%s': %m", cfg->mountpoint);
 	for (size_t i = 0; i < ls->n; i++)
 		if (ls->layers[i].dev == st.st_dev && ls->layers[i].ino == st.st_ino)
-			return log_error_errno(-EINVAL, "mountpoint '%s': is also layer %zu ('%s'); mount somewhere else",
+			return log_error_errno(-EINVAL, "mountpoint: '%s': is also layer %zu ('%s'); mount somewhere else",
 					       cfg->mountpoint, i, ls->layers[i].path);
 	/* The daemon leaves the cwd; keep an absolute mountpoint. */
 	abs = realpath(cfg->mountpoint, NULL);
 	if (!abs)
-		return log_error_errno(-errno, "mountpoint '%s': %m", cfg->mountpoint);
+		return log_error_errno(-errno, "mountpoint: '%s': %m", cfg->mountpoint);
 	free(cfg->mountpoint);
 	cfg->mountpoint = abs;
 	return 0;
@@ -79,11 +124,11 @@ static int check_log_path(char **path)
 		return 0;
 	fd = open(*path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
 	if (fd < 0)
-		return log_error_errno(-errno, "log '%s': %m; give a writable file with -o log=", *path);
+		return log_error_errno(-errno, "log: '%s': %m; give a writable file with -o log=", *path);
 	close(fd);
 	abs = realpath(*path, NULL);
 	if (!abs)
-		return log_error_errno(-errno, "log '%s': %m", *path);
+		return log_error_errno(-errno, "log: '%s': %m", *path);
 	free(*path);
 	*path = abs;
 	return 0;
@@ -132,7 +177,7 @@ static int start_audit(struct amberfs *fs)
 		}
 		r = audit_new(&ac, &fs->audit);
 		if (r < 0)
-			log_error_errno(r, "log '%s': cannot start the audit log: %m",
+			log_error_errno(r, "log: '%s': cannot start the audit log: %m",
 					cfg->log_path ? cfg->log_path : "(none)");
 	}
 	free(layers);
@@ -156,24 +201,26 @@ static int build_state(struct amberfs *fs)
 }
 
 /*
- * Once mounted: confine the process, then start the audit writer (its
- * thread inherits the confinement, as the FUSE workers started later do).
+ * Once mounted: start the audit writer (it forks its unconfined /proc
+ * helper first, so executable and cwd stay readable), then confine the
+ * process.  The FUSE workers start later and inherit Landlock; seccomp
+ * covers every thread (TSYNC), the writer included.
  */
 static int start_serving(struct amberfs *fs)
 {
 	int r;
 
-	if (!fs->cfg->noconfine) {
-		r = confine_apply(fs->cfg, fs->layers, &fs->confine);
-		if (r < 0)
-			return r;
-	}
 	r = start_audit(fs);
 	if (r < 0)
 		return r;
 	r = gate_new(fs->audit, fs->index, fs->cfg->deny_errno, &fs->gate);
 	if (r < 0)
-		return log_error_errno(r, "cannot set up the gate: %m");
+		return log_error_errno(r, "gate: (setup): %m");
+	if (!fs->cfg->noconfine) {
+		r = confine_apply(fs->cfg, fs->layers, &fs->confine);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 
@@ -185,7 +232,7 @@ static int write_pidfile(const char *path)
 		return 0;
 	f = fopen(path, "we");
 	if (!f || fprintf(f, "%d\n", getpid()) < 0 || fflush(f) != 0)
-		return log_error_errno(-errno, "pidfile '%s': %m", path);
+		return log_error_errno(-errno, "pidfile: '%s': %m", path);
 	return 0;
 }
 
@@ -226,19 +273,18 @@ static int serve(struct amberfs *fs, struct fuse_args *args, int notify_fd)
 	r = build_state(fs);
 	if (r < 0)
 		return r;
-	se = fuse_session_new(args, &amberfs_ops, sizeof(amberfs_ops), fs);
+	se = session_new(args, fs);
 	if (!se) {
-		r = log_error_errno(-EINVAL, "invalid mount options; see amberfs --help");
+		r = -EINVAL;
 		goto out;
 	}
 	if (fuse_set_signal_handlers(se) < 0) {
 		r = log_error_errno(-EIO, "cannot install signal handlers");
 		goto out_session;
 	}
-	hup_audit = fs->audit;
 	signal(SIGHUP, on_sighup);
 	if (fuse_session_mount(se, cfg->mountpoint) != 0) {
-		r = log_error_errno(-EIO, "mountpoint '%s': mount failed (is /dev/fuse usable? is fusermount3 installed?)",
+		r = log_error_errno(-EIO, "mountpoint: '%s': mount failed (is /dev/fuse usable? is fusermount3 installed?)",
 				    cfg->mountpoint);
 		goto out_signals;
 	}
@@ -250,6 +296,7 @@ static int serve(struct amberfs *fs, struct fuse_args *args, int notify_fd)
 		r = start_serving(fs);
 	if (r < 0)
 		goto out_unmount;
+	hup_audit = fs->audit;
 	if (notify_fd >= 0) {
 		char ok = 0;
 

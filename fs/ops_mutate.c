@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <linux/fs.h>
 #include <sys/ioctl.h>
 
 static struct node *node_of(fuse_req_t req, fuse_ino_t ino)
@@ -170,6 +171,31 @@ void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	refuse(req, AUDIT_REMOVEXATTR, ino, NULL, 0, NULL, &args);
 }
 
+/*
+ * Answers a query (FS_IOC_GETFLAGS, FS_IOC_FSGETXATTR) from the backing
+ * file.  The kernel asks for the current flags before every
+ * FS_IOC_SETFLAGS, so the query must work for the attempt to reach us.
+ */
+static void ioctl_query(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
+			struct fuse_file_info *fi, size_t out_bufsz)
+{
+	char buf[256] = { 0 };
+	struct node *n = node_of(req, ino);
+
+	if (cmd != FS_IOC_GETFLAGS && cmd != FS_IOC_FSGETXATTR) {
+		fuse_reply_err(req, ENOTTY);
+		return;
+	}
+	if (out_bufsz > sizeof(buf))
+		out_bufsz = sizeof(buf);
+	/* Directories have no backing fd open: report no flags. */
+	if (fi && S_ISREG(n->attr.mode) && ioctl((int)fi->fh, cmd, buf) < 0) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	fuse_reply_ioctl(req, 0, buf, out_bufsz);
+}
+
 void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 	      struct fuse_file_info *fi, unsigned flags, const void *in_buf,
 	      size_t in_bufsz, size_t out_bufsz)
@@ -177,10 +203,10 @@ void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 	struct audit_args args = { .has = AUDIT_ARG_CMD, .cmd = cmd };
 
 	/* Only requests that hand data to the file can change it
-	 * (FS_IOC_SETFLAGS, FS_IOC_FSSETXATTR, FICLONE, ...); queries get
-	 * the usual "not a typewriter" and are not attempts. */
+	 * (FS_IOC_SETFLAGS, FS_IOC_FSSETXATTR, FICLONE, ...); queries are
+	 * answered and are not attempts. */
 	if (!(_IOC_DIR(cmd) & _IOC_WRITE)) {
-		fuse_reply_err(req, ENOTTY);
+		ioctl_query(req, ino, cmd, fi, out_bufsz);
 		return;
 	}
 	refuse(req, AUDIT_IOCTL, ino, NULL, 0, NULL, &args);

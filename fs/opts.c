@@ -237,15 +237,15 @@ static int cfg_lists(struct raw_opts *o, struct fs_config *cfg)
 
 	if (!o->lowerdir)
 		return log_error_errno(-EINVAL,
-			"no lowerdir= given; usage: amberfs -o lowerdir=TOP:...:BOTTOM MOUNTPOINT");
+			"lowerdir: (none given): usage: amberfs -o lowerdir=TOP:...:BOTTOM MOUNTPOINT");
 	r = opts_split_list(o->lowerdir, &cfg->lowerdirs, &cfg->n_lowerdirs, &bad);
 	if (r == -EINVAL)
 		return log_error_errno(r, "lowerdir: '%s': empty element at position %zu",
 				       o->lowerdir, bad);
 	if (r < 0)
-		return log_error_errno(r, "lowerdir: %m");
+		return log_error_errno(r, "lowerdir: '%s': %m", o->lowerdir);
 	if (cfg->n_lowerdirs > LAYER_MAX)
-		return log_error_errno(-E2BIG, "lowerdir: too many layers: %zu (at most %d)",
+		return log_error_errno(-E2BIG, "lowerdir: %zu layers: too many (at most %d)",
 				       cfg->n_lowerdirs, LAYER_MAX);
 	if (!o->synthdir)
 		return 0;
@@ -254,7 +254,7 @@ static int cfg_lists(struct raw_opts *o, struct fs_config *cfg)
 		return log_error_errno(r, "synthdir: '%s': empty element at position %zu",
 				       o->synthdir, bad);
 	if (r < 0)
-		return log_error_errno(r, "synthdir: %m");
+		return log_error_errno(r, "synthdir: '%s': %m", o->synthdir);
 	for (size_t i = 0; i < cfg->n_synthdirs; i++) {
 		char *norm;
 
@@ -385,7 +385,7 @@ static int opts_parse_raw(struct fuse_args *args, struct raw_opts *o, struct fs_
 	int r;
 
 	if (fuse_opt_parse(args, o, opt_table, opt_proc) < 0)
-		return log_error_errno(-EINVAL, "cannot parse the command line; see amberfs --help");
+		return log_error_errno(-EINVAL, "command line: (unparsable): see amberfs --help");
 	if (o->lowerdir && raw_lower) {
 		free(o->lowerdir);
 		o->lowerdir = TAKE_PTR(raw_lower);
@@ -403,9 +403,9 @@ static int opts_parse_raw(struct fuse_args *args, struct raw_opts *o, struct fs_
 		return 1;
 	}
 	if (o->n_nonopt == 0)
-		return log_error_errno(-EINVAL, "no mountpoint given; usage: amberfs -o lowerdir=TOP:...:BOTTOM MOUNTPOINT");
+		return log_error_errno(-EINVAL, "mountpoint: (none given): usage: amberfs -o lowerdir=TOP:...:BOTTOM MOUNTPOINT");
 	if (o->n_nonopt > 2)
-		return log_error_errno(-EINVAL, "too many arguments: '%s'; usage: amberfs -o lowerdir=... MOUNTPOINT",
+		return log_error_errno(-EINVAL, "argument: '%s': one too many; usage: amberfs -o lowerdir=... MOUNTPOINT",
 				       o->nonopt[2]);
 	r = cfg_lists(o, cfg);
 	if (r < 0)
