@@ -317,15 +317,20 @@ static int add_file_rule(const char *path, scmp_filter_ctx ctx, json_object *rul
 
 static int load_file(const char *path, uint64_t caps, scmp_filter_ctx *ret)
 {
-	json_object *root = json_object_from_file(path), *rules;
+	json_object *root, *rules;
 	uint32_t def;
 	scmp_filter_ctx ctx = NULL;
 	int r = 0;
 
+	if (access(path, R_OK) < 0) {
+		log_error_errno(-errno, "cannot read seccomp profile '%s': %m", path);
+		return -EINVAL;
+	}
+	root = json_object_from_file(path);
 	if (!root) {
 		const char *why = json_util_get_last_err();
 
-		return log_error_errno(-EINVAL, "cannot read seccomp profile '%s': %.*s", path,
+		return log_error_errno(-EINVAL, "seccomp profile '%s' is not valid JSON: %.*s", path,
 				       why ? (int)strcspn(why, "\n") : 8, why ? why : "not JSON");
 	}
 	if (action_from_string(jstr(root, "defaultAction"), jint(root, "defaultErrnoRet", EPERM), &def) < 0) {
