@@ -435,11 +435,18 @@ static void on_record(struct verify *v, const struct reader_line *l, const struc
 	if (!is_hex32(rec->prev))
 		add_finding(v, l->file, l->file_index, l->lineno, rec->seq,
 			    "\"prev\" is not 32 lowercase hex digits: '%s'", rec->prev);
-	if (v->file_first_line && l->file_index > 0 && v->any_line && rec->kind != RECORD_ROTATE)
+	if (v->file_first_line && l->file_index > 0 && v->any_line && rec->kind == RECORD_START &&
+	    strcmp(rec->prev, zero_hash) == 0) {
+		add_finding(v, l->file, l->file_index, l->lineno, rec->seq,
+			    "this file begins a new series (a start record whose prev is zero, written on an empty "
+			    "file): it does not continue the files before it; verify each series on its own");
+		chain_broken = false;
+	} else if (v->file_first_line && l->file_index > 0 && v->any_line && rec->kind != RECORD_ROTATE) {
 		add_finding(v, l->file, l->file_index, l->lineno, rec->seq,
 			    "this file does not begin with a rotate record (it begins with '%s'): it is not the "
 			    "next file of the series, or its first lines are missing",
 			    rec->kind_str);
+	}
 	if (rec->kind == RECORD_ROTATE) {
 		if (!v->file_first_line)
 			add_finding(v, l->file, l->file_index, l->lineno, rec->seq,

@@ -110,6 +110,10 @@ try:
     rc, out, _ = run("verify", r + ".4", r + ".3", r + ".2", r + ".0", r + ".1", r, check_rc=1)
     expect_in(f"{r}.0: cannot read: No such file or directory", out, "nonexistent file in series")
 
+    # two separate series given as one
+    rc, out, _ = run("verify", base, r + ".4", check_rc=1)
+    expect_in(f"{r}.4:1: seq 1: this file begins a new series", out, "two series")
+
     # a gap announced by a loss record is fine; an unannounced one is not
     g = os.path.join(d, "gap.log")
     genlog(g, "-n", "30", "--gap")
