@@ -4,7 +4,7 @@
  *
  * The scanner is a strict RFC 8259 recogniser (objects, arrays, strings
  * with escapes, numbers, literals; no tree) that remembers only the members
- * listed in fields[] at depth one or two.  A line must hold exactly one JSON
+ * top_field() and sub_field() name, at depth one or two.  A line must hold exactly one JSON
  * object: trailing bytes after it make it "not JSON", since a writer that
  * emits one object per line never produces them.  Control characters inside
  * strings are refused, as JSON requires.

@@ -9,7 +9,9 @@
  * are never written; the changes land in DIR/upper, which stays after the
  * run (overlay format: whiteouts for deletions).  The mount itself vanishes
  * with the private namespace when amber-log exits, so nothing is left
- * mounted even on a crash.  --copy instead copies one directory (--layers
+ * mounted even on a crash.  Without root the namespace is a user namespace
+ * of amber-log's own (only the caller's ids mapped; overlay with userxattr).
+ * --copy instead copies one directory (--layers
  * DIR, e.g. a mounted amberfs view or an unpacked rootfs) to DIR/merged
  * with cp -a and replays on that: no mount, no privilege needed beyond
  * what the operations themselves require.
