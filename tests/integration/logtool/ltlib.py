@@ -113,7 +113,13 @@ def mount(layers, mnt, log=None, extra=""):
         raise
 
 
+def is_mounted(mnt):
+    return any(l.split()[4] == mnt for l in open("/proc/self/mountinfo"))
+
+
 def umount(mnt):
+    if mnt in mounted and not is_mounted(mnt):
+        mounted.remove(mnt)  # gone already (a killed daemon's helper unmounts)
     if mnt in mounted:
         try:
             subprocess.run(["fusermount3", "-u", mnt], check=False, timeout=30)
