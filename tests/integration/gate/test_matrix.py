@@ -11,7 +11,9 @@ right event.action, file.path, file.new_path, process.pid/tid and user.uid.
 Afterwards every layer is byte-for-byte and metadata-identical (ctime
 included), the log verifies (chain, seq, jq) and its totals add up.
 
-Also: deny_errno=EPERM changes the errno and the record; kernel_ro refuses
+Also (root): a name that is not UTF-8 (path_hex), a 255-byte name, a
+mutation from a second thread (pid = thread group, tid = the thread);
+deny_errno=EPERM changes the errno and the record; kernel_ro refuses
 in the kernel and logs nothing.
 
 usage: test_matrix.py [--uid N]
@@ -24,6 +26,7 @@ import os
 import stat
 import struct
 import sys
+import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gatelib as g  # noqa: E402
@@ -213,6 +216,82 @@ def run_child(fn, uid):
     return pid, struct.unpack("i", data)[0] if len(data) == 4 else 255
 
 
+def run_child_thread(fn):
+    """Runs fn on a second thread of a fresh process; returns (pid, tid, errno)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        out = [0, 255]
+        try:
+            os.close(r)
+
+            def body():
+                out[0] = threading.get_native_id()
+                try:
+                    fn()
+                    out[1] = 0
+                except OSError as e:
+                    out[1] = e.errno
+            t = threading.Thread(target=body)
+            t.start()
+            t.join()
+        finally:
+            os.write(w, struct.pack("ii", *out))
+            os._exit(0)
+    os.close(w)
+    data = os.read(r, 8)
+    os.close(r)
+    os.waitpid(pid, 0)
+    tid, err = struct.unpack("ii", data)
+    return pid, tid, err
+
+
+def extra_cases(mnt, log, marker, m1):
+    """Root only: a name that is not UTF-8, a 255-byte name, and a mutation
+    from a second thread (pid = thread group, tid = that thread)."""
+    failures = []
+    bad = b"/bad\xff\xfename"
+    long_name = "n" * 255
+    cases = [
+        ("non-UTF-8 name", lambda: os.mkdir(os.fsencode(mnt) + bad),
+         {"path": "/bad\ufffd\ufffdname", "path_hex": bad.hex()}, False),
+        ("255-byte name", lambda: os.mkdir(os.path.join(mnt, long_name)),
+         {"path": "/" + long_name}, False),
+        ("from a second thread", lambda: os.mkdir(os.path.join(mnt, "from_thread")),
+         {"path": "/from_thread"}, True),
+    ]
+    for name, fn, want_file, threaded in cases:
+        if threaded:
+            pid, tid, err = run_child_thread(fn)
+        else:
+            (pid, err), tid = run_child(fn, None), None
+            tid = pid
+        m2 = marker.put()
+        recs = between(log, m1, m2)
+        m1 = m2
+        problems = []
+        if err != errno.EROFS:
+            problems.append(f"errno {err}")
+        if len(recs) != 1:
+            problems.append(f"{len(recs)} records")
+        else:
+            r = recs[0]
+            got = {k: r["file"].get(k) for k in want_file}
+            if got != want_file:
+                problems.append(f"file {r['file']} instead of {want_file}")
+            if "path_hex" not in want_file and "path_hex" in r["file"]:
+                problems.append("path_hex on a UTF-8 path")
+            if (r["process"]["pid"], r["process"]["tid"]) != (pid, tid):
+                problems.append(f"pid/tid {r['process']['pid']}/{r['process']['tid']}"
+                                f" instead of {pid}/{tid}")
+            if threaded and pid == tid:
+                problems.append("the thread had the pid's id")
+        print(f"root: {name}: {'ok' if not problems else 'FAIL: ' + '; '.join(problems)}")
+        if problems:
+            failures.append(name)
+    return failures, m1
+
+
 class Marker:
     """mkdir of a fresh name by this process: a record that bounds a case."""
 
@@ -282,6 +361,9 @@ def run_matrix(w, layers, uid, deny=errno.EROFS, opts=()):
         print(f"{'uid ' + str(uid) if uid is not None else 'root'}: {name}: {status}")
         if problems:
             failures.append(name)
+    if uid is None:
+        more, m1 = extra_cases(mnt, log, marker, m1)
+        failures += more
     m.close()
     for n in sorted(notes):
         print(f"note: process facts unreadable in some records: {n}")
