@@ -643,9 +643,6 @@ static void *writer_main(void *p)
 		size_t n = 0, m;
 
 		wait_for_work(a, busy);
-		if (atomic_exchange(&a->reopen, false))
-			reopen(a, true);
-		check_file(a);
 		pthread_mutex_lock(&a->lock);
 		if (!a->paused)
 			n = take_batch(a);
@@ -657,6 +654,11 @@ static void *writer_main(void *p)
 		pthread_cond_broadcast(&a->space);
 		pthread_mutex_unlock(&a->lock);
 
+		/* After taking the batch: whatever was submitted after a
+		 * removal or a rename+SIGHUP goes to the new file. */
+		if (atomic_exchange(&a->reopen, false))
+			reopen(a, true);
+		check_file(a);
 		(void)flush_pending(a);
 		for (size_t i = 0; i < n; i++) {
 			put_event(a, &a->batch[i]);
