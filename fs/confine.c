@@ -105,9 +105,10 @@ static _Noreturn void helper_main(int rfd, const char *mnt, const char *dev)
 		if (null > STDERR_FILENO && null != rfd)
 			close(null);
 	}
-	if (read(rfd, &c, 1) < 0) {
-		/* EOF and errors alike mean: act now */
-	}
+	/* 'u': unmount now; 'q': already unmounted, just go; EOF (the daemon
+	 * died): unmount if the mount still looks like ours. */
+	if (read(rfd, &c, 1) == 1 && c == 'q')
+		_exit(0);
 	if (!mountinfo_find(mnt, dev, NULL, 0))
 		_exit(0);
 	if (umount2(mnt, MNT_DETACH) == 0)
@@ -298,9 +299,9 @@ int confine_apply(const struct fs_config *cfg, const struct layer_stack *ls, str
 	return 0;
 }
 
-void confine_unmount(struct confine *c)
+void confine_unmount(struct confine *c, bool still_mounted)
 {
-	char u = 'u';
+	char u = still_mounted ? 'u' : 'q';
 	int status;
 
 	if (!c || c->fd < 0)
@@ -319,7 +320,7 @@ struct confine *confine_free(struct confine *c)
 {
 	if (!c)
 		return NULL;
-	confine_unmount(c);
+	confine_unmount(c, true);
 	free(c);
 	return NULL;
 }

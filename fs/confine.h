@@ -30,6 +30,10 @@ struct confine;
  */
 int confine_apply(const struct fs_config *cfg, const struct layer_stack *ls, struct confine **ret);
 
-/* Asks the helper to unmount (if still mounted) and waits for it. */
-void confine_unmount(struct confine *c);
+/*
+ * Asks the helper to unmount (still_mounted) or just to exit (the kernel
+ * connection ended: someone else unmounted; a new mount may already sit on
+ * the mountpoint and must be left alone), and waits for it.
+ */
+void confine_unmount(struct confine *c, bool still_mounted);
 struct confine *confine_free(struct confine *c);

@@ -236,6 +236,20 @@ static int write_pidfile(const char *path)
 	return 0;
 }
 
+/* Removes the pidfile only if it is still ours (a later mount may have
+ * written its own there). */
+static void remove_pidfile(const char *path)
+{
+	char buf[32] = "";
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return;
+	if (fgets(buf, sizeof(buf), f) && atoi(buf) == getpid())
+		unlink(path);
+	fclose(f);
+}
+
 static int run_loop(struct fuse_session *se, const struct fs_config *cfg)
 {
 	struct fuse_loop_config *lc;
@@ -267,6 +281,7 @@ static int serve(struct amberfs *fs, struct fuse_args *args, int notify_fd)
 	const struct fs_config *cfg = fs->cfg;
 	struct audit_totals totals = { 0 };
 	_cleanup_close_ int devnull = -1;
+	bool by_signal = false;
 	struct fuse_session *se;
 	int r;
 
@@ -311,11 +326,15 @@ static int serve(struct amberfs *fs, struct fuse_args *args, int notify_fd)
 		}
 		log_use_syslog(true);
 	}
-	r = run_loop(se, cfg) == 0 ? 0 : -EIO;
+	/* A positive value is the signal that ended the loop: a clean stop,
+	 * with the mount still there.  0: the kernel ended the connection. */
+	r = run_loop(se, cfg);
+	by_signal = r > 0;
+	r = r < 0 ? -EIO : 0;
 out_unmount:
 	/* A confined daemon may not unmount: its helper does, and is waited for. */
 	if (fs->confine)
-		confine_unmount(fs->confine);
+		confine_unmount(fs->confine, by_signal || r < 0);
 	else
 		fuse_session_unmount(se);
 out_signals:
@@ -331,7 +350,7 @@ out:
 	if (r == 0)
 		report_totals(cfg, &totals);
 	if (cfg->pidfile && r == 0)
-		unlink(cfg->pidfile);
+		remove_pidfile(cfg->pidfile);
 	return r;
 }
 
