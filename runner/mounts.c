@@ -213,6 +213,27 @@ static int make_dev(int root_fd, const struct mount_op *op)
 	return 0;
 }
 
+/*
+ * A new sysfs needs a network namespace owned by our user namespace; with
+ * --net host in a rootless container there is none, so the host's /sys is
+ * bound instead (recursively, read-only).
+ */
+static int make_sys(int root_fd, const struct mount_op *op)
+{
+	_cleanup_close_ int target = -1, fs = -1, m = -1;
+	int r;
+
+	if ((r = open_target(root_fd, op->dst, true, &target)) < 0)
+		return r;
+	fs = fsopen("sysfs", FSOPEN_CLOEXEC);
+	if (fs >= 0 && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+		m = fsmount(fs, FSMOUNT_CLOEXEC, attr_from_flags(op->flags));
+	if (m >= 0)
+		return attach(m, target, op->dst);
+	log_debug("new sysfs refused (%m): binding the host's /sys read-only");
+	return bind_path("/sys", target, op->dst, op->flags);
+}
+
 static int apply_one(int root_fd, const struct mount_op *op)
 {
 	_cleanup_close_ int target = -1;
@@ -225,6 +246,8 @@ static int apply_one(int root_fd, const struct mount_op *op)
 		return new_fs("proc", NULL, target, op->dst, op->flags);
 	case MOUNT_DEV:
 		return make_dev(root_fd, op);
+	case MOUNT_SYSFS:
+		return make_sys(root_fd, op);
 	case MOUNT_TMPFS:
 		if ((r = open_target(root_fd, op->dst, true, &target)) < 0)
 			return r;
@@ -323,11 +346,11 @@ static int readonly_path(const char *path)
 
 int mounts_finish(void)
 {
-	/* Docker's masked and read-only /proc paths. */
+	/* Docker's masked and read-only /proc and /sys paths. */
 	static const char *const masked[] = {
 		"/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys",
 		"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
-		"/proc/scsi", "/proc/sysrq-trigger",
+		"/proc/scsi", "/proc/sysrq-trigger", "/sys/firmware", "/sys/devices/virtual/powercap",
 	};
 	static const char *const readonly[] = {
 		"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",

@@ -22,5 +22,5 @@
 int mounts_apply(const struct spec *s, const char *root);
 /* pivot_root into root; the old root is detached. */
 int mounts_pivot(const char *root);
-/* After pivot: masked and read-only /proc paths, then /dev read-only. */
+/* After pivot: masked and read-only /proc and /sys paths, /dev read-only. */
 int mounts_finish(void);

@@ -22,7 +22,7 @@
 #include "log.h"
 
 static const char *const kind_names[_MOUNT_KIND_MAX] = {
-	[MOUNT_ROOTFS] = "rootfs", [MOUNT_PROC] = "proc", [MOUNT_DEV] = "dev",
+	[MOUNT_ROOTFS] = "rootfs", [MOUNT_PROC] = "proc", [MOUNT_DEV] = "dev", [MOUNT_SYSFS] = "sysfs",
 	[MOUNT_TMPFS] = "tmpfs", [MOUNT_BIND] = "bind", [MOUNT_ETC_FILE] = "etc-file",
 };
 
@@ -354,7 +354,8 @@ int spec_build(const struct run_opts *o, const char *etc_dir, struct spec *ret)
 
 	if ((r = spec_add_simple(&s, MOUNT_ROOTFS, NULL, "/", 0, false)) < 0 ||
 	    (r = spec_add_simple(&s, MOUNT_PROC, NULL, "/proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, false)) < 0 ||
-	    (r = spec_add_simple(&s, MOUNT_DEV, NULL, "/dev", MS_NOSUID | MS_NOEXEC, false)) < 0)
+	    (r = spec_add_simple(&s, MOUNT_DEV, NULL, "/dev", MS_NOSUID | MS_NOEXEC, false)) < 0 ||
+	    (r = spec_add_simple(&s, MOUNT_SYSFS, NULL, "/sys", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, false)) < 0)
 		goto fail;
 	first_user = s.n;
 	r = spec_add_user(o, &s);
@@ -397,8 +398,9 @@ static int validate_user_op(const struct mount_op *op, bool check_sources)
 
 	if (strcmp(op->dst, "/") == 0)
 		return log_error_errno(-EINVAL, "%s on '/': the root is the image; mount below it", what);
-	if (path_under(op->dst, "/proc") || path_under(op->dst, "/dev"))
-		return log_error_errno(-EINVAL, "%s on '%s': /proc and /dev are set up by amber-run", what, op->dst);
+	if (path_under(op->dst, "/proc") || path_under(op->dst, "/dev") || path_under(op->dst, "/sys"))
+		return log_error_errno(-EINVAL, "%s on '%s': /proc, /dev and /sys are set up by amber-run", what,
+				       op->dst);
 	if (op->kind != MOUNT_BIND)
 		return 0;
 	if (!op->src || op->src[0] != '/')
@@ -415,12 +417,12 @@ static int validate_user_op(const struct mount_op *op, bool check_sources)
 int spec_validate(struct spec *s, bool check_sources)
 {
 	static const struct { enum mount_kind kind; const char *dst; } fixed[] = {
-		{ MOUNT_ROOTFS, "/" }, { MOUNT_PROC, "/proc" }, { MOUNT_DEV, "/dev" },
+		{ MOUNT_ROOTFS, "/" }, { MOUNT_PROC, "/proc" }, { MOUNT_DEV, "/dev" }, { MOUNT_SYSFS, "/sys" },
 	};
 	int r;
 
 	if (s->n < ELEMENTSOF(fixed))
-		return log_error_errno(-EINVAL, "internal: mount list lacks the root, /proc or /dev");
+		return log_error_errno(-EINVAL, "internal: mount list lacks the root, /proc, /dev or /sys");
 	for (size_t i = 0; i < s->n; i++) {
 		struct mount_op *op = &s->ops[i];
 		_cleanup_free_ char *clean = NULL;
@@ -456,6 +458,7 @@ int spec_validate(struct spec *s, bool check_sources)
 		case MOUNT_ROOTFS:
 		case MOUNT_PROC:
 		case MOUNT_DEV:
+		case MOUNT_SYSFS:
 		case _MOUNT_KIND_MAX:
 		case _MOUNT_KIND_INVALID:
 		default:

@@ -19,6 +19,7 @@ enum mount_kind {
 	MOUNT_ROOTFS,    /* amberfs at "/" */
 	MOUNT_PROC,      /* a new procfs at /proc */
 	MOUNT_DEV,       /* minimal /dev: tmpfs, host device binds, pts, shm */
+	MOUNT_SYSFS,     /* read-only /sys (a new sysfs, or the host's, bound) */
 	MOUNT_TMPFS,     /* --tmpfs */
 	MOUNT_BIND,      /* -v / --ro-bind */
 	MOUNT_ETC_FILE,  /* generated /etc/hosts, /etc/hostname, /etc/resolv.conf */
@@ -55,7 +56,7 @@ int spec_parse_tmpfs(const char *arg, struct mount_op *ret);
  * source is made absolute against the cwd but not checked here. */
 int spec_parse_volume(const char *arg, bool force_ro, struct mount_op *ret);
 
-/* Builds the whole list: root, /proc, /dev, user mounts sorted parents
+/* Builds the whole list: root, /proc, /dev, /sys, user mounts sorted parents
  * first, then the /etc files from etc_dir (NULL: none). */
 int spec_build(const struct run_opts *o, const char *etc_dir, struct spec *ret);
 /* Whitelist check; with check_sources, also that bind sources exist. */

@@ -23,7 +23,7 @@ bad 125 "escapes the root" -v "$T/vol:/../../etc" "$IMG" true
 bad 125 "escapes the root" --tmpfs "/a/../../b" "$IMG" true
 bad 125 "volume source '$T/nope'" -v "$T/nope:/data" "$IMG" true
 bad 125 "not allowed" --tmpfs "/t:dev" "$IMG" true
-bad 125 "/proc and /dev are set up" --tmpfs /proc "$IMG" true
+bad 125 "/proc, /dev and /sys are set up" --tmpfs /proc "$IMG" true
 bad 125 "unknown option '--frobnicate'" --frobnicate "$IMG" true
 bad 125 "missing COMMAND" "$IMG"
 bad 125 "missing LAYER" -q

@@ -53,10 +53,16 @@ if [ "$RC" = 0 ]; then
 fi
 ok "--cap-add/--cap-drop; a non-root user has no effective capabilities"
 
-run -q "$IMG" sh -c 'cat /proc/kcore 2>&1 | wc -c; cat /proc/keys | wc -c; echo 1 >/proc/sys/kernel/domainname && echo WROTE'
-printf '%s\n' "$OUT" | grep -q WROTE && fail "/proc/sys is writable"
-ok "masked /proc paths and read-only /proc/sys"
+run -q "$IMG" sh -c 'cat /proc/kcore 2>&1 | wc -c; cat /proc/keys | wc -c; echo 1 >/proc/sys/kernel/domainname && echo WROTE
+	test -d /sys/kernel && echo SYS; echo x >/sys/kernel/uevent_helper && echo WROTE-SYS; ls /sys/firmware | wc -l'
+printf '%s\n' "$OUT" | grep -q WROTE && fail "/proc/sys or /sys is writable: $OUT"
+expect_out '^SYS$' "/sys is mounted"
+ok "masked /proc and /sys paths, read-only /proc/sys and /sys"
 
-run -q --net none "$IMG" sh -c 'ls /sys/class/net 2>/dev/null; cat /proc/net/dev | awk "NR > 2 { print \$1 }"'
-printf '%s\n' "$OUT" | grep -vq '^lo:$' && [ -n "$OUT" ] && fail "--net none has interfaces: $OUT"
+run -q --net host "$IMG" sh -c 'test -d /sys/kernel && echo SYS'
+expect_out '^SYS$' "/sys with --net host"
+ok "/sys also with --net host (bound from the host when no new sysfs is allowed)"
+
+run -q --net none "$IMG" sh -c 'ls /sys/class/net; awk "NR > 2 { print \$1 }" /proc/net/dev'
+[ "$OUT" = "$(printf 'lo\nlo:')" ] || fail "--net none: interfaces other than lo: $OUT"
 ok "--net none: only a loopback device"

@@ -167,6 +167,7 @@ static void test_whitelist(void **state)
 		{ { "/proc/sys" }, {}, -EINVAL },
 		{ {}, { "/tmp:/dev/x" }, -EINVAL },
 		{ { "/dev/shm" }, {}, -EINVAL },
+		{ { "/sys/fs/cgroup" }, {}, -EINVAL },
 		{ { "/procx" }, {}, 0 },                   /* not under /proc */
 		{ { "/a", "/a" }, {}, -EINVAL },           /* two mounts on /a */
 		{ { "/a" }, { "/tmp:/a/" }, -EINVAL },
@@ -196,30 +197,33 @@ static void test_order_and_synth(void **state)
 
 	(void)state;
 	assert_int_equal(build(tmpfs, vols, &s, true), 0);
-	/* root, proc, dev, then parents first, then the generated /etc files
+	/* root, proc, dev, sys, then parents first, then the generated /etc files
 	 * (hosts is skipped: a volume provides it). */
-	assert_int_equal(s.n, 9);
+	assert_int_equal(s.n, 10);
 	assert_int_equal(s.ops[0].kind, MOUNT_ROOTFS);
 	assert_int_equal(s.ops[1].kind, MOUNT_PROC);
 	assert_int_equal(s.ops[2].kind, MOUNT_DEV);
-	assert_string_equal(s.ops[3].dst, "/tmp");
-	assert_string_equal(s.ops[4].dst, "/data");
-	assert_string_equal(s.ops[5].dst, "/data/cache");
-	assert_string_equal(s.ops[6].dst, "/etc/hosts");
-	assert_int_equal(s.ops[7].kind, MOUNT_ETC_FILE);
-	assert_string_equal(s.ops[7].dst, "/etc/hostname");
-	assert_string_equal(s.ops[8].dst, "/etc/resolv.conf");
-	assert_string_equal(s.ops[8].src, "/run/etc/resolv.conf");
-	assert_true(s.ops[6].flags & MS_RDONLY);
-	assert_false(s.ops[4].flags & MS_RDONLY);
+	assert_int_equal(s.ops[3].kind, MOUNT_SYSFS);
+	assert_true(s.ops[3].flags & MS_RDONLY);
+	assert_string_equal(s.ops[4].dst, "/tmp");
+	assert_string_equal(s.ops[5].dst, "/data");
+	assert_string_equal(s.ops[6].dst, "/data/cache");
+	assert_string_equal(s.ops[7].dst, "/etc/hosts");
+	assert_int_equal(s.ops[8].kind, MOUNT_ETC_FILE);
+	assert_string_equal(s.ops[8].dst, "/etc/hostname");
+	assert_string_equal(s.ops[9].dst, "/etc/resolv.conf");
+	assert_string_equal(s.ops[9].src, "/run/etc/resolv.conf");
+	assert_true(s.ops[7].flags & MS_RDONLY);
+	assert_false(s.ops[5].flags & MS_RDONLY);
 	/* Directories only: /etc/hosts is a file bind, /etc files are not synthesized. */
 	assert_int_equal(spec_synthdirs(&s, &synth), 0);
-	assert_int_equal(synth.n, 5);
+	assert_int_equal(synth.n, 6);
 	assert_string_equal(synth.v[0], "/proc");
 	assert_string_equal(synth.v[1], "/dev");
-	assert_string_equal(synth.v[2], "/tmp");
-	assert_string_equal(synth.v[3], "/data");
-	assert_string_equal(synth.v[4], "/data/cache");
+	assert_string_equal(synth.v[2], "/sys");
+	assert_string_equal(synth.v[3], "/tmp");
+	assert_string_equal(synth.v[4], "/data");
+	assert_string_equal(synth.v[5], "/data/cache");
 	strv_free(&synth);
 	spec_free(&s);
 }
