@@ -13,15 +13,14 @@
 set -eu
 
 dir=${1:?usage: make-demo-image.sh DIR}
-bb=$(command -v busybox 2>/dev/null || true)
-for c in /bin/busybox /usr/bin/busybox "$bb"; do
-	if [ -n "$c" ] && [ -x "$c" ] && "$c" --list >/dev/null 2>&1 &&
-		file_is_static=$(LC_ALL=C ldd "$c" 2>&1 || true) &&
-		case $file_is_static in *"not a dynamic"*|*"statically"*) true ;; *) false ;; esac; then
+# A statically linked busybox, so the image needs no shared libraries.
+is_static() { LC_ALL=C ldd "$1" 2>&1 | grep -Eq 'not a dynamic|statically'; }
+bb=
+for c in /bin/busybox /usr/bin/busybox "$(command -v busybox 2>/dev/null || true)"; do
+	if [ -n "$c" ] && [ -x "$c" ] && is_static "$c"; then
 		bb=$c
 		break
 	fi
-	bb=
 done
 if [ -z "$bb" ]; then
 	echo "make-demo-image: no static busybox found (apt-get install busybox-static)" >&2
