@@ -338,14 +338,21 @@ static int enqueue(struct audit *a, struct audit_item *it)
 		struct timespec deadline;
 		int64_t d;
 
-		if (a->policy_drop)
+		/* Each waiter holds a FUSE worker thread: past a few of them,
+		 * reads of other processes could find no worker, so further
+		 * events are counted at once, as under log_policy=drop. */
+		if (a->policy_drop || a->waiters >= AUDIT_MAX_WAITERS)
 			return -EAGAIN;
 		d = audit_mono_ns() + AUDIT_BLOCK_WAIT_NS;
 		deadline = (struct timespec){ .tv_sec = d / 1000000000LL, .tv_nsec = d % 1000000000LL };
+		a->waiters++;
 		while (!ring_has_room(a, it->body->len))
 			if (pthread_cond_timedwait(&a->space, &a->lock, &deadline) == ETIMEDOUT &&
-			    !ring_has_room(a, it->body->len))
+			    !ring_has_room(a, it->body->len)) {
+				a->waiters--;
 				return -ETIMEDOUT;
+			}
+		a->waiters--;
 	}
 	a->ring[(a->ring_head + a->ring_count) % a->ring_len] = *it;
 	a->ring_count++;
@@ -398,13 +405,17 @@ int audit_submit(struct audit *a, const struct audit_event *ev)
 		r = -EAGAIN; /* out of memory: as good as a full queue */
 	} else {
 		struct audit_item it = { .body = body, .count = 1, .ts = ev->ts };
-		bool was_empty = a->ring_count == 0;
 
 		r = enqueue(a, &it);
 		if (r >= 0) {
+			/* Wake the writer when the ring was empty just before
+			 * this item (checked after any wait for room): it may
+			 * be asleep; otherwise it comes back for more anyway. */
+			bool wake = a->ring_count == 1;
+
 			table_insert(a, lo, hi, now, &ev->ts, body, a->enqueued - 1);
 			pthread_mutex_unlock(&a->lock);
-			if (was_empty)
+			if (wake)
 				sem_post(&a->wake);
 			return 0;
 		}

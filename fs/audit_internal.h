@@ -29,6 +29,7 @@
 #define AUDIT_TABLE_PROBES 16
 #define AUDIT_TABLE_MAX_BYTES (4u << 20) /* bodies held by coalescing entries */
 #define AUDIT_BLOCK_WAIT_NS 1000000000LL  /* log_policy=block: longest wait for space */
+#define AUDIT_MAX_WAITERS 4               /* log_policy=block: callers waiting at once */
 #define AUDIT_WLOSS_MAX 8                 /* separate unreported seq ranges */
 
 /* The rendered middle of an attempt record, from "event" to "user", shared by
@@ -92,6 +93,7 @@ struct audit {
 	struct audit_item *ring;
 	size_t ring_len, ring_head, ring_count, ring_bytes;
 	uint64_t enqueued, dequeued;
+	unsigned waiters; /* callers waiting for room (log_policy=block) */
 	struct audit_centry *table;
 	size_t table_used, table_bytes;
 	struct audit_lossacc lost_full, lost_timeout;

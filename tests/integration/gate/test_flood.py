@@ -8,8 +8,8 @@ which cannot coalesce; write opens, chmods and setxattrs of the same file,
 which do), counting every attempt.  Meanwhile a reader process reads a large
 file through the daemon (dropping its page cache before each pass), and this
 process samples the daemon's VmRSS.  Then, for log_policy=block, for
-log_policy=drop, and for drop with a 4-slot queue (so that attempts overflow
-it and must show up in loss records):
+log_policy=drop, and for both again with a 4-slot queue (so that attempts
+overflow it and must show up in loss records):
   - every attempt got the deny errno, and every read succeeded;
   - the log verifies (jq, chain, seq, announced gaps) and accounts for every
     attempt: totals.attempts = attempts made = sum(attempt.count) +
@@ -224,6 +224,7 @@ def main():
         # A 4-slot queue (AMBER_AUDIT_QUEUE_LEN, a test knob): under drop
         # most attempts overflow it; they must be counted in loss records.
         failures += flood_once(w, lay, "drop", args, queue_len=4)
+        failures += flood_once(w, lay, "block", args, queue_len=4)
     if failures:
         print(f"FAILED: {failures}")
         return 1

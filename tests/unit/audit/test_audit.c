@@ -402,11 +402,11 @@ static void test_queue_full(void **state)
 
 	s = verify1(logpath);
 	assert_int_equal(s->n_attempt, 4);
-	assert_int_equal(s->n_loss, 1);
+	assert_true(s->n_loss >= 1); /* the writer may report as they come */
+	assert_int_equal(s->sum_loss, 6);
 	for (size_t i = 0; i < s->n; i++)
 		if (strcmp(gets(s->r[i].o, "kind"), "loss") == 0) {
 			assert_string_equal(gets(s->r[i].o, "reason"), "queue_full");
-			assert_int_equal(geti(s->r[i].o, "count"), 6);
 			assert_null(get(s->r[i].o, "seq_first"));
 			assert_null(get(s->r[i].o, "seq_last"));
 		}
@@ -432,7 +432,7 @@ static void test_queue_timeout(void **state)
 
 	s = verify1(logpath);
 	assert_int_equal(s->n_attempt, 2);
-	assert_int_equal(s->n_loss, 1);
+	assert_int_equal(s->sum_loss, 1);
 	for (size_t i = 0; i < s->n; i++)
 		if (strcmp(gets(s->r[i].o, "kind"), "loss") == 0)
 			assert_string_equal(gets(s->r[i].o, "reason"), "queue_timeout");
