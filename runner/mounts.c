@@ -148,8 +148,10 @@ static int open_target(int root_fd, const char *dst, bool dir, int *ret)
 		r = fd < 0 ? -errno : close(fd);
 	}
 	if (r < 0 && r != -EEXIST)
-		return log_error_errno(r, "mount destination '%s' does not exist in the image and cannot be created: %m",
-				       dst);
+		return log_error_errno(r, "mount destination '%s' does not exist in the image and cannot be created: %m%s",
+				       dst, !dir && r == -EROFS ? " (a file target must exist in the image, or lie on a "
+							       "tmpfs or volume: amberfs synthesizes directories only)"
+							     : "");
 	return openat2_in_root(pfd, slash + 1, O_PATH, ret) < 0
 		       ? log_error_errno(-errno, "mount destination '%s': %m", dst)
 		       : 0;

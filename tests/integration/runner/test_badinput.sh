@@ -31,5 +31,8 @@ bad 125 "cannot read seccomp profile .*: No such file" --seccomp "$T/none.json" 
 printf "{ not json" >"$T/bad.json"
 chmod 644 "$T/bad.json"
 bad 125 "is not valid JSON" --seccomp "$T/bad.json" "$IMG" true
+# Late failures (amberfs already running): still nothing left behind.
+bad 125 "synthesizes directories only" --ro-bind /etc/hostname:/etc/newfile "$IMG" true
+bad 125 "cannot change to the working directory '/nonexistent'" -w /nonexistent "$IMG" true
 bad 127 "command not found" "$IMG" /nonexistent/cmd
 bad 126 "cannot execute" "$IMG" /etc
