@@ -227,10 +227,14 @@ static void test_helper(void **state)
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
 	/* Without the helper: null, and the error says why. */
 	assert_int_equal(procinfo_cache_new(0, &t->c), 0);
-	if (!run_landlocked(t)) { /* no Landlock here (or under valgrind) */
+	if (!run_landlocked(t)) {
+		/* No Landlock here (or under valgrind, which does not know the
+		 * syscall): nothing to compare; cmocka's "not ok # SKIP" would
+		 * read as a failure to meson, so just say so. */
+		print_message("# Landlock unavailable: helper not exercised\n");
 		procinfo_cache_free(t->c);
 		free(t);
-		skip();
+		return;
 	}
 	assert_string_equal(t->exe, "");
 	assert_non_null(strstr(t->err, "executable: EACCES"));
