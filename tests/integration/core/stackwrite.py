@@ -5,6 +5,10 @@ overlay: a whiteout is a 0/0 character device, or (in a non-root, non-opaque
   parent directory then carries `trusted.overlay.opaque=x`; an opaque
   directory carries `trusted.overlay.opaque=y`.
 oci: a whiteout is a `.wh.NAME` file, an opaque directory holds `.wh..wh..opq`.
+mixed: every marker picks one of all the forms amberfs accepts: 0/0, OCI,
+  `trusted.overlay.*` or `user.overlay.*` xattrs (the namespace chosen per
+  directory); some entries also carry meaningless `*.overlay.amber-test`
+  xattrs, which must stay hidden.  Only amberfs can mount this one.
 
 Metadata is applied last, deepest directories first, so that creating
 children does not disturb a directory's mtime.  Needs root (mknod, chown,
@@ -12,6 +16,7 @@ trusted.* xattrs).
 """
 
 import os
+import random
 import stat
 
 OPQ = b'.wh..wh..opq'
@@ -37,11 +42,18 @@ def _set_meta(path, kind, meta):
     os.utime(path, ns=(meta.mtime_ns, meta.mtime_ns), follow_symlinks=False)
 
 
-def write_layer(layer, root, fmt):
+def _marker_form(fmt, rnd, forms):
+    if fmt == 'mixed':
+        return rnd.choice(forms)
+    return 'oci' if fmt == 'oci' else forms[0]
+
+
+def write_layer(layer, root, fmt, rnd=None):
     """Create directory `root` (bytes) and render `layer` into it."""
     os.mkdir(root, 0o755)
+    rnd = rnd or random.Random(0)
     paths = sorted(layer.nodes, key=lambda p: (len(p), p))
-    xw_dirs = set()
+    xw_dirs = {}  # directory -> namespace of its xattr whiteouts
     for path in paths:
         node = layer.nodes[path]
         full = os.path.join(root, *path) if path else root
@@ -49,20 +61,26 @@ def write_layer(layer, root, fmt):
             if path:
                 os.mkdir(full, 0o700)
             if node.opaque and path:
-                if fmt == 'oci':
+                form = _marker_form(fmt, rnd, ('trusted', 'oci', 'user'))
+                if form == 'oci':
                     open(os.path.join(full, OPQ), 'wb').close()
                 else:
-                    os.setxattr(full, b'trusted.overlay.opaque', b'y')
+                    os.setxattr(full, form.encode() + b'.overlay.opaque',
+                                b'y')
         elif node.kind == 'whiteout':
             parent = path[:-1]
-            if fmt == 'oci':
+            xw_ok = node.xw and parent and not layer.nodes[parent].opaque
+            form = _marker_form(fmt, rnd, ('xattr' if xw_ok else 'chr',
+                                           'oci', 'chr'))
+            if form == 'oci':
                 pdir = os.path.dirname(full)
                 open(os.path.join(pdir, b'.wh.' + path[-1]), 'wb').close()
-            elif node.xw and parent and not layer.nodes[parent].opaque:
+            elif form == 'xattr':
+                ns = xw_dirs.setdefault(parent, b'trusted' if fmt != 'mixed'
+                                        else rnd.choice([b'trusted', b'user']))
                 open(full, 'wb').close()
-                os.setxattr(full, b'trusted.overlay.whiteout',
+                os.setxattr(full, ns + b'.overlay.whiteout',
                             b'' if len(path[-1]) % 2 else b'y')
-                xw_dirs.add(parent)
             else:
                 os.mknod(full, stat.S_IFCHR | 0o600, os.makedev(0, 0))
         elif node.kind == 'file':
@@ -79,8 +97,15 @@ def write_layer(layer, root, fmt):
         else:
             typ = stat.S_IFCHR if node.kind == 'chr' else stat.S_IFBLK
             os.mknod(full, typ | 0o644, os.makedev(*node.rdev))
-    for d in xw_dirs:
-        os.setxattr(os.path.join(root, *d), b'trusted.overlay.opaque', b'x')
+    for d, ns in xw_dirs.items():
+        os.setxattr(os.path.join(root, *d), ns + b'.overlay.opaque', b'x')
+    if fmt == 'mixed':  # internal-looking xattrs that must stay hidden
+        for path in paths:
+            node = layer.nodes[path]
+            if node.kind in ('dir', 'file') and rnd.random() < 0.05:
+                full = os.path.join(root, *path) if path else root
+                ns = rnd.choice([b'trusted', b'user'])
+                os.setxattr(full, ns + b'.overlay.amber-test', b'1')
     done = set()
     for path in paths:  # non-directories (a hard-linked inode only once)
         node = layer.nodes[path]
@@ -98,13 +123,14 @@ def write_layer(layer, root, fmt):
                       node.meta)
 
 
-def write_stack(layers, outdir, fmt, names=None):
+def write_stack(layers, outdir, fmt, names=None, seed=0):
     """Write layers (bottom first) as outdir/NAME; return the layer
     directory names top first (lowerdir order).  Default names: "0" is the
     top layer."""
     os.makedirs(outdir, exist_ok=True)
     n = len(layers)
     names = names or [str(i).encode() for i in range(n)]
+    rnd = random.Random(seed)
     for i, layer in enumerate(layers):  # i = 0 is the bottom layer
-        write_layer(layer, os.path.join(outdir, names[n - 1 - i]), fmt)
+        write_layer(layer, os.path.join(outdir, names[n - 1 - i]), fmt, rnd)
     return names

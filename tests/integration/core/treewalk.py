@@ -93,14 +93,14 @@ def _content(path, size):
         os.close(fd)
 
 
-def _xattrs(path):
+def _xattrs(path, drop_user_overlay):
     try:
         names = os.listxattr(path, follow_symlinks=False)
     except OSError as e:
         return _err(e)
     out = []
     for n in sorted(names):
-        if n.startswith('user.overlay.'):
+        if drop_user_overlay and n.startswith('user.overlay.'):
             continue
         try:
             out.append((n, os.getxattr(path, n, follow_symlinks=False)))
@@ -109,7 +109,7 @@ def _xattrs(path):
     return tuple(out)
 
 
-def record(full, dtype, contents=True):
+def record(full, dtype, contents=True, drop_user_overlay=True):
     try:
         st = os.lstat(full)
     except OSError as e:
@@ -124,14 +124,16 @@ def record(full, dtype, contents=True):
             r['target'] = _err(e)
     elif stat.S_ISREG(st.st_mode) and contents:
         r['sha256'], r['seekmap'] = _content(full, st.st_size)
-    r['xattrs'] = _xattrs(full)
+    r['xattrs'] = _xattrs(full, drop_user_overlay)
     return r
 
 
-def walk(mnt, contents=True):
-    """Full walk of mnt: {relpath: record}, plus duplicate-name errors."""
+def walk(mnt, contents=True, drop_user_overlay=False):
+    """Full walk of mnt: {relpath: record}, plus duplicate-name errors.
+    Kernel overlayfs (mounted with trusted.* xattrs) shows user.overlay.*:
+    drop them there; amberfs must hide them itself."""
     mnt = os.fsencode(mnt)
-    out = {b'': record(mnt, None, contents)}
+    out = {b'': record(mnt, None, contents, drop_user_overlay)}
     todo = [b'']
     while todo:
         rel = todo.pop()
@@ -146,7 +148,8 @@ def walk(mnt, contents=True):
             out[rel]['readdir'] = 'duplicate names'
         for name, dtype in ents:
             child = os.path.join(rel, name) if rel else name
-            r = record(os.path.join(full, name), dtype, contents)
+            r = record(os.path.join(full, name), dtype, contents,
+                       drop_user_overlay)
             out[child] = r
             if stat.S_ISDIR(r.get('mode', 0)):
                 todo.append(child)
