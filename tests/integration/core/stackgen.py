@@ -395,13 +395,42 @@ class Generator:
                                              inode=src.inode))
         return L
 
+    def big_dir_ops(self, L, view, path, bottom):
+        """A directory of thousands of entries (readdir continues over many
+        getdents calls): created in the bottom layer, then each upper layer
+        adds, overrides and whites out a few dozen of its names."""
+        r = self.rnd
+        if not bottom and view.get(path, ('',))[0] != 'dir':
+            return
+        count = r.randrange(500, 3000) if bottom else r.randrange(0, 60)
+        for _ in range(count):
+            name = b'%05d-' % r.randrange(3000) + b'n' * r.choice(
+                [0, 1, 10, 100, 200])
+            child = path + (name,)
+            if not self.can_place(L, child):
+                continue
+            if not bottom and r.random() < 0.3:
+                self.whiteout(L, child)
+            elif r.random() < 0.05:
+                self.place(L, child, Node('dir', self.meta('dir')))
+            else:
+                n = Node('symlink', self.meta('symlink'), target=name) \
+                    if r.random() < 0.3 else Node('file', None, inode=FileInode(
+                        0, [], 0, self.meta('file')))
+                if n.kind == 'file':
+                    n.meta = n.inode.meta
+                self.place(L, child, n)
+
     def generate(self):
         layers = []
         view = {(): ('dir', 0)}
+        big = (b'big',) if self.rnd.random() < 0.35 else None
         for i in range(self.n_layers):
             # Deep stacks refresh the view every 16 layers only (merging is
             # quadratic); a stale view still yields valid layers.
             if layers and (i < 64 or i % 16 == 0):
                 view = merge_view(layers)
             layers.append(self.layer(view, bottom=(i == 0)))
+            if big and (i == 0 or self.rnd.random() < 0.4):
+                self.big_dir_ops(layers[-1], view, big, i == 0)
         return layers
