@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <linux/close_range.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,6 +214,10 @@ _Noreturn void exec_command(const struct exec_config *c)
 		fail(125, -errno, "cannot change to the working directory", c->workdir);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		fail(125, -errno, "prctl", "no_new_privs");
+	/* Only stdin, stdout and stderr reach the command: descriptors the
+	 * caller leaked to amber-run must not leak into the container. */
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		fail(125, -errno, "close_range", "3..");
 	environ = c->env; /* execvp searches this PATH */
 	r = seccomp_prog_load(c->seccomp);
 	if (r < 0)

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <linux/close_range.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,6 +228,7 @@ int fsd_start(const struct fsd_config *c, pid_t *ret_pid)
 
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
+		(void)close_range(3, ~0U, CLOSE_RANGE_CLOEXEC); /* nothing of ours for amberfs */
 		execlp(bin, "amberfs", "-o", opts, c->mountpoint, (char *)NULL);
 		log_error("cannot execute amberfs '%s': %m (build it, or set AMBERFS=/path/to/amberfs)", bin);
 		_exit(errno == ENOENT ? 127 : 126);

@@ -25,6 +25,13 @@ run -q --cap-add SYS_PTRACE "${mnt[@]}" "$IMG" /t/probe ptrace
 expect_rc 0 "ptrace with --cap-add SYS_PTRACE"
 ok "--cap-add SYS_PTRACE re-allows ptrace"
 
+# Descriptors the caller leaks to amber-run do not reach the container.
+exec 7</dev/null 8>"$T/leak"
+run -q "$IMG" sh -c 'ls /proc/$$/fd | tr "\n" " "'
+exec 7<&- 8>&-
+printf '%s\n' "$OUT" | grep -Eq '(^| )[78]( |$)' && fail "inherited descriptors reached the container: $OUT"
+ok "only stdin, stdout and stderr reach the command ($OUT)"
+
 # A Docker-format FILE profile: allow all but mkdir, which gets EACCES.
 cat >"$T/profile.json" <<'JSON'
 {"defaultAction": "SCMP_ACT_ALLOW",
