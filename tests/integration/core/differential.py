@@ -19,6 +19,7 @@ import argparse
 import os
 import stat
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -110,14 +111,24 @@ def run_seed(seed, amb, keep=False, scale=1.0, n_layers=None, deadline=None):
             mnt = m.path('amb-' + label)
             pid = m.amberfs(amb, amb_lowerdirs(lnames, d, seed % 2), d, mnt,
                             opts)
-            got = treewalk.walk(mnt)
+            if label == 'ovl' and seed % 3 == 0:
+                walks = concurrent_walks(mnt, 4)
+            else:
+                walks = [treewalk.walk(mnt)]
+            for got in walks[1:]:  # concurrent first walks of a fresh mount
+                dd, _ = treewalk.compare(kern, got, skip=skip,
+                                         skip_dir=skip_dir,
+                                         root_skip=root_skip)
+                diffs += [(b'[ovl, concurrent walk] ' + p, f, k, a)
+                          for p, f, k, a in dd]
+            got = walks[0]
             dd, ghosts = treewalk.compare(kern, got, skip=skip,
                                           skip_dir=skip_dir,
                                           root_skip=root_skip)
             dd += compare_probes(kp, treewalk.probe(mnt, paths))
             diffs += [(b'[' + label.encode() + b'] ' + p, f, k, a)
                       for p, f, k, a in dd]
-            entries += len(got)
+            entries += len(got) * len(walks)
             m.umount(mnt, pid)
     return len(layers), entries, nprobe, ghosts, diffs
 
@@ -151,6 +162,24 @@ def oci_self_check(m, oci, oci_names, kern):
                             skip=('ctime_ns',), skip_dir=('size', 'blocks'),
                             both_ghosts=True)
     return [(b'[oci-selfcheck] ' + p, f, k, a) for p, f, k, a in d]
+
+
+def concurrent_walks(mnt, n):
+    """n full walks of a fresh mount at once (directories get merged while
+    other threads look them up); each result must match on its own."""
+    out = [None] * n
+
+    def one(i):
+        try:
+            out[i] = treewalk.walk(mnt)
+        except OSError as e:
+            out[i] = {b'': {'walk': 'ERR: %s' % e}}
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
 
 
 def parse_seeds(a):
