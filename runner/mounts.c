@@ -157,6 +157,20 @@ static int open_target(int root_fd, const char *dst, bool dir, int *ret)
 		       : 0;
 }
 
+/* Whether gid (as seen here) is mapped in our user namespace. */
+static bool gid_mapped(unsigned long gid)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/gid_map", "re");
+	unsigned long inside, outside, count;
+
+	if (!f)
+		return false;
+	while (fscanf(f, "%lu %lu %lu", &inside, &outside, &count) == 3)
+		if (gid >= inside && gid - inside < count)
+			return true;
+	return false;
+}
+
 static int make_dev(int root_fd, const struct mount_op *op)
 {
 	static const char *const nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
@@ -201,11 +215,10 @@ static int make_dev(int root_fd, const struct mount_op *op)
 		if ((r = openat2_in_root(root_fd, "/dev/pts", O_PATH, &pts)) < 0 ||
 		    (r = openat2_in_root(root_fd, "/dev/shm", O_PATH, &shm)) < 0)
 			return log_error_errno(r, "cannot open /dev/pts or /dev/shm: %m");
-		/* gid=5 (tty) only exists when the user namespace maps it. */
-		r = new_fs("devpts", "newinstance,ptmxmode=0666,mode=0620,gid=5", pts, "/dev/pts", MS_NOSUID | MS_NOEXEC);
-		if (r < 0)
-			r = new_fs("devpts", "newinstance,ptmxmode=0666,mode=0620", pts, "/dev/pts",
-				   MS_NOSUID | MS_NOEXEC);
+		/* gid=5 (tty) only when the user namespace maps it. */
+		r = new_fs("devpts", gid_mapped(5) ? "newinstance,ptmxmode=0666,mode=0620,gid=5"
+						   : "newinstance,ptmxmode=0666,mode=0620",
+			   pts, "/dev/pts", MS_NOSUID | MS_NOEXEC);
 		if (r < 0)
 			return r;
 		r = new_fs("tmpfs", "mode=1777,size=65536k", shm, "/dev/shm", MS_NOSUID | MS_NODEV | MS_NOEXEC);

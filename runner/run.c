@@ -243,6 +243,27 @@ static int build_env(struct run_state *s)
 	return 0;
 }
 
+/*
+ * With only our own id mapped, files of other owners (a root-owned image)
+ * show as nobody: the kernel refuses writes to them with EACCES before
+ * amberfs sees them, so they are not in the log.  Say so once per run.
+ */
+static void warn_single_map(const struct run_state *s)
+{
+	struct stat st;
+
+	if (s->o->quiet || s->idmap.n_uid > 0)
+		return;
+	for (size_t i = 0; i < s->layers.n; i++)
+		if (stat(s->layers.v[i], &st) == 0 && (st.st_uid != getuid() || st.st_gid != getgid())) {
+			log_warning("no /etc/subuid and /etc/subgid range for uid %u: only your own ids are mapped, so "
+				    "files in '%s' owned by another user or group show as nobody, and writes to them "
+				    "fail with EACCES before amberfs can log them",
+				    (unsigned)getuid(), s->layers.v[i]);
+			return;
+		}
+}
+
 static int prepare(struct run_state *s)
 {
 	const char *rt = getenv("XDG_RUNTIME_DIR");
@@ -308,8 +329,10 @@ static int prepare(struct run_state *s)
 			return r;
 	}
 	s->rootless = geteuid() != 0;
-	if (s->rootless)
+	if (s->rootless) {
 		userns_plan(&s->idmap);
+		warn_single_map(s);
+	}
 	return 0;
 }
 
