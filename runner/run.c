@@ -81,14 +81,15 @@ static int default_log_path(const char *name, char **ret)
 	if (state && state[0] == '/')
 		r = asprintf(&dir, "%s/amber-run", state);
 	else if (geteuid() == 0)
-		dir = strdup("/var/log/amber-run");
+		r = asprintf(&dir, "/var/log/amber-run");
 	else if (home && home[0] == '/')
 		r = asprintf(&dir, "%s/.local/state/amber-run", home);
 	else
 		r = asprintf(&dir, "/tmp/amber-run-%u", (unsigned)geteuid());
-	(void)r;
-	if (!dir)
+	if (r < 0) {
+		dir = NULL; /* undefined after a failed asprintf */
 		return -ENOMEM;
+	}
 	r = mkdir_p(dir, 0700);
 	if (r < 0)
 		return log_error_errno(r, "cannot create the log directory '%s': %m (use --log FILE)", dir);
