@@ -37,7 +37,7 @@ STAT_FIELDS = ('mode', 'uid', 'gid', 'size', 'nlink', 'mtime_ns', 'ctime_ns',
 
 
 def readdir(path):
-    """[(name, d_type)] of directory path (bytes), '.' and '..' left out."""
+    """[(name, d_type, d_ino)] of directory path (bytes), without . and .."""
     d = _libc.opendir(path)
     if not d:
         e = ctypes.get_errno()
@@ -54,7 +54,8 @@ def readdir(path):
                 break
             name = ent.contents.d_name
             if name not in (b'.', b'..'):
-                out.append((name, DT_NAMES.get(ent.contents.d_type, '?')))
+                out.append((name, DT_NAMES.get(ent.contents.d_type, '?'),
+                            ent.contents.d_ino))
     finally:
         _libc.closedir(d)
     return out
@@ -152,13 +153,15 @@ def walk(mnt, contents=True, drop_user_overlay=False):
         except OSError as e:
             out[rel]['readdir'] = _err(e)
             continue
-        names = [n for n, _ in ents]
+        names = [n for n, _, _ in ents]
         if len(names) != len(set(names)):
             out[rel]['readdir'] = 'duplicate names'
-        for name, dtype in ents:
+        for name, dtype, d_ino in ents:
             child = os.path.join(rel, name) if rel else name
             r = record(os.path.join(full, name), dtype, contents,
                        drop_user_overlay)
+            if 'ino' in r:  # readdir's d_ino agrees with lstat's st_ino
+                r['d_ino==st_ino'] = d_ino == r['ino']
             out[child] = r
             if stat.S_ISDIR(r.get('mode', 0)):
                 todo.append(child)
