@@ -600,11 +600,9 @@ static void report(const struct run_state *s)
 	if (s->o->quiet || !s->log_path || stat(s->log_path, &st) < 0 || st.st_size <= s->log_size)
 		return;
 	if (fsd_blocked_count(s->log_path, &n) == 0)
-		fprintf(stderr, "amber-run: %" PRIu64 " write%s blocked; log: %s\n", n, n == 1 ? "" : "s",
-			s->log_path);
-	else
-		fprintf(stderr, "amber-run: unknown number of writes blocked (no stop record); log: %s\n",
-			s->log_path);
+		fprintf(stderr, "amber-run: %" PRIu64 " writes blocked; log: %s\n", n, s->log_path);
+	else /* no "stop" record: amberfs did not finish its log */
+		fprintf(stderr, "amber-run: unknown number of writes blocked; log: %s\n", s->log_path);
 }
 
 int run_container(const struct run_opts *o)
