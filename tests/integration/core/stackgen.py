@@ -14,6 +14,7 @@ entries with names drawn from a small pool so that later layers collide with
 """
 
 import random
+import struct
 
 KINDS_NONDIR = ('file', 'symlink', 'fifo', 'chr', 'blk')
 
@@ -39,6 +40,12 @@ BOUNDARY_SIZES = [1, 4095, 4096, 4097, 8191, 8192, 65536, 131071, 131072,
 DEVICES = [(1, 3), (1, 5), (4, 64), (136, 2), (10, 229), (0, 1), (7, 0),
            (8, 1), (259, 12345), (4095, 1048575), (253, 0)]
 MAX_PATH_BYTES = 2800
+# A POSIX ACL in xattr form: user::rw- user:1000:r-- group::r-- mask::r--
+# other::r--
+ACL = struct.pack('<I', 2) + b''.join(
+    struct.pack('<HHI', tag, perm, ident) for tag, perm, ident in (
+        (1, 6, 0xffffffff), (2, 4, 1000), (4, 4, 0xffffffff),
+        (0x10, 4, 0xffffffff), (0x20, 4, 0xffffffff)))
 
 
 class Meta:
@@ -157,9 +164,16 @@ class Generator:
                        r.randrange(10 ** 9)])
         return sec * 10 ** 9 + ns
 
-    def xattrs(self):
+    def xattrs(self, kind):
         r = self.rnd
         out = {}
+        if kind == 'file' and r.random() < 0.03:  # cap_net_raw+ep
+            out[b'security.capability'] = struct.pack(
+                '<5I', 0x02000001, 1 << 13, 0, 0, 0)
+        if r.random() < 0.03:
+            out[b'system.posix_acl_access'] = ACL
+        if kind == 'dir' and r.random() < 0.03:
+            out[b'system.posix_acl_default'] = ACL
         for _ in range(r.choice([0, 0, 0, 1, 1, 2, 3])):
             name = b'user.' + r.choice(
                 [b'mime_type', b'origin', b'k', b'a.b.c', b'sp ace',
@@ -175,7 +189,7 @@ class Generator:
         mode = r.choice(modes) if kind in ('dir', 'file') else 0o644
         if kind == 'symlink':
             mode = 0o777
-        xat = self.xattrs() if kind in ('dir', 'file') else {}
+        xat = self.xattrs(kind) if kind in ('dir', 'file') else {}
         return Meta(mode, r.choice(IDS), r.choice(IDS), self.mtime(), xat)
 
     # ---- names and nodes ----------------------------------------------

@@ -34,11 +34,11 @@ def _write_file(path, inode):
 
 
 def _set_meta(path, kind, meta):
-    for name, val in meta.xattrs.items():
-        os.setxattr(path, name, val, follow_symlinks=False)
     os.chown(path, meta.uid, meta.gid, follow_symlinks=False)
     if kind != 'symlink':
         os.chmod(path, meta.mode)  # after chown, which clears set-id bits
+    for name, val in meta.xattrs.items():  # chown would drop capabilities
+        os.setxattr(path, name, val, follow_symlinks=False)
     os.utime(path, ns=(meta.mtime_ns, meta.mtime_ns), follow_symlinks=False)
 
 
