@@ -61,6 +61,43 @@ def readdir(path):
     return out
 
 
+_libc.telldir.restype = ctypes.c_long
+_libc.telldir.argtypes = [ctypes.c_void_p]
+_libc.seekdir.argtypes = [ctypes.c_void_p, ctypes.c_long]
+_libc.rewinddir.argtypes = [ctypes.c_void_p]
+
+
+def seek_check(path, first=100, span=50):
+    """readdir `first` names, telldir, read `span` more, seekdir back and
+    read `span` again; then rewinddir and read everything.  True when the
+    second pass equals the first and the rewound listing is complete."""
+    d = _libc.opendir(path)
+    if not d:
+        return 'ERR:opendir'
+
+    def take(n):
+        out = []
+        while n is None or len(out) < n:
+            ent = _libc.readdir64(d)
+            if not ent:
+                break
+            out.append(ent.contents.d_name)
+        return out
+    try:
+        head = take(first)
+        pos = _libc.telldir(d)
+        a = take(span)
+        _libc.seekdir(d, pos)
+        b = take(span)
+        _libc.rewinddir(d)
+        full = take(None)
+        rest = take(None)
+        return a == b and full[:len(head)] == head and not rest and \
+            set(head + a) <= set(full)
+    finally:
+        _libc.closedir(d)
+
+
 def _err(e):
     return 'ERR:' + errno.errorcode.get(e.errno, str(e.errno))
 
@@ -156,6 +193,8 @@ def walk(mnt, contents=True, drop_user_overlay=False):
         names = [n for n, _, _ in ents]
         if len(names) != len(set(names)):
             out[rel]['readdir'] = 'duplicate names'
+        if len(names) > 200:
+            out[rel]['seekdir'] = seek_check(full)
         for name, dtype, d_ino in ents:
             child = os.path.join(rel, name) if rel else name
             r = record(os.path.join(full, name), dtype, contents,
