@@ -14,6 +14,9 @@ daemon's, and is the same on every filesystem.  The tree must also equal
 kernel overlayfs' view of the same layers.  Device nodes must not open
 (amberfs mounts nodev).  Finally a layer path that is itself a symlink must
 be refused at mount time with nothing left mounted.
+
+--submount: a mount inside a layer directory must not show through (kernel
+overlayfs shows the directory underneath it).
 """
 
 import errno
@@ -256,12 +259,51 @@ def symlink_layer_refused(c, amb, m, lay):
             % (r.returncode, err.strip()))
 
 
+def run_submount(amb, keep):
+    """A mount inside a layer directory (here a bind mount of a directory
+    outside the layers) is not part of the layer: kernel overlayfs looks up
+    lower entries in the layer's own filesystem, so it shows the directory
+    underneath the mount, not the mounted content.  amberfs must do the same
+    (and in any case never show the outside content)."""
+    c = Checker()
+    token = 'SENTINEL-' + secrets.token_hex(16)
+    with mounts.Mounts(keep=keep, prefix='amber-submount-',
+                       deadline=200) as m:
+        t = m.tmp
+        outside = os.path.join(t, 'outside')
+        top = os.path.join(t, 'layers', 'top')
+        bot = os.path.join(t, 'layers', 'bot')
+        for d in (outside, os.path.join(top, 'sub'), bot):
+            os.makedirs(d)
+        with open(os.path.join(outside, 'secret'), 'w') as f:
+            f.write(token)
+        with open(os.path.join(top, 'sub', 'own'), 'w') as f:
+            f.write('own')
+        subprocess.run(['mount', '--bind', outside,
+                        os.path.join(top, 'sub')], check=True)
+        m.mnts.append((os.path.join(top, 'sub'), None))
+        lay = os.path.join(t, 'layers')
+        kmnt, amnt = m.path('kernel'), m.path('amb')
+        m.kernel([b'top', b'bot'], lay, kmnt)
+        m.amberfs(amb, [b'top', b'bot'], lay, amnt)
+        kern, _ = fdwalk(kmnt)
+        got, seen = fdwalk(amnt)
+        c.check(token.encode() not in b'\0'.join(seen),
+                'content mounted inside a layer is not shown')
+        c.check(kern == got, 'the tree equals kernel overlayfs: kernel %r, '
+                'amberfs %r' % (sorted(kern), sorted(got)))
+    return c.failures
+
+
 def main():
     keep = '--keep' in sys.argv
     amb = mounts.require_env()
     mounts.alarm(270)
     try:
-        failures = run(amb, keep)
+        if '--submount' in sys.argv:
+            failures = run_submount(amb, keep)
+        else:
+            failures = run(amb, keep)
     except (mounts.MountError, mounts.Timeout, OSError) as e:
         print('ERROR: %s' % e)
         return 1
