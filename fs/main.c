@@ -155,13 +155,12 @@ static int start_audit(struct amberfs *fs)
 	size_t n = fs->layers->n;
 	struct audit_layer *layers = calloc(n, sizeof(*layers));
 	char (*digests)[33] = calloc(n, sizeof(*digests));
-	_cleanup_free_ char *mp = realpath(cfg->mountpoint, NULL);
 	struct audit_config ac = {
 		.path = cfg->log_path,
 		.policy_drop = cfg->log_drop,
 		.max_size = cfg->log_max_size,
 		.keep = cfg->log_keep,
-		.mountpoint = mp ? mp : cfg->mountpoint,
+		.mountpoint = cfg->mountpoint, /* made absolute before mounting */
 		.options_json = cfg->options_json,
 		.layers = layers,
 		.n_layers = n,
@@ -337,15 +336,17 @@ out_unmount:
 		confine_unmount(fs->confine, by_signal || r < 0);
 	else
 		fuse_session_unmount(se);
+	/* The stop record is written before the signal handlers go, so a
+	 * second SIGTERM during teardown cannot kill the daemon without it. */
+	fs->gate = gate_free(fs->gate);
+	audit_free(fs->audit, &totals);
+	fs->audit = NULL;
 out_signals:
 	hup_audit = NULL;
 	fuse_remove_signal_handlers(se);
 out_session:
 	fuse_session_destroy(se);
 out:
-	fs->gate = gate_free(fs->gate);
-	audit_free(fs->audit, &totals);
-	fs->audit = NULL;
 	fs->confine = confine_free(fs->confine);
 	if (r == 0)
 		report_totals(cfg, &totals);
