@@ -224,6 +224,9 @@ class Generator:
         elif p < 0.88 and self.bytes_left > (4 << 20):
             size = r.randrange(300000, 3 << 20)
             segs = [(0, size)]
+        elif p < 0.89:  # 5 GiB sparse: data across the 4 GiB boundary
+            size = (5 << 30) + 1
+            segs = [((4 << 30) - 2048, 4096), (size - 1, 1)]
         else:  # sparse: holes at the start, middle and/or end
             size = r.choice([131072 * r.randrange(1, 9), (1 << 20) + 1,
                              4 << 20, r.randrange(1 << 16, 2 << 20)])
