@@ -270,8 +270,13 @@ def alarm(seconds):
     signal.alarm(seconds)
 
 
+class Terminated(Exception):
+    """SIGTERM (meson's timeout): not caught per seed, so the run stops
+    after unwinding through every cleanup."""
+
+
 def on_sigterm(signum, frame):
-    raise Timeout('terminated by signal %d' % signum)
+    raise Terminated('terminated by signal %d' % signum)
 
 
 # meson sends SIGTERM on timeout: unwind through the cleanup code.
