@@ -18,7 +18,13 @@
 #include "hash.h"
 #include "log.h"
 
-#define RESOLVE_CONFINED (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
+/* NO_XDEV: a mount inside a layer is not part of it (see layer_init). */
+#define RESOLVE_CONFINED \
+	(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV)
+
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
 
 static int openat2_confined(int dirfd, const char *rel, int flags)
 {
@@ -103,6 +109,26 @@ static int layer_init(struct layer *l, const char *path)
 			int r = -errno;
 			close(fd);
 			return log_error_errno(r, "layer: '%s': %m", path);
+		}
+	}
+	/*
+	 * Something mounted inside a layer directory is not part of the
+	 * layer: overlayfs looks entries up in the layer's own filesystem
+	 * and shows what lies underneath.  A non-recursive clone of the
+	 * layer's mount has no submounts at all, so it shows the same.  It
+	 * needs CAP_SYS_ADMIN (root, or a user namespace of one's own);
+	 * without it, RESOLVE_NO_XDEV at least keeps us out of submounts.
+	 */
+	{
+		int clone = syscall(SYS_open_tree, fd, "",
+				    OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH);
+
+		if (clone >= 0) {
+			close(fd);
+			fd = clone;
+		} else {
+			log_debug("layer '%s': no private clone of its mount (%m); submounts stay hidden",
+				  path);
 		}
 	}
 	abs = realpath(path, NULL);
