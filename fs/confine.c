@@ -196,7 +196,7 @@ static int apply_landlock(const struct fs_config *cfg, const struct layer_stack 
 
 	abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
 	if (abi < 0) {
-		log_warning("Landlock is not available (%m); the daemon runs without filesystem confinement");
+		log_warning_errno(-errno, "Landlock: (kernel): not available (%m); the daemon runs without filesystem confinement");
 		return 0;
 	}
 	attr.handled_access_fs = landlock_handled(abi);
@@ -281,7 +281,7 @@ int confine_apply(const struct fs_config *cfg, const struct layer_stack *ls, str
 	r = spawn_helper(cfg->mountpoint, c);
 	if (r < 0) {
 		free(c);
-		return log_error_errno(r, "cannot start the unmount helper: %m");
+		return log_error_errno(r, "unmount helper: '%s': cannot start it: %m", cfg->mountpoint);
 	}
 	*ret = c;
 	/* glibc loads libgcc_s on the first pthread_cancel (libfuse cancels
@@ -289,13 +289,16 @@ int confine_apply(const struct fs_config *cfg, const struct layer_stack *ls, str
 	if (!dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_NODELETE))
 		log_debug("cannot preload libgcc_s.so.1: %s", dlerror());
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return log_error_errno(-errno, "no_new_privs: %m");
+		return log_error_errno(-errno, "confinement: no_new_privs: %m");
 	r = apply_landlock(cfg, ls);
 	if (r < 0)
-		return log_error_errno(r, "Landlock: %m");
+		return log_error_errno(r, "confinement: Landlock: %m");
 	r = apply_seccomp(cfg);
-	if (r < 0)
-		return log_error_errno(r, "seccomp: %m");
+	/* No seccomp in this kernel (or under valgrind): say so, go on. */
+	if (r == -EOPNOTSUPP || r == -ENOSYS || r == -EINVAL)
+		log_warning_errno(r, "seccomp: (kernel): not available (%m); the daemon runs without a syscall filter");
+	else if (r < 0)
+		return log_error_errno(r, "seccomp: (filter): %m");
 	return 0;
 }
 

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,17 +28,64 @@
 #define OPEN_TREE_CLONE 1
 #endif
 
+/*
+ * Without openat2 (kernels before 5.6, valgrind): the same guarantees by
+ * walking one component at a time with O_NOFOLLOW, refusing "..", and
+ * refusing to leave the starting directory's filesystem.
+ */
+static int open_walk(int dirfd, const char *rel, int flags)
+{
+	_cleanup_close_ int cur = -1;
+	const char *p = rel;
+	struct stat root, st;
+	char name[NAME_MAX + 1];
+
+	if (fstat(dirfd, &root) < 0)
+		return -errno;
+	for (;;) {
+		const char *end = strchrnul(p, '/');
+		size_t len = end - p;
+		int base = cur >= 0 ? cur : dirfd, fd;
+
+		if (len == 0 || len > NAME_MAX)
+			return len ? -ENAMETOOLONG : -ENOENT;
+		memcpy(name, p, len);
+		name[len] = '\0';
+		if (strcmp(name, "..") == 0)
+			return -EXDEV;
+		fd = openat(base, name, (*end ? O_PATH | O_DIRECTORY : flags) | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		if (fstat(fd, &st) < 0 || st.st_dev != root.st_dev) {
+			close(fd);
+			return -EXDEV;
+		}
+		if (!*end)
+			return fd;
+		closep(&cur);
+		cur = fd;
+		p = end + 1;
+	}
+}
+
 static int openat2_confined(int dirfd, const char *rel, int flags)
 {
+	static atomic_bool no_openat2;
 	struct open_how how = {
 		.flags = (uint64_t)flags | O_CLOEXEC,
 		.resolve = RESOLVE_CONFINED,
 	};
 	int fd;
 
+	if (atomic_load_explicit(&no_openat2, memory_order_relaxed))
+		return open_walk(dirfd, rel, flags);
 	do
 		fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
 	while (fd < 0 && errno == EAGAIN);
+	if (fd < 0 && errno == ENOSYS) {
+		atomic_store_explicit(&no_openat2, true, memory_order_relaxed);
+		return open_walk(dirfd, rel, flags);
+	}
 	return fd < 0 ? -errno : fd;
 }
 
