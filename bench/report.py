@@ -159,7 +159,26 @@ def md_ratio_table(stats, rows):
     return lines
 
 
-def md_detail_table(stats, rows):
+def md_summary_table(stats, rows):
+    """The closing-note table: amberfs and fuse-overlayfs over kernel
+    overlayfs, one line per stack and workload, cold and warm side by side."""
+    pairs = []
+    for (stack, w, _m) in rows:
+        if (stack, w) not in pairs and any(stats.get((stack, w, m, "overlayfs")) for m in ("cold", "warm")):
+            pairs.append((stack, w))
+    lines = ["| stack | workload | amberfs ÷ ovl cold | amberfs ÷ ovl warm | fuse-overlayfs ÷ ovl cold "
+             "| fuse-overlayfs ÷ ovl warm |", "|---|---|---|---|---|---|"]
+    for (stack, w) in pairs:
+        cells = []
+        for s in ("amberfs", "fuse-overlayfs"):
+            for m in ("cold", "warm"):
+                st = stats.get((stack, w, m, s))
+                cells.append("×" + fmt(st["ratio"]) if st and st["ratio"] is not None else "–")
+        lines.append("| %s | %s | %s |" % (stack, w, " | ".join(cells)))
+    return lines
+
+
+def md_detail_table(stats, rows, runs):
     systems = systems_in(stats, set(rows))
     lines = ["| stack | workload | mode | unit | " + " | ".join(LABEL.get(s, s) for s in systems) + " |",
              "|" + "---|" * (4 + len(systems))]
@@ -167,8 +186,10 @@ def md_detail_table(stats, rows):
         cells = []
         for s in systems:
             st = stats.get((stack, w, mode, s))
-            cells.append("%s (%s–%s)" % (fmt(st["median"]), fmt(st["min"]), fmt(st["max"]))
-                         if st else "–")
+            cell = "%s (%s–%s)" % (fmt(st["median"]), fmt(st["min"]), fmt(st["max"])) if st else "–"
+            if st and st["n"] != runs:
+                cell += " n=%d" % st["n"]
+            cells.append(cell)
         lines.append("| %s | %s | %s | %s | %s |" % (stack, w, mode, METRICS[w][0], " | ".join(cells)))
     return lines
 
@@ -194,13 +215,15 @@ def write_markdown(d, machine, stats, rss_tab, plots):
             "overlayfs's median for the same stack, workload and mode, from this run (×1.00 = as fast as "
             "kernel overlayfs, ×2 = twice as slow).  Cold: caches dropped and a fresh mount before each "
             "sample; warm: the same mount, after one warm-up pass.", "",
-            "## Ratios to kernel overlayfs", ""]
+            "## Summary: amberfs and fuse-overlayfs over kernel overlayfs", ""]
+    out += md_summary_table(stats, main_rows + scale_rows)
+    out += ["", "## Ratios to kernel overlayfs, every system", ""]
     out += md_ratio_table(stats, main_rows)
     out += ["", "## Medians (min–max)", ""]
-    out += md_detail_table(stats, main_rows)
+    out += md_detail_table(stats, main_rows, machine["runs"])
     if scale_rows:
         out += ["", "## Scaling (layers-N: N layers, same file count; files-N: N entries, 10 layers)", ""]
-        out += md_detail_table(stats, scale_rows)
+        out += md_detail_table(stats, scale_rows, machine["runs"])
         out += [""] + md_ratio_table(stats, scale_rows)
     if rss_tab:
         out += ["", "## Daemon memory (peak VmHWM / last VmRSS, MiB)", "",
