@@ -207,6 +207,12 @@ static int apply_landlock(const struct fs_config *cfg, const struct layer_stack 
 		r = landlock_add(rs, ls->layers[i].fd, ro);
 	if (r == 0)
 		r = landlock_add_path(rs, "/proc", ro);
+#ifdef __SANITIZE_ADDRESS__
+	/* Sanitizer builds only: LeakSanitizer reads its suppressions file at
+	 * exit, wherever LSAN_OPTIONS points. */
+	if (r == 0)
+		r = landlock_add_path(rs, "/", ro);
+#endif
 	if (r == 0 && cfg->log_path)
 		r = landlock_add_dir_of(rs, cfg->log_path,
 					ro | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_MAKE_REG |

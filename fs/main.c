@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,10 +333,18 @@ static int serve(struct amberfs *fs, struct fuse_args *args, int notify_fd)
 	r = r < 0 ? -EIO : 0;
 out_unmount:
 	/* A confined daemon may not unmount: its helper does, and is waited for. */
-	if (fs->confine)
+	if (fs->confine) {
+		struct pollfd pfd = { .fd = fuse_session_fd(se) };
+
 		confine_unmount(fs->confine, by_signal || r < 0);
-	else
+		/* Once the connection is gone libfuse only closes the fd and
+		 * frees its copy of the mountpoint; it must not try an unmount
+		 * of its own while the mount is still busy somewhere. */
+		if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLERR))
+			fuse_session_unmount(se);
+	} else {
 		fuse_session_unmount(se);
+	}
 	/* The stop record is written before the signal handlers go, so a
 	 * second SIGTERM during teardown cannot kill the daemon without it. */
 	fs->gate = gate_free(fs->gate);
