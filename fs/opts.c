@@ -12,11 +12,12 @@
 #include "cleanup.h"
 #include "layer.h"
 #include "log.h"
+#include "parse.h"
 
 struct raw_opts {
 	char *lowerdir, *synthdir, *log, *pidfile, *deny_errno, *log_policy;
-	char *log_max_size, *log_keep, *threads;
-	int kernel_ro, nosplice, noconfine;
+	char *log_max_size, *log_keep, *threads, *squash_uid, *squash_gid;
+	int kernel_ro, nosplice, noconfine, squash_to_root;
 	char *nonopt[3];
 	int n_nonopt;
 	int foreground, debug, single, help, version;
@@ -35,6 +36,9 @@ static const struct fuse_opt opt_table[] = {
 	{ "log_max_size=%s", offsetof(struct raw_opts, log_max_size), 0 },
 	{ "log_keep=%s", offsetof(struct raw_opts, log_keep), 0 },
 	{ "threads=%s", offsetof(struct raw_opts, threads), 0 },
+	{ "squash_to_uid=%s", offsetof(struct raw_opts, squash_uid), 0 },
+	{ "squash_to_gid=%s", offsetof(struct raw_opts, squash_gid), 0 },
+	OPT("squash_to_root", squash_to_root),
 	OPT("kernel_ro", kernel_ro),
 	OPT("nosplice", nosplice),
 	OPT("noconfine", noconfine),
@@ -223,6 +227,9 @@ static void print_help(const char *prog)
 	       "    -o pidfile=FILE        write the daemon's pid once the mount is ready\n"
 	       "    -o nosplice            copy read data instead of splicing it\n"
 	       "    -o threads=N           at most N worker threads (default 16)\n"
+	       "    -o squash_to_root      show every entry as owned by uid 0 and gid 0\n"
+	       "    -o squash_to_uid=N     show every entry as owned by uid N\n"
+	       "    -o squash_to_gid=N     show every entry as owned by gid N\n"
 	       "    -o noconfine           skip Landlock and seccomp (debugging only)\n"
 	       "    -f  foreground   -d  debug   -s  single-threaded\n"
 	       "\n"
@@ -312,6 +319,45 @@ static int cfg_scalars(struct raw_opts *o, struct fs_config *cfg)
 	return 0;
 }
 
+/*
+ * An owner id for squash_to_uid=/squash_to_gid=.  (uid_t)-1 is not an id:
+ * chown() reads it as "leave unchanged", so the range stops one below.
+ */
+static int parse_squash_id(const char *key, const char *s, int64_t *ret)
+{
+	uint64_t v;
+	int r;
+
+	r = parse_uint(s, UINT32_MAX - 1, &v);
+	if (r < 0)
+		return log_error_errno(r, "%s: '%s': give a number from 0 to %u",
+				       key, s, UINT32_MAX - 1);
+	*ret = (int64_t)v;
+	return 0;
+}
+
+/*
+ * squash_to_root is squash_to_uid=0,squash_to_gid=0 (as in fuse-overlayfs);
+ * with another uid or gid as well it would say two things, so it is refused.
+ */
+static int cfg_squash(struct raw_opts *o, struct fs_config *cfg)
+{
+	int r;
+
+	cfg->squash_uid = cfg->squash_gid = -1;
+	if (o->squash_uid && (r = parse_squash_id("squash_to_uid", o->squash_uid, &cfg->squash_uid)) < 0)
+		return r;
+	if (o->squash_gid && (r = parse_squash_id("squash_to_gid", o->squash_gid, &cfg->squash_gid)) < 0)
+		return r;
+	if (!o->squash_to_root)
+		return 0;
+	if (cfg->squash_uid > 0 || cfg->squash_gid > 0)
+		return log_error_errno(-EINVAL, "squash_to_root: conflicts with squash_to_uid=%s,squash_to_gid=%s: give one or the other",
+				       o->squash_uid ?: "(unset)", o->squash_gid ?: "(unset)");
+	cfg->squash_uid = cfg->squash_gid = 0;
+	return 0;
+}
+
 static char *make_options_json(const struct fs_config *cfg)
 {
 	char *s = NULL;
@@ -319,11 +365,13 @@ static char *make_options_json(const struct fs_config *cfg)
 	if (asprintf(&s,
 		     "{\"deny_errno\":%d,\"kernel_ro\":%s,\"log_policy\":\"%s\","
 		     "\"log_max_size\":%llu,\"log_keep\":%u,\"threads\":%u,"
-		     "\"single_thread\":%s,\"splice\":%s,\"synthdirs\":%zu}",
+		     "\"single_thread\":%s,\"splice\":%s,\"synthdirs\":%zu,"
+		     "\"squash_uid\":%lld,\"squash_gid\":%lld}",
 		     cfg->deny_errno, cfg->kernel_ro ? "true" : "false",
 		     cfg->log_drop ? "drop" : "block", (unsigned long long)cfg->log_max_size,
 		     cfg->log_keep, cfg->threads, cfg->single_thread ? "true" : "false",
-		     cfg->nosplice ? "false" : "true", cfg->n_synthdirs) < 0)
+		     cfg->nosplice ? "false" : "true", cfg->n_synthdirs,
+		     (long long)cfg->squash_uid, (long long)cfg->squash_gid) < 0)
 		return NULL;
 	return s;
 }
@@ -339,6 +387,8 @@ static void raw_free(struct raw_opts *o)
 	free(o->log_max_size);
 	free(o->log_keep);
 	free(o->threads);
+	free(o->squash_uid);
+	free(o->squash_gid);
 	for (int i = 0; i < 3 && i < o->n_nonopt; i++)
 		free(o->nonopt[i]);
 }
@@ -411,6 +461,9 @@ static int opts_parse_raw(struct fuse_args *args, struct raw_opts *o, struct fs_
 	if (r < 0)
 		return r;
 	r = cfg_scalars(o, cfg);
+	if (r < 0)
+		return r;
+	r = cfg_squash(o, cfg);
 	if (r < 0)
 		return r;
 	cfg->mountpoint = TAKE_PTR(o->nonopt[o->n_nonopt - 1]);

@@ -37,6 +37,8 @@ struct fs_config {
 	uint64_t log_max_size;
 	unsigned log_keep;
 	unsigned threads;
+	/* squash_to_uid=/squash_to_gid= (squash_to_root: both 0); -1 when unset */
+	int64_t squash_uid, squash_gid;
 	char *options_json; /* for the audit start record */
 };
 

@@ -123,6 +123,46 @@ static void test_parse(void **state)
 	opts_free(&cfg);
 }
 
+static void test_squash(void **state)
+{
+	static const struct {
+		const char *opts;
+		int64_t uid, gid; /* expected; ret < 0 when refused */
+		int ret;
+	} cases[] = {
+		{ "lowerdir=a", -1, -1, 0 },
+		{ "lowerdir=a,squash_to_root", 0, 0, 0 },
+		{ "lowerdir=a,squash_to_uid=1000", 1000, -1, 0 },
+		{ "lowerdir=a,squash_to_gid=100", -1, 100, 0 },
+		{ "lowerdir=a,squash_to_uid=1000,squash_to_gid=1001", 1000, 1001, 0 },
+		{ "lowerdir=a,squash_to_uid=0,squash_to_gid=0", 0, 0, 0 },
+		{ "lowerdir=a,squash_to_uid=4294967294", 4294967294LL, -1, 0 },
+		{ "lowerdir=a,squash_to_root,squash_to_uid=0", 0, 0, 0 },
+		{ "lowerdir=a,squash_to_uid=1,squash_to_uid=2", 2, -1, 0 }, /* last wins */
+		{ "lowerdir=a,squash_to_uid=4294967295", 0, 0, -ERANGE },
+		{ "lowerdir=a,squash_to_gid=99999999999999999999", 0, 0, -ERANGE },
+		{ "lowerdir=a,squash_to_uid=-1", 0, 0, -EINVAL },
+		{ "lowerdir=a,squash_to_uid=", 0, 0, -EINVAL },
+		{ "lowerdir=a,squash_to_uid=1k", 0, 0, -EINVAL },
+		{ "lowerdir=a,squash_to_gid= 5", 0, 0, -EINVAL },
+		{ "lowerdir=a,squash_to_root,squash_to_uid=1000", 0, 0, -EINVAL },
+		{ "lowerdir=a,squash_to_root,squash_to_gid=5", 0, 0, -EINVAL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *argv[] = { "amberfs", "-o", cases[i].opts, "mnt", NULL };
+		struct fs_config cfg;
+		int r = parse(argv, &cfg);
+
+		assert_int_equal(r, cases[i].ret);
+		if (r == 0) {
+			assert_int_equal(cfg.squash_uid, cases[i].uid);
+			assert_int_equal(cfg.squash_gid, cases[i].gid);
+		}
+		opts_free(&cfg);
+	}
+}
+
 static void test_parse_errors(void **state)
 {
 	static const char *const bad[][5] = {
@@ -151,6 +191,7 @@ int main(void)
 		cmocka_unit_test(test_normalize),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_squash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
