@@ -35,6 +35,7 @@ struct index {
 	struct timespec mount_time;
 	uid_t uid;
 	gid_t gid;
+	int64_t squash_uid, squash_gid; /* -1: show the layers' owners */
 	size_t memory;
 };
 
@@ -203,6 +204,15 @@ static int merge_seen_again(struct merge *m, struct mslot *s, int dirfd,
 	return dlayers_append(s->node, layer);
 }
 
+/* The owner we present: the layer's, unless squash_to_* says otherwise. */
+static void present_owner(const struct index *ix, struct node_attr *a)
+{
+	if (ix->squash_uid >= 0)
+		a->uid = (uint32_t)ix->squash_uid;
+	if (ix->squash_gid >= 0)
+		a->gid = (uint32_t)ix->squash_gid;
+}
+
 /* A name seen for the first time, in layer L. */
 static int merge_first(struct merge *m, int dirfd, const char *name, uint32_t layer)
 {
@@ -231,6 +241,7 @@ static int merge_first(struct merge *m, int dirfd, const char *name, uint32_t la
 		if (!n)
 			return -ENOMEM;
 		node_attr_from_stat(&n->attr, &st);
+		present_owner(m->ix, &n->attr);
 		n->layer = layer;
 		if (S_ISDIR(st.st_mode) && dlayers_append(n, layer) < 0)
 			return -ENOMEM;
@@ -273,6 +284,11 @@ static int merge_layer(struct merge *m, uint32_t layer)
 		close(fd);
 		return -errno;
 	}
+	/* The directory's own copy is open anyway: learn whether it has
+	 * xattrs (an ACL matters to every permission check below it). */
+	if (layer == m->dir->layer &&
+	    atomic_load_explicit(&m->dir->xattrs, memory_order_relaxed) == NODE_XATTRS_UNKNOWN)
+		node_xattrs_learn_fd(m->dir, dirfd(d));
 	while (r == 0 && (errno = 0, de = readdir(d))) {
 		const char *name = de->d_name, *target;
 		struct mslot *s;
@@ -480,6 +496,7 @@ int index_init_root(struct index *ix)
 	if (fstat(ls->layers[0].fd, &st) < 0)
 		return -errno;
 	node_attr_from_stat(&root->attr, &st);
+	present_owner(ix, &root->attr);
 	root->layer = 0;
 	root->dlayers = calloc(ls->n, sizeof(*root->dlayers));
 	if (!root->dlayers)
@@ -506,6 +523,7 @@ int index_new(const struct layer_stack *layers, struct inode_table *inodes,
 	clock_gettime(CLOCK_REALTIME, &ix->mount_time);
 	ix->uid = geteuid();
 	ix->gid = getegid();
+	ix->squash_uid = ix->squash_gid = -1;
 	if (n_synth) {
 		ix->synth = calloc(n_synth, sizeof(*ix->synth));
 		if (!ix->synth) {
@@ -524,6 +542,16 @@ int index_new(const struct layer_stack *layers, struct inode_table *inodes,
 	}
 	*ret = ix;
 	return 0;
+}
+
+void index_set_squash(struct index *ix, int64_t uid, int64_t gid)
+{
+	ix->squash_uid = uid;
+	ix->squash_gid = gid;
+	if (uid >= 0)
+		ix->uid = (uid_t)uid;
+	if (gid >= 0)
+		ix->gid = (gid_t)gid;
 }
 
 void dir_table_free(struct dir_table *t)

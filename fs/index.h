@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "inode.h"
@@ -50,6 +51,10 @@ struct node *index_lookup(const struct dir_table *t, const char *name);
 
 /* Frees a table (inode.c calls it when freeing nodes). NULL is fine. */
 void dir_table_free(struct dir_table *t);
+
+/* Presents every entry as owned by uid / gid (-1: the layers' own owner),
+ * synthesized directories included.  Call before index_init_root(). */
+void index_set_squash(struct index *ix, int64_t uid, int64_t gid);
 
 /* Sets up the root node: all layers merge there. */
 int index_init_root(struct index *ix);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/xattr.h>
 
 #include "hash.h"
 #include "index.h"
@@ -217,6 +218,34 @@ void inode_ref(struct node *n, uint64_t count)
 void inode_unref(struct node *n, uint64_t count)
 {
 	atomic_fetch_sub_explicit(&n->nlookup, count, memory_order_relaxed);
+}
+
+unsigned char node_xattrs_classify(const char *list, ssize_t len)
+{
+	if (len == 0)
+		return NODE_XATTRS_NONE;
+	for (ssize_t i = 0; i < len; i += strnlen(list + i, len - i) + 1)
+		if (strcmp(list + i, "system.posix_acl_access") == 0)
+			return NODE_XATTRS_ACL;
+	return NODE_XATTRS_SOME;
+}
+
+void node_xattrs_learn_fd(struct node *n, int fd)
+{
+	char buf[4096];
+	ssize_t len = flistxattr(fd, buf, sizeof(buf));
+	unsigned char v;
+
+	if (len < 0 && errno == ERANGE) {
+		/* A long list: look for the ACL by name instead. */
+		v = fgetxattr(fd, "system.posix_acl_access", NULL, 0) >= 0 ? NODE_XATTRS_ACL
+									: NODE_XATTRS_SOME;
+	} else if (len < 0) {
+		return; /* unknown: learnt later through the O_PATH route */
+	} else {
+		v = node_xattrs_classify(buf, len);
+	}
+	atomic_store_explicit(&n->xattrs, v, memory_order_relaxed);
 }
 
 void node_attr_from_stat(struct node_attr *a, const struct stat *st)

@@ -30,8 +30,9 @@
 #define NODE_LAYER_SYNTH UINT32_MAX /* synthesized directory: no backing */
 
 /* Whether the backing entry has any xattr: most have none, and the kernel
- * asks for security.capability on every exec and write. */
-enum { NODE_XATTRS_UNKNOWN, NODE_XATTRS_NONE, NODE_XATTRS_SOME };
+ * asks for security.capability on every exec and write.  ACL: some, one of
+ * them a POSIX access ACL, which every permission check must then read. */
+enum { NODE_XATTRS_UNKNOWN, NODE_XATTRS_NONE, NODE_XATTRS_SOME, NODE_XATTRS_ACL };
 
 /* The attributes we report; compact, since there is one per entry. */
 struct node_attr {
@@ -80,6 +81,12 @@ void inode_ref(struct node *n, uint64_t count);
 void inode_unref(struct node *n, uint64_t count);
 
 void node_attr_from_stat(struct node_attr *a, const struct stat *st);
+
+/* NODE_XATTRS_NONE, _SOME or _ACL for a listxattr() result (len < 0: the
+ * list could not be read, SOME). */
+unsigned char node_xattrs_classify(const char *list, ssize_t len);
+/* Learns n->xattrs from fd, an open (not O_PATH) fd of its backing entry. */
+void node_xattrs_learn_fd(struct node *n, int fd);
 void node_attr_to_stat(const struct node *n, struct stat *st);
 
 /*

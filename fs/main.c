@@ -193,8 +193,10 @@ static int build_state(struct amberfs *fs)
 	if (r == 0)
 		r = index_new(fs->layers, fs->inodes, fs->cfg->synthdirs, fs->cfg->n_synthdirs,
 			      &fs->index);
-	if (r == 0)
+	if (r == 0) {
+		index_set_squash(fs->index, fs->cfg->squash_uid, fs->cfg->squash_gid);
 		r = index_init_root(fs->index);
+	}
 	if (r < 0)
 		return log_error_errno(r, "cannot set up the merged tree: %m");
 	return 0;
@@ -397,7 +399,9 @@ static int add_default_options(struct fuse_args *args, const struct fs_config *c
 {
 	_cleanup_free_ char *o = NULL;
 
-	if (asprintf(&o, "-osubtype=amberfs,fsname=%s,default_permissions%s%s",
+	/* No default_permissions: the kernel would refuse a non-root writer
+	 * with EACCES before we hear of it.  perm.c checks reads instead. */
+	if (asprintf(&o, "-osubtype=amberfs,fsname=%s%s%s",
 		     cfg->source ? cfg->source : "amberfs",
 		     geteuid() == 0 ? ",allow_other" : "", cfg->kernel_ro ? ",ro" : "") < 0)
 		return -ENOMEM;

@@ -26,7 +26,12 @@
 #include "cleanup.h"
 #include "log.h"
 #include "ops_mutate.h"
+#include "perm.h"
 #include "whiteout.h"
+
+/* The kernel passes an exec's open with this f_flags bit (__FMODE_EXEC):
+ * it needs execute permission there, not read. */
+#define OPEN_FLAG_EXEC 0x20
 
 static struct amberfs *fs_of(fuse_req_t req)
 {
@@ -38,14 +43,15 @@ static struct node *node_of(fuse_req_t req, fuse_ino_t ino)
 	return inode_from_fuse(fs_of(req)->inodes, ino);
 }
 
-static void fill_entry(struct amberfs *fs, struct node *n, struct fuse_entry_param *e)
+/* cache: whether the kernel may keep the entry (see dir_open_to_all). */
+static void fill_entry(struct amberfs *fs, struct node *n, bool cache, struct fuse_entry_param *e)
 {
 	memset(e, 0, sizeof(*e));
 	e->ino = inode_to_fuse(fs->inodes, n);
 	e->generation = 1;
 	node_attr_to_stat(n, &e->attr);
-	e->attr_timeout = fs->timeout;
-	e->entry_timeout = fs->timeout;
+	e->attr_timeout = cache ? fs->timeout : 0;
+	e->entry_timeout = cache ? fs->timeout : 0;
 }
 
 /* Opens the backing entry of n (never for synthesized directories). */
@@ -59,6 +65,56 @@ static int node_open(struct amberfs *fs, const struct node *n, int flags)
 	if (!rel)
 		return -ENOMEM;
 	return layer_open(&fs->layers->layers[n->layer], rel, flags);
+}
+
+static unsigned char node_xattr_state(struct amberfs *fs, struct node *n);
+
+/*
+ * Whether every caller may search dir.  Only then may the kernel cache
+ * what lies below it: it serves cached dentries, attributes and symlink
+ * targets without asking us, so below any other directory each walk must
+ * reach lookup() and be checked for its caller (timeouts 0).  Such
+ * directories are rare in images (/root, private key directories).
+ */
+static bool dir_open_to_all(struct amberfs *fs, struct node *dir)
+{
+	return perm_searchable_by_all(dir->attr.mode) &&
+	       node_xattr_state(fs, dir) != NODE_XATTRS_ACL;
+}
+
+/* Reads n's access ACL.  One that cannot be read or used leaves only the
+ * owner's bits: the narrower answer. */
+static void node_acl(struct amberfs *fs, struct node *n, struct perm_acl *acl)
+{
+	_cleanup_close_ int fd = node_open(fs, n, O_PATH | O_NOFOLLOW);
+	unsigned char buf[4 + 8 * PERM_MAX_ACL];
+	char path[64];
+	ssize_t len = -1;
+
+	if (fd >= 0) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		len = getxattr(path, "system.posix_acl_access", buf, sizeof(buf));
+	}
+	if (len < 0 || perm_acl_parse(buf, len, acl) < 0) {
+		*acl = (struct perm_acl){ .n = 2 };
+		acl->e[0] = (struct perm_acl_entry){ .tag = 0x01, .perm = (n->attr.mode >> 6) & 7 };
+		acl->e[1] = (struct perm_acl_entry){ .tag = 0x20, .perm = 0 };
+	}
+}
+
+/* 0 if the caller of req may access n with mask (PERM_*), else -EACCES. */
+static int node_permission(struct amberfs *fs, fuse_req_t req, struct node *n, int mask)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct perm_caller c = { .uid = ctx->uid, .gid = ctx->gid, .tid = ctx->pid };
+	struct perm_object o = { .uid = n->attr.uid, .gid = n->attr.gid, .mode = n->attr.mode };
+	struct perm_acl acl;
+
+	if (c.uid != o.uid && (o.mode & S_IRWXG) && node_xattr_state(fs, n) == NODE_XATTRS_ACL) {
+		node_acl(fs, n, &acl);
+		o.acl = &acl;
+	}
+	return perm_check(&c, &o, mask);
 }
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
@@ -75,22 +131,32 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 			FUSE_CAP_HANDLE_KILLPRIV | FUSE_CAP_AUTO_INVAL_DATA);
 }
 
-static int do_lookup(struct amberfs *fs, fuse_ino_t parent, const char *name,
-		     struct fuse_entry_param *e)
+/*
+ * A lookup is the one place where the kernel's path walk meets us, so the
+ * search permission it would check (may_lookup) is checked here.  *cache
+ * says whether the answer may be kept.
+ */
+static int do_lookup(struct amberfs *fs, fuse_req_t req, fuse_ino_t parent, const char *name,
+		     struct fuse_entry_param *e, bool *cache)
 {
+	struct node *dir = inode_from_fuse(fs->inodes, parent);
 	const struct dir_table *t;
 	struct node *n;
 	int r;
 
+	*cache = true;
 	if (strlen(name) > NAME_MAX)
 		return -ENAMETOOLONG;
-	r = index_dir(fs->index, inode_from_fuse(fs->inodes, parent), &t);
+	r = index_dir(fs->index, dir, &t);
 	if (r < 0)
+		return r;
+	*cache = dir_open_to_all(fs, dir);
+	if (!*cache && (r = node_permission(fs, req, dir, PERM_X)) < 0)
 		return r;
 	n = index_lookup(t, name);
 	if (!n)
 		return -ENOENT;
-	fill_entry(fs, n, e);
+	fill_entry(fs, n, *cache, e);
 	inode_ref(n, 1);
 	return 0;
 }
@@ -99,12 +165,13 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct amberfs *fs = fs_of(req);
 	struct fuse_entry_param e;
-	int r = do_lookup(fs, parent, name, &e);
+	bool cache;
+	int r = do_lookup(fs, req, parent, name, &e, &cache);
 
 	if (r == -ENOENT) {
 		/* Negative entry, cached as long as positive ones. */
 		memset(&e, 0, sizeof(e));
-		e.entry_timeout = fs->timeout;
+		e.entry_timeout = cache ? fs->timeout : 0;
 		fuse_reply_entry(req, &e);
 	} else if (r < 0) {
 		fuse_reply_err(req, -r);
@@ -128,10 +195,12 @@ static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct amberfs *fs = fs_of(req);
+	struct node *n = node_of(req, ino);
 	struct stat st;
 
-	node_attr_to_stat(node_of(req, ino), &st);
-	fuse_reply_attr(req, &st, fs_of(req)->timeout);
+	node_attr_to_stat(n, &st);
+	fuse_reply_attr(req, &st, !n->parent || dir_open_to_all(fs, n->parent) ? fs->timeout : 0);
 }
 
 static int do_readlink(struct amberfs *fs, struct node *n, char *buf, size_t size)
@@ -171,6 +240,9 @@ static int do_open(struct amberfs *fs, fuse_req_t req, struct node *n, struct fu
 		return gate_reject(fs->gate, req, AUDIT_OPEN_WRITE, n, NULL, NULL, NULL, &args);
 	if (fi->flags & O_TRUNC)
 		return gate_reject(fs->gate, req, AUDIT_OPEN_TRUNC, n, NULL, NULL, NULL, &args);
+	fd = node_permission(fs, req, n, (fi->flags & OPEN_FLAG_EXEC) ? PERM_X : PERM_R);
+	if (fd < 0)
+		return fd;
 	/* O_NOATIME keeps reads from touching the layers; only the owner (or
 	 * root) may ask for it, so fall back without it. */
 	fd = node_open(fs, n, O_RDONLY | O_NOFOLLOW | O_NOATIME);
@@ -224,9 +296,13 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct amberfs *fs = fs_of(req);
+	struct node *n = node_of(req, ino);
 	const struct dir_table *t;
-	int r = index_dir(fs_of(req)->index, node_of(req, ino), &t);
+	int r = index_dir(fs->index, n, &t);
 
+	if (r == 0)
+		r = node_permission(fs, req, n, PERM_R);
 	if (r < 0) {
 		fuse_reply_err(req, -r);
 		return;
@@ -243,11 +319,13 @@ static ssize_t fill_dir(fuse_req_t req, struct node *dir, char *buf, size_t size
 	struct amberfs *fs = fs_of(req);
 	const struct dir_table *t;
 	size_t pos = 0;
+	bool cache;
 	int r;
 
 	r = index_dir(fs->index, dir, &t);
 	if (r < 0)
 		return r;
+	cache = dir_open_to_all(fs, dir);
 	for (size_t i = off; i < t->n + 2; i++) {
 		struct node *n = i == 0 ? dir : i == 1 ? (dir->parent ? dir->parent : dir)
 						       : t->entries[i - 2].node;
@@ -256,7 +334,7 @@ static ssize_t fill_dir(fuse_req_t req, struct node *dir, char *buf, size_t size
 		size_t len;
 
 		if (plus && i >= 2) {
-			fill_entry(fs, n, &e);
+			fill_entry(fs, n, cache, &e);
 		} else {
 			/* ino 0 in plus mode: no lookup is implied for "." and "..". */
 			e.attr.st_ino = n->ino;
@@ -317,6 +395,42 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &sv);
 }
 
+/* Learns n->xattrs through path, the magic link of an O_PATH fd of n. */
+static unsigned char node_xattrs_learn_path(struct node *n, const char *path)
+{
+	char buf[4096];
+	ssize_t len = listxattr(path, buf, sizeof(buf));
+	unsigned char v;
+
+	if (len < 0 && errno == ERANGE)
+		v = getxattr(path, "system.posix_acl_access", NULL, 0) >= 0 ? NODE_XATTRS_ACL
+									 : NODE_XATTRS_SOME;
+	else if (len < 0)
+		return NODE_XATTRS_UNKNOWN;
+	else
+		v = node_xattrs_classify(buf, len);
+	atomic_store_explicit(&n->xattrs, v, memory_order_relaxed);
+	return v;
+}
+
+/* NODE_XATTRS_*, learnt now if not known yet (UNKNOWN if unreadable). */
+static unsigned char node_xattr_state(struct amberfs *fs, struct node *n)
+{
+	unsigned char known = atomic_load_explicit(&n->xattrs, memory_order_relaxed);
+	_cleanup_close_ int fd = -1;
+	char path[64];
+
+	if (known != NODE_XATTRS_UNKNOWN)
+		return known;
+	if (n->layer == NODE_LAYER_SYNTH)
+		return NODE_XATTRS_NONE;
+	fd = node_open(fs, n, O_PATH | O_NOFOLLOW);
+	if (fd < 0)
+		return NODE_XATTRS_UNKNOWN;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return node_xattrs_learn_path(n, path);
+}
+
 /*
  * Runs getxattr (name set) or listxattr on the backing entry through its
  * O_PATH fd.  The first call also learns whether the entry has any xattr
@@ -337,14 +451,8 @@ static ssize_t node_xattr(struct amberfs *fs, struct node *n, const char *name,
 		return fd;
 	/* The magic link jumps to the inode itself, symlinks included. */
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	if (known == NODE_XATTRS_UNKNOWN) {
-		len = listxattr(path, NULL, 0);
-		if (len >= 0)
-			atomic_store_explicit(&n->xattrs, len ? NODE_XATTRS_SOME : NODE_XATTRS_NONE,
-					      memory_order_relaxed);
-		if (len == 0)
-			return name ? -ENODATA : 0;
-	}
+	if (known == NODE_XATTRS_UNKNOWN && node_xattrs_learn_path(n, path) == NODE_XATTRS_NONE)
+		return name ? -ENODATA : 0;
 	len = name ? getxattr(path, name, buf, size) : listxattr(path, buf, size);
 	return len < 0 ? -errno : len;
 }
@@ -356,6 +464,13 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 
 	if (whiteout_is_internal_xattr(name)) {
 		fuse_reply_err(req, ENODATA);
+		return;
+	}
+	/* The VFS leaves user.* reads to the inode's read permission (and
+	 * security.*, system.* and trusted.* to itself or the LSM). */
+	if (strncmp(name, "user.", 5) == 0 &&
+	    (r = node_permission(fs_of(req), req, node_of(req, ino), PERM_R)) < 0) {
+		fuse_reply_err(req, -r);
 		return;
 	}
 	if (size && !(buf = malloc(size))) {
@@ -427,10 +542,26 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		fuse_reply_buf(req, buf, r);
 }
 
+/*
+ * A question, not an attempt: answered, not logged.  As on a read-only
+ * kernel mount, write access to a file, directory or symlink is EROFS for
+ * everyone, before any permission check; the rest is the caller's
+ * permission (access() asks with the real ids, which the kernel passes).
+ */
+static int do_access(struct amberfs *fs, fuse_req_t req, struct node *n, int mask)
+{
+	uint32_t fmt = n->attr.mode & S_IFMT;
+
+	if ((mask & W_OK) && (fmt == S_IFREG || fmt == S_IFDIR || fmt == S_IFLNK))
+		return -EROFS;
+	if ((mask & (R_OK | W_OK | X_OK)) == 0)
+		return 0;
+	return node_permission(fs, req, n, mask & (R_OK | W_OK | X_OK));
+}
+
 static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 {
-	/* A question, not an attempt: answered, not logged. */
-	fuse_reply_err(req, (mask & W_OK) ? EROFS : 0);
+	fuse_reply_err(req, -do_access(fs_of(req), req, node_of(req, ino), mask));
 }
 
 static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
