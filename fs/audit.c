@@ -10,10 +10,15 @@
  * holds a FUSE thread longer than the bounded wait of log_policy=block.
  *
  * Coalescing: an event identical to one whose attempt was queued less than
- * a window ago (same pid, action, path, new_path, errno) only bumps that
- * entry's count; the writer turns the count into a `summary` once the window
- * is over.  The table is fixed-size: when it is full, events are simply
- * queued as attempts.  Identity is a 128-bit hash of those fields.
+ * a window ago only bumps that entry's count; the writer turns the count into
+ * a `summary` once the window is over.  Identical means that the two records
+ * would be the same but for their time: same process object (pid, tid, argv,
+ * cwd, ...), user, action, errno, paths, layer and every argument (mode,
+ * flags, owner, sizes, offsets, times, xattr name and value, symlink target,
+ * rename flags, ioctl cmd, ...), so a summary never hides an attempt that
+ * differed (chmod 0644 then chmod 04755 are two attempts).  Identity is a
+ * 128-bit hash of all of that (event_key()).  The table is fixed-size: when
+ * it is full, events are simply queued as attempts.
  */
 #include "audit_internal.h"
 
@@ -24,6 +29,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
 #include <xxhash.h>
 
 #include "cleanup.h"
@@ -91,6 +97,17 @@ static void render_path(struct afmt_buf *b, const char *key, const char *hexkey,
 	}
 }
 
+/* A NUL-terminated name (xattr name, symlink target), exact bytes included
+ * when it is not UTF-8; NULL becomes null. */
+static void render_cstr(struct afmt_buf *b, const char *key, const char *hexkey, const char *s)
+{
+	if (!s) {
+		afmt_kv_null(b, key);
+		return;
+	}
+	render_path(b, key, hexkey, s, strlen(s));
+}
+
 static void render_time_arg(struct afmt_buf *b, const char *key, const struct timespec *t)
 {
 	if (t->tv_nsec == UTIME_NOW)
@@ -141,7 +158,13 @@ static void render_args(struct afmt_buf *b, const struct audit_args *g)
 	if (g->has & AUDIT_ARG_LENGTH)
 		afmt_kv_u64(b, "length", g->length);
 	if (g->has & AUDIT_ARG_NAME)
-		afmt_kv_strz(b, "name", g->name);
+		render_cstr(b, "name", "name_hex", g->name);
+	if (g->has & AUDIT_ARG_VALUE) {
+		char digest[HASH_HEX_LEN + 1];
+
+		hash128_hex(g->value ? g->value : "", g->value ? g->length : 0, digest);
+		afmt_kv_strz(b, "value_digest", digest);
+	}
 	if (g->has & AUDIT_ARG_CMD) {
 		snprintf(tmp, sizeof(tmp), "0x%lx", g->cmd);
 		afmt_kv_strz(b, "cmd", tmp);
@@ -151,7 +174,7 @@ static void render_args(struct afmt_buf *b, const struct audit_args *g)
 		afmt_kv_strz(b, "rdev", tmp);
 	}
 	if (g->has & AUDIT_ARG_TARGET)
-		afmt_kv_strz(b, "target", g->target);
+		render_cstr(b, "target", "target_hex", g->target);
 	if (g->has & AUDIT_ARG_RENAME_FLAGS) {
 		afmt_key(b, "rename_flags");
 		afmt_rename_flags(b, g->rename_flags);
@@ -216,16 +239,65 @@ static struct audit_body *render_body(const struct audit_event *ev, const struct
 
 /* ---- coalescing table (under lock) ---- */
 
-static void event_key(pid_t pid, const struct audit_event *ev, uint64_t *lo, uint64_t *hi)
+static void key_bytes(XXH3_state_t *st, const void *p, size_t n)
 {
-	const uint64_t head[2] = { (uint64_t)(uint32_t)pid << 32 | (uint32_t)ev->err,
-				   (uint64_t)ev->action << 32 | (ev->new_path ? 1u : 0u) };
-	XXH128_hash_t h = XXH3_128bits_withSeed(ev->path, ev->path_len, XXH3_64bits(head, sizeof(head)));
+	uint64_t len = n;
 
-	if (ev->new_path)
-		h = XXH3_128bits_withSeed(ev->new_path, ev->new_path_len, h.low64 ^ h.high64);
-	*lo = h.low64;
-	*hi = h.high64;
+	/* The length first, so ("ab", "c") and ("a", "bc") differ. */
+	XXH3_128bits_update(st, &len, sizeof(len));
+	if (n)
+		XXH3_128bits_update(st, p, n);
+}
+
+static void key_cstr(XXH3_state_t *st, const char *s)
+{
+	key_bytes(st, s ? s : "", s ? strlen(s) + 1 : 0);
+}
+
+/*
+ * The coalescing identity: every input of render_body() but the time.  The
+ * process is taken as rendered (pid, tid, ppid, name, executable, argv,
+ * cwd, start time, error), the rest field by field; an argument that the
+ * record does not show counts as 0, as it is not rendered either.
+ */
+static void event_key(const struct audit_event *ev, const struct afmt_buf *proc, uint64_t *lo,
+		      uint64_t *hi)
+{
+	const struct audit_args *g = &ev->args;
+	const unsigned h = g->has;
+	const uint64_t fixed[] = {
+		(uint64_t)ev->action, (uint64_t)(int64_t)ev->err, (uint64_t)(int64_t)ev->layer,
+		ev->uid, ev->gid, h, ev->new_path != NULL,
+		h & AUDIT_ARG_FLAGS ? (uint64_t)(unsigned)g->flags : 0,
+		h & AUDIT_ARG_MODE ? g->mode : 0,
+		h & AUDIT_ARG_UID ? g->uid : 0,
+		h & AUDIT_ARG_GID ? g->gid : 0,
+		h & AUDIT_ARG_SIZE ? g->size : 0,
+		h & AUDIT_ARG_OFFSET ? g->offset : 0,
+		h & AUDIT_ARG_LENGTH ? g->length : 0,
+		h & AUDIT_ARG_CMD ? g->cmd : 0,
+		h & AUDIT_ARG_RDEV ? g->rdev : 0,
+		h & AUDIT_ARG_RENAME_FLAGS ? g->rename_flags : 0,
+		h & AUDIT_ARG_ATIME ? (uint64_t)g->atime.tv_sec : 0,
+		h & AUDIT_ARG_ATIME ? (uint64_t)g->atime.tv_nsec : 0,
+		h & AUDIT_ARG_MTIME ? (uint64_t)g->mtime.tv_sec : 0,
+		h & AUDIT_ARG_MTIME ? (uint64_t)g->mtime.tv_nsec : 0,
+	};
+	XXH3_state_t st;
+	XXH128_hash_t k;
+
+	XXH3_128bits_reset(&st);
+	XXH3_128bits_update(&st, fixed, sizeof(fixed));
+	key_bytes(&st, ev->path, ev->path_len);
+	key_bytes(&st, ev->new_path, ev->new_path ? ev->new_path_len : 0);
+	key_cstr(&st, h & AUDIT_ARG_NAME ? g->name : NULL);
+	key_cstr(&st, h & AUDIT_ARG_TARGET ? g->target : NULL);
+	key_bytes(&st, h & AUDIT_ARG_VALUE ? g->value : NULL,
+		  h & AUDIT_ARG_VALUE && g->value ? g->length : 0);
+	key_bytes(&st, proc->data, proc->len);
+	k = XXH3_128bits_digest(&st);
+	*lo = k.low64;
+	*hi = k.high64;
 }
 
 static struct audit_centry *table_find(struct audit *a, uint64_t lo, uint64_t hi)
@@ -380,7 +452,7 @@ int audit_submit(struct audit *a, const struct audit_event *ev)
 		return 0; /* no file: counting is all there is to do */
 
 	procinfo_render(a->procs, ev->tid, &proc, &pid);
-	event_key(pid, ev, &lo, &hi);
+	event_key(ev, &proc, &lo, &hi);
 	now = audit_mono_ns();
 
 	pthread_mutex_lock(&a->lock);

@@ -63,6 +63,7 @@ enum { /* bits of audit_args.has */
 	AUDIT_ARG_RENAME_FLAGS = 1 << 11,
 	AUDIT_ARG_ATIME = 1 << 12,
 	AUDIT_ARG_MTIME = 1 << 13,
+	AUDIT_ARG_VALUE = 1 << 14,
 };
 
 struct audit_args {
@@ -73,6 +74,7 @@ struct audit_args {
 	gid_t gid;
 	uint64_t size, offset, length;
 	const char *name; /* xattr name */
+	const void *value; /* xattr value, `length` bytes: the record shows its digest */
 	unsigned long cmd; /* ioctl */
 	dev_t rdev;
 	const char *target;           /* symlink target */

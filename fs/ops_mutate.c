@@ -158,7 +158,8 @@ void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *v
 		 size_t size, int flags)
 {
 	struct audit_args args = {
-		.has = AUDIT_ARG_NAME | AUDIT_ARG_LENGTH, .name = name, .length = size,
+		.has = AUDIT_ARG_NAME | AUDIT_ARG_LENGTH | AUDIT_ARG_VALUE,
+		.name = name, .value = value, .length = size,
 	};
 
 	refuse(req, AUDIT_SETXATTR, ino, NULL, 0, NULL, &args);

@@ -384,6 +384,79 @@ static void test_coalescing(void **state)
 	series_free(s);
 }
 
+/*
+ * Events that differ in any argument the record shows are never merged: each
+ * is an attempt of its own, so the log (and a replay) sees every one; only
+ * the exact repeat at the end becomes a summary.
+ */
+static void test_coalescing_args(void **state)
+{
+	static const char cap1[] = "\x01\x00\x00\x02\x00\x20\x00\x00", cap2[] = "\x01\x00\x00\x02\x00\x10\x00\x00";
+	struct audit_config cfg = { .coalesce_ms = 60000 };
+	struct audit *a = open_log(&cfg);
+	struct audit_event ev[20];
+	struct audit_totals t;
+	struct series *s;
+	size_t n = 0, n_hex = 0;
+
+#define EV(act, ...) (ev[n] = event("/bin/busybox"), ev[n].action = (act), \
+		      ev[n].args = (struct audit_args){ __VA_ARGS__ }, n++)
+	EV(AUDIT_CHMOD, .has = AUDIT_ARG_MODE, .mode = 0644);
+	EV(AUDIT_CHMOD, .has = AUDIT_ARG_MODE, .mode = 04755);
+	EV(AUDIT_SETXATTR, .has = AUDIT_ARG_NAME | AUDIT_ARG_LENGTH, .name = "user.comment", .length = 8);
+	EV(AUDIT_SETXATTR, .has = AUDIT_ARG_NAME | AUDIT_ARG_LENGTH, .name = "security.capability", .length = 8);
+	EV(AUDIT_SETXATTR, .has = AUDIT_ARG_NAME | AUDIT_ARG_LENGTH | AUDIT_ARG_VALUE,
+	   .name = "security.capability", .value = cap1, .length = 8);
+	EV(AUDIT_SETXATTR, .has = AUDIT_ARG_NAME | AUDIT_ARG_LENGTH | AUDIT_ARG_VALUE,
+	   .name = "security.capability", .value = cap2, .length = 8);
+	EV(AUDIT_SYMLINK, .has = AUDIT_ARG_TARGET, .target = "/bin/sh");
+	EV(AUDIT_SYMLINK, .has = AUDIT_ARG_TARGET, .target = "/tmp/evil");
+	EV(AUDIT_SYMLINK, .has = AUDIT_ARG_TARGET, .target = "/tmp/\xff");
+	EV(AUDIT_SYMLINK, .has = AUDIT_ARG_TARGET, .target = "/tmp/\xfe");
+	EV(AUDIT_CHOWN, .has = AUDIT_ARG_UID | AUDIT_ARG_GID, .uid = 0, .gid = (gid_t)-1);
+	EV(AUDIT_CHOWN, .has = AUDIT_ARG_UID | AUDIT_ARG_GID, .uid = 1000, .gid = (gid_t)-1);
+	EV(AUDIT_UTIMES, .has = AUDIT_ARG_MTIME, .mtime = { 1, 0 });
+	EV(AUDIT_UTIMES, .has = AUDIT_ARG_MTIME, .mtime = { 1, 1 });
+	EV(AUDIT_WRITE, .has = AUDIT_ARG_OFFSET | AUDIT_ARG_LENGTH, .offset = 0, .length = 4096);
+	EV(AUDIT_WRITE, .has = AUDIT_ARG_OFFSET | AUDIT_ARG_LENGTH, .offset = 4096, .length = 4096);
+	EV(AUDIT_IOCTL, .has = AUDIT_ARG_CMD, .cmd = 0x40086602);
+	EV(AUDIT_IOCTL, .has = AUDIT_ARG_CMD, .cmd = 0x401c5820);
+	EV(AUDIT_OPEN_WRITE, .has = AUDIT_ARG_FLAGS, .flags = O_WRONLY);
+	EV(AUDIT_OPEN_WRITE, .has = AUDIT_ARG_FLAGS, .flags = O_WRONLY | O_APPEND);
+#undef EV
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(audit_submit(a, &ev[i]), 0);
+	assert_int_equal(audit_submit(a, &ev[1]), 0); /* the one true repeat */
+	audit_free(a, &t);
+
+	s = verify1(logpath);
+	assert_int_equal(s->n_attempt, n);
+	assert_int_equal(s->n_summary, 1);
+	assert_int_equal(s->sum_summary, 1);
+	for (size_t i = 1; i <= n; i++) {
+		json_object *args = get(s->r[i].o, "args");
+
+		assert_string_equal(gets(get(s->r[i].o, "event"), "action"),
+				    audit_action_to_string(ev[i - 1].action));
+		if (ev[i - 1].args.has & AUDIT_ARG_MODE)
+			assert_int_equal(strtol(gets(args, "mode"), NULL, 8), ev[i - 1].args.mode);
+		if (ev[i - 1].args.has & AUDIT_ARG_NAME)
+			assert_string_equal(gets(args, "name"), ev[i - 1].args.name);
+		if (ev[i - 1].args.has & AUDIT_ARG_VALUE)
+			assert_int_equal(strlen(gets(args, "value_digest")), HASH_HEX_LEN);
+		if (json_object_object_get_ex(args, "target_hex", NULL))
+			n_hex++;
+	}
+	/* Two digests of different values differ. */
+	assert_string_not_equal(gets(get(s->r[5].o, "args"), "value_digest"),
+				gets(get(s->r[6].o, "args"), "value_digest"));
+	/* "/tmp/\xff" and "/tmp/\xfe" look alike in UTF-8: the bytes tell. */
+	assert_int_equal(n_hex, 2);
+	assert_string_equal(gets(get(s->r[9].o, "args"), "target_hex"), "2f746d702fff");
+	check_invariant(s, &t);
+	series_free(s);
+}
+
 /* log_policy=drop with the writer held: what does not fit is counted. */
 static void test_queue_full(void **state)
 {
@@ -686,7 +759,8 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_attempts),   T(test_coalescing),    T(test_queue_full),
+		T(test_attempts),   T(test_coalescing),    T(test_coalescing_args),
+		T(test_queue_full),
 		T(test_queue_timeout), T(test_write_error), T(test_rotation),
 		T(test_rotation_keep), T(test_reopen),     T(test_removed),
 		T(test_existing_file), T(test_no_file),    T(test_long_path),
