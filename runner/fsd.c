@@ -105,6 +105,8 @@ int fsd_options(const struct fsd_config *c, char **ret)
 		if ((r = check_path("pid file", c->pidfile)) < 0 || (r = append(&o, ",", "pidfile=", c->pidfile)) < 0)
 			return r;
 	}
+	if (c->squash_root && (r = append(&o, ",", "squash_to_root", "")) < 0)
+		return r;
 	*ret = TAKE_PTR(o);
 	return 0;
 }

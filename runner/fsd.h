@@ -23,6 +23,7 @@ struct fsd_config {
 	const char *log_path;         /* absolute */
 	const char *pidfile;          /* absolute, or NULL: none */
 	const char *mountpoint;       /* absolute, an empty directory */
+	bool squash_root;             /* amberfs squash_to_root */
 };
 
 /* Which amberfs binary: $AMBERFS, the build tree's, next to amber-run, PATH. */

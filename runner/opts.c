@@ -166,6 +166,8 @@ void opts_usage(FILE *f)
 	      "      --hostname NAME       host name (default: the container name)\n"
 	      "      --name NAME           container name (default log file name)\n"
 	      "      --net none|host       network namespace (default none)\n"
+	      "      --owners auto|image|root  owners shown for the image's files (default auto:\n"
+	      "                            root when rootless and the layers' owners cannot be mapped)\n"
 	      "  -t, --tty                 allocate a pseudo-terminal\n"
 	      "      --log FILE            audit log of refused writes\n"
 	      "      --seccomp default|unconfined|FILE  system call filter\n"
@@ -180,7 +182,7 @@ void opts_usage(FILE *f)
 
 enum {
 	ARG_TMPFS = 0x100, ARG_RO_BIND, ARG_ENV_FILE, ARG_HOSTNAME, ARG_NAME, ARG_NET,
-	ARG_LOG, ARG_SECCOMP, ARG_CAP_ADD, ARG_CAP_DROP, ARG_NO_INIT, ARG_VERSION,
+	ARG_LOG, ARG_SECCOMP, ARG_CAP_ADD, ARG_CAP_DROP, ARG_NO_INIT, ARG_VERSION, ARG_OWNERS,
 };
 
 static const struct option long_opts[] = {
@@ -194,6 +196,7 @@ static const struct option long_opts[] = {
 	{ "hostname", required_argument, NULL, ARG_HOSTNAME },
 	{ "name", required_argument, NULL, ARG_NAME },
 	{ "net", required_argument, NULL, ARG_NET },
+	{ "owners", required_argument, NULL, ARG_OWNERS },
 	{ "tty", no_argument, NULL, 't' },
 	{ "log", required_argument, NULL, ARG_LOG },
 	{ "seccomp", required_argument, NULL, ARG_SECCOMP },
@@ -250,6 +253,16 @@ static int parse_one(struct run_opts *o, int c, const char *arg)
 	case ARG_VERSION: o->version = true; return 0;
 	case ARG_CAP_ADD: return parse_caps(arg, &o->cap_add);
 	case ARG_CAP_DROP: return parse_caps(arg, &o->cap_drop);
+	case ARG_OWNERS:
+		if (strcmp(arg, "auto") == 0)
+			o->owners = OWNERS_AUTO;
+		else if (strcmp(arg, "image") == 0)
+			o->owners = OWNERS_IMAGE;
+		else if (strcmp(arg, "root") == 0)
+			o->owners = OWNERS_ROOT;
+		else
+			return log_error_errno(-EINVAL, "--owners '%s': expected 'auto', 'image' or 'root'", arg);
+		return 0;
 	case ARG_NET:
 		if (strcmp(arg, "none") == 0)
 			o->net = NET_NONE;

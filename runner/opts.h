@@ -28,6 +28,13 @@ struct strv {
 int strv_push(struct strv *s, const char *str);
 void strv_free(struct strv *s);
 
+/* Who the files of the image are shown as owned by (amberfs squash_to_root). */
+enum owners_mode {
+	OWNERS_AUTO,  /* root when rootless and the layers' owners cannot be mapped */
+	OWNERS_IMAGE, /* the layers' owners, as the user namespace maps them */
+	OWNERS_ROOT,  /* every file owned by root */
+};
+
 struct run_opts {
 	struct strv layers;     /* top first, unescaped, as given */
 	struct strv tmpfs;      /* raw "DST[:opts]" */
@@ -41,6 +48,7 @@ struct run_opts {
 	char *log_path;
 	char *seccomp_file;
 	enum net_mode net;
+	enum owners_mode owners;
 	enum seccomp_mode seccomp;
 	uint64_t cap_add;       /* bit masks of CAP_* numbers */
 	uint64_t cap_drop;

@@ -45,6 +45,7 @@ struct run_state {
 	char *name, *hostname;
 	char *state_dir, *root, *pidfile, *log_path;
 	bool rootless;
+	bool squash_root; /* amberfs squash_to_root (see decide_owners) */
 	struct idmap idmap;
 	uint64_t caps;
 	struct seccomp_prog seccomp;
@@ -244,25 +245,38 @@ static int build_env(struct run_state *s)
 	return 0;
 }
 
-/*
- * With only our own id mapped, files of other owners (a root-owned image)
- * show as nobody: the kernel refuses writes to them with EACCES before
- * amberfs sees them, so they are not in the log.  Say so once per run.
- */
-static void warn_single_map(const struct run_state *s)
+static bool id_mapped(unsigned long id, unsigned long own, unsigned long start, unsigned long n)
 {
+	return id == own || (n > 0 && id >= start && id - start < n);
+}
+
+/*
+ * Rootless, the user namespace maps only our own ids and our subordinate
+ * range: files of other owners (an image unpacked by root) show as nobody.
+ * --owners auto then presents every file as root's (amberfs squash_to_root),
+ * so container root sees a coherent tree and its writes reach amberfs.
+ */
+static void decide_owners(struct run_state *s)
+{
+	const struct idmap *m = &s->idmap;
 	struct stat st;
 
-	if (s->o->quiet || s->idmap.n_uid > 0)
+	s->squash_root = s->o->owners == OWNERS_ROOT;
+	if (!s->rootless || s->o->owners != OWNERS_AUTO)
 		return;
-	for (size_t i = 0; i < s->layers.n; i++)
-		if (stat(s->layers.v[i], &st) == 0 && (st.st_uid != getuid() || st.st_gid != getgid())) {
-			log_warning("no /etc/subuid and /etc/subgid range for uid %u: only your own ids are mapped, so "
-				    "files in '%s' owned by another user or group show as nobody, and writes to them "
-				    "fail with EACCES before amberfs can log them",
-				    (unsigned)getuid(), s->layers.v[i]);
+	for (size_t i = 0; i < s->layers.n; i++) {
+		if (stat(s->layers.v[i], &st) < 0)
+			continue;
+		if (!id_mapped(st.st_uid, getuid(), m->sub_uid, m->n_uid) ||
+		    !id_mapped(st.st_gid, getgid(), m->sub_gid, m->n_gid)) {
+			s->squash_root = true;
+			if (!s->o->quiet)
+				log_info("'%s' is owned by %u:%u, which this user namespace cannot map: "
+					 "showing the image's files as owned by root (--owners image to keep them)",
+					 s->layers.v[i], (unsigned)st.st_uid, (unsigned)st.st_gid);
 			return;
 		}
+	}
 }
 
 static int prepare(struct run_state *s)
@@ -332,8 +346,8 @@ static int prepare(struct run_state *s)
 	s->rootless = geteuid() != 0;
 	if (s->rootless) {
 		userns_plan(&s->idmap);
-		warn_single_map(s);
 	}
+	decide_owners(s);
 	return 0;
 }
 
@@ -397,6 +411,7 @@ static _Noreturn void holder_main(struct run_state *s)
 		.layers = &s->layers, .synthdirs = &s->synthdirs, .log_path = s->log_path,
 		.pidfile = NULL, /* see find_daemon() in fsd.c */
 		.mountpoint = s->root,
+		.squash_root = s->squash_root,
 	};
 	struct container_config cc;
 	pid_t daemon = -1, init;

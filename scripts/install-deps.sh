@@ -6,7 +6,8 @@ set -eu
 PKGS="meson ninja-build pkg-config gcc libc6-dev
 libfuse3-dev fuse3 libseccomp-dev libxxhash-dev libcmocka-dev libjson-c-dev
 python3 jq attr util-linux mount passwd kmod busybox-static uidmap procps psmisc
-valgrind fio hyperfine gnuplot-nox fuse-overlayfs bubblewrap crun squashfuse"
+valgrind fio hyperfine gnuplot-nox fuse-overlayfs bubblewrap crun squashfuse
+debootstrap"
 
 missing=""
 for p in $PKGS; do
