@@ -6,7 +6,7 @@
  * options, amber-run's --tmpfs size=).  The rules are the same everywhere:
  *   - plain decimal digits only: no sign, no space, no "0x", no empty string;
  *   - a value that does not fit is -ERANGE, never silently wrapped or clipped;
- *   - anything else is -EINVAL.
+ *   - anything else, NULL included, is -EINVAL.
  * *ret is written only on success.  No function here logs: the caller names
  * the option in its one error message.  Pure functions, thread-safe.
  */

@@ -34,6 +34,7 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "parse.h"
 
 static const char *const action_names[_AUDIT_ACTION_MAX] = {
 	[AUDIT_OPEN_WRITE] = "open_write",
@@ -571,6 +572,7 @@ static int audit_alloc(const struct audit_config *cfg, struct audit **ret)
 	struct audit *a = calloc(1, sizeof(*a));
 	pthread_condattr_t ca;
 	bool oom = false;
+	uint64_t qlen;
 
 	if (!a)
 		return -ENOMEM;
@@ -586,9 +588,10 @@ static int audit_alloc(const struct audit_config *cfg, struct audit **ret)
 	a->keep = cfg->keep;
 	a->window_ns = (int64_t)(cfg->coalesce_ms ? cfg->coalesce_ms : 1000) * 1000000LL;
 	a->ring_len = cfg->queue_len ? cfg->queue_len : AUDIT_DEFAULT_QUEUE_LEN;
-	/* A knob for tests that want a full queue through a real mount. */
-	if (!cfg->queue_len && secure_getenv("AMBER_AUDIT_QUEUE_LEN"))
-		a->ring_len = strtoul(secure_getenv("AMBER_AUDIT_QUEUE_LEN"), NULL, 10);
+	/* A knob for tests that want a full queue through a real mount; a
+	 * value that is not a number from 1 to 2^20 leaves the default. */
+	if (!cfg->queue_len && parse_uint(secure_getenv("AMBER_AUDIT_QUEUE_LEN"), 1u << 20, &qlen) == 0)
+		a->ring_len = qlen;
 	if (a->ring_len == 0 || a->ring_len > (1u << 20))
 		a->ring_len = AUDIT_DEFAULT_QUEUE_LEN;
 	a->path = strdup_or_null(cfg->path, &oom);

@@ -429,8 +429,11 @@ static void rotate_if_needed(struct audit *a)
 		if (rename(a->path, to) < 0)
 			goto fail;
 		prev_name = strdup(to);
-	} else if (unlink(a->path) < 0 && errno != ENOENT) {
-		goto fail;
+	} else {
+		/* log_keep=0: the full file goes; rotate names it as deleted */
+		if (unlink(a->path) < 0 && errno != ENOENT)
+			goto fail;
+		prev_name = fd_name(a->fd);
 	}
 	fd = open(a->path, OPEN_FLAGS, 0600);
 	if (fd < 0) {

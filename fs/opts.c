@@ -175,27 +175,6 @@ int opts_normalize_abs(const char *in, char **ret)
 	return 0;
 }
 
-static int parse_u64(const char *s, uint64_t *ret)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || s[0] == '-')
-		return -EINVAL;
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	default: break;
-	}
-	if (*end)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
 static int parse_errno(const char *s)
 {
 	static const struct { const char *name; int err; } names[] = {
@@ -219,8 +198,8 @@ static void print_help(const char *prog)
 	       "    -o lowerdir=A:B:C      layers, top first ('\\' escapes ':' and '\\')\n"
 	       "    -o log=FILE            append the audit log (JSON Lines) to FILE\n"
 	       "    -o log_policy=block|drop  when the log queue is full (default block)\n"
-	       "    -o log_max_size=N[KMG] rotate the log at N bytes\n"
-	       "    -o log_keep=K          rotated files kept (default 5)\n"
+	       "    -o log_max_size=N[KMGT] rotate the log at N bytes\n"
+	       "    -o log_keep=K          rotated files kept (default 5; 0: none)\n"
 	       "    -o deny_errno=E        EROFS (default), EPERM or EACCES\n"
 	       "    -o kernel_ro           mount read-only: the kernel refuses, nothing is logged\n"
 	       "    -o synthdir=/a:/b      synthesize missing directories (mountpoints)\n"
@@ -275,9 +254,47 @@ static int cfg_lists(struct raw_opts *o, struct fs_config *cfg)
 	return 0;
 }
 
+/*
+ * A number option from lo to hi.  Every number amberfs takes goes through
+ * common/parse.h: nothing wraps, nothing is clipped, and the message says
+ * which option, what was given and what fits.
+ */
+static int parse_number(const char *key, const char *s, uint64_t lo, uint64_t hi, uint64_t *ret)
+{
+	uint64_t v;
+	int r;
+
+	r = parse_uint(s, hi, &v);
+	if (r == 0 && v < lo)
+		r = -ERANGE;
+	if (r < 0)
+		return log_error_errno(r, "%s: '%s': %s; give a number from %llu to %llu", key, s,
+				       r == -ERANGE ? "out of range" : "not a number",
+				       (unsigned long long)lo, (unsigned long long)hi);
+	*ret = v;
+	return 0;
+}
+
+static int parse_log_max_size(const char *s, uint64_t *ret)
+{
+	uint64_t v;
+	int r;
+
+	r = parse_size(s, &v);
+	if (r == -ERANGE)
+		return log_error_errno(r, "log_max_size: '%s': too large (at most 2^64-1 bytes, e.g. 16777215T); give 0 (no rotation) or a size of at least 4096",
+				       s);
+	if (r < 0 || (v > 0 && v < 4096))
+		return log_error_errno(-EINVAL, "log_max_size: '%s': give 0 (no rotation) or a size of at least 4096 bytes (suffixes K, M, G, T)",
+				       s);
+	*ret = v;
+	return 0;
+}
+
 static int cfg_scalars(struct raw_opts *o, struct fs_config *cfg)
 {
 	uint64_t v;
+	int r;
 
 	cfg->deny_errno = EROFS;
 	cfg->log_keep = 5;
@@ -292,22 +309,19 @@ static int cfg_scalars(struct raw_opts *o, struct fs_config *cfg)
 			return log_error_errno(-EINVAL, "log_policy: '%s': use block or drop",
 					       o->log_policy);
 	}
-	if (o->log_max_size) {
-		if (parse_u64(o->log_max_size, &cfg->log_max_size) < 0 ||
-		    (cfg->log_max_size && cfg->log_max_size < 4096))
-			return log_error_errno(-EINVAL, "log_max_size: '%s': give a size of at least 4096 (K, M, G suffixes)",
-					       o->log_max_size);
-	}
+	if (o->log_max_size && (r = parse_log_max_size(o->log_max_size, &cfg->log_max_size)) < 0)
+		return r;
+	/* 0: no old file is kept, the full file is deleted at rotation */
 	if (o->log_keep) {
-		if (parse_u64(o->log_keep, &v) < 0 || v < 1 || v > 1000)
-			return log_error_errno(-EINVAL, "log_keep: '%s': give a number from 1 to 1000",
-					       o->log_keep);
+		r = parse_number("log_keep", o->log_keep, 0, 1000, &v);
+		if (r < 0)
+			return r;
 		cfg->log_keep = v;
 	}
 	if (o->threads) {
-		if (parse_u64(o->threads, &v) < 0 || v < 1 || v > 1024)
-			return log_error_errno(-EINVAL, "threads: '%s': give a number from 1 to 1024",
-					       o->threads);
+		r = parse_number("threads", o->threads, 1, 1024, &v);
+		if (r < 0)
+			return r;
 		cfg->threads = v;
 	}
 	cfg->kernel_ro = o->kernel_ro;
@@ -328,10 +342,9 @@ static int parse_squash_id(const char *key, const char *s, int64_t *ret)
 	uint64_t v;
 	int r;
 
-	r = parse_uint(s, UINT32_MAX - 1, &v);
+	r = parse_number(key, s, 0, UINT32_MAX - 1, &v);
 	if (r < 0)
-		return log_error_errno(r, "%s: '%s': give a number from 0 to %u",
-				       key, s, UINT32_MAX - 1);
+		return r;
 	*ret = (int64_t)v;
 	return 0;
 }

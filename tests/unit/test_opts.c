@@ -163,6 +163,58 @@ static void test_squash(void **state)
 	}
 }
 
+/* Numbers and sizes: exact values up to the limit, an error past it (never a
+ * wrapped or clipped value). */
+static void test_numbers(void **state)
+{
+	static const struct {
+		const char *opts;
+		int ret;
+		uint64_t max_size;
+		unsigned keep, threads;
+	} cases[] = {
+		{ "lowerdir=a", 0, 0, 5, 16 },
+		{ "lowerdir=a,log_max_size=0", 0, 0, 5, 16 },
+		{ "lowerdir=a,log_max_size=4096", 0, 4096, 5, 16 },
+		{ "lowerdir=a,log_max_size=4k", 0, 4096, 5, 16 },
+		{ "lowerdir=a,log_max_size=2T", 0, 2ULL << 40, 5, 16 },
+		{ "lowerdir=a,log_max_size=17179869183G", 0, 17179869183ULL << 30, 5, 16 },
+		{ "lowerdir=a,log_max_size=18446744073709551615", 0, UINT64_MAX, 5, 16 },
+		{ "lowerdir=a,log_max_size=17179869184G", -ERANGE },  /* 2^64: used to become 0 */
+		{ "lowerdir=a,log_max_size=18446744073709551616", -ERANGE },
+		{ "lowerdir=a,log_max_size=99999999999999999999K", -ERANGE },
+		{ "lowerdir=a,log_max_size=16777216T", -ERANGE },
+		{ "lowerdir=a,log_max_size=4095", -EINVAL },
+		{ "lowerdir=a,log_max_size=-1", -EINVAL },
+		{ "lowerdir=a,log_max_size=1.5G", -EINVAL },
+		{ "lowerdir=a,log_max_size= 4096", -EINVAL },
+		{ "lowerdir=a,log_keep=0", 0, 0, 0, 16 },            /* documented: keep none */
+		{ "lowerdir=a,log_keep=1000", 0, 0, 1000, 16 },
+		{ "lowerdir=a,log_keep=1001", -ERANGE },
+		{ "lowerdir=a,log_keep=4294967297", -ERANGE },        /* used to wrap to 1 */
+		{ "lowerdir=a,log_keep=18446744073709551617", -ERANGE },
+		{ "lowerdir=a,log_keep=1k", -EINVAL },
+		{ "lowerdir=a,threads=1024", 0, 0, 5, 1024 },
+		{ "lowerdir=a,threads=0", -ERANGE },
+		{ "lowerdir=a,threads=4294967312", -ERANGE },         /* used to wrap to 16 */
+		{ "lowerdir=a,threads=2m", -EINVAL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *argv[] = { "amberfs", "-o", cases[i].opts, "mnt", NULL };
+		struct fs_config cfg;
+		int r = parse(argv, &cfg);
+
+		if (r != cases[i].ret)
+			fail_msg("'%s': %d, want %d", cases[i].opts, r, cases[i].ret);
+		if (r == 0 && (cfg.log_max_size != cases[i].max_size || cfg.log_keep != cases[i].keep ||
+			       cfg.threads != cases[i].threads))
+			fail_msg("'%s': log_max_size %llu, log_keep %u, threads %u", cases[i].opts,
+				 (unsigned long long)cfg.log_max_size, cfg.log_keep, cfg.threads);
+		opts_free(&cfg);
+	}
+}
+
 static void test_parse_errors(void **state)
 {
 	static const char *const bad[][5] = {
@@ -192,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_squash),
+		cmocka_unit_test(test_numbers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

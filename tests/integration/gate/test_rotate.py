@@ -8,7 +8,9 @@
    is the last seq of the file before, no file exceeds the limit, and every
    attempt is accounted for.
 2. log_keep=2: only FILE.1 and FILE.2 are kept, and they still verify as a
-   series whose first record is a `rotate`.
+   series whose first record is a `rotate`.  log_keep=0: no old file is
+   kept; FILE stays within the limit and begins with a `rotate` naming the
+   deleted file.
 3. logrotate "create" style: mv FILE FILE.a; kill -HUP; ...; mv FILE
    FILE.b; kill -HUP; and a HUP without a rename.  FILE.a FILE.b FILE verify
    as one series; each reopened file begins with `rotate` (reason
@@ -88,6 +90,35 @@ def keep_limit(w, lay):
     return failures
 
 
+def keep_none(w, lay):
+    """log_keep=0 (documented: keep no old file): the full file is deleted."""
+    failures = []
+    mnt = os.path.join(w.path, "mnt4")
+    os.mkdir(mnt)
+    logdir = os.path.join(w.path, "logs4")
+    os.mkdir(logdir)
+    log = os.path.join(logdir, "audit.log")
+    m = w.mount([lay], mnt, log=log, opts=["log_max_size=4096", "log_keep=0"])
+    mkdirs(mnt, "z", 120)
+    m.close()
+    names = sorted(n for n in os.listdir(logdir) if n.startswith("audit.log"))
+    if names != ["audit.log"]:
+        failures.append(f"log_keep=0 kept {names}")
+    if os.path.getsize(log) > 4096:
+        failures.append(f"{log} has {os.path.getsize(log)} bytes, over log_max_size")
+    s = g.Series([log], allow_unknown_origin=True)
+    first = s.recs[0]
+    if first["kind"] != "rotate" or first["reason"] != "size" or \
+            first["previous_file"] != log + " (deleted)":
+        failures.append(f"log_keep=0: the file begins with {first}")
+    t = s.kind("stop")[-1]["totals"]
+    if t["attempts"] != 120:
+        failures.append(f"log_keep=0: totals {t}")
+    print(f"log_keep=0: kept {names}, first record {first['kind']} from "
+          f"{first.get('previous_file')!r} -> {'ok' if not failures else failures}")
+    return failures
+
+
 def sighup(w, lay):
     failures = []
     mnt = os.path.join(w.path, "mnt3")
@@ -139,6 +170,7 @@ def main():
             f.write("f\n")
         failures += size_rotation(w, lay)
         failures += keep_limit(w, lay)
+        failures += keep_none(w, lay)
         failures += sighup(w, lay)
     if failures:
         print(f"FAILED: {failures}")
