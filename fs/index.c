@@ -36,6 +36,7 @@ struct index {
 	uid_t uid;
 	gid_t gid;
 	int64_t squash_uid, squash_gid; /* -1: show the layers' owners */
+	const char *override_xattr;     /* xattr_permissions=, or NULL */
 	size_t memory;
 };
 
@@ -204,6 +205,40 @@ static int merge_seen_again(struct merge *m, struct mslot *s, int dirfd,
 	return dlayers_append(s->node, layer);
 }
 
+/*
+ * "UID:GID:MODE" (MODE octal, with or without the type bits), as rootless
+ * podman and fuse-overlayfs write it for owners and modes that an
+ * unprivileged user could not set.  Only the permission bits of MODE are
+ * taken: the type is the entry's own.  A malformed value is ignored.
+ */
+static void apply_override_stat(const struct index *ix, int dirfd, const char *name,
+				struct stat *st)
+{
+	char buf[64], *p, *end;
+	unsigned long long v[3];
+	ssize_t len;
+
+	if (!ix->override_xattr)
+		return;
+	len = entry_getxattr(dirfd, name, ix->override_xattr, buf, sizeof(buf) - 1);
+	if (len <= 0)
+		return;
+	buf[len] = '\0';
+	p = buf;
+	for (int i = 0; i < 3; i++) {
+		errno = 0;
+		v[i] = strtoull(p, &end, i == 2 ? 8 : 10);
+		if (errno || end == p || *p == '-' || *end != (i == 2 ? '\0' : ':'))
+			return;
+		p = end + 1;
+	}
+	if (v[0] >= UINT32_MAX || v[1] >= UINT32_MAX || (v[2] & ~(unsigned long long)(S_IFMT | 07777)))
+		return;
+	st->st_uid = (uid_t)v[0];
+	st->st_gid = (gid_t)v[1];
+	st->st_mode = (st->st_mode & S_IFMT) | (mode_t)(v[2] & 07777);
+}
+
 /* The owner we present: the layer's, unless squash_to_* says otherwise. */
 static void present_owner(const struct index *ix, struct node_attr *a)
 {
@@ -240,6 +275,7 @@ static int merge_first(struct merge *m, int dirfd, const char *name, uint32_t la
 		n = inode_node_new(it, m->dir, name);
 		if (!n)
 			return -ENOMEM;
+		apply_override_stat(m->ix, dirfd, name, &st);
 		node_attr_from_stat(&n->attr, &st);
 		present_owner(m->ix, &n->attr);
 		n->layer = layer;
@@ -495,6 +531,7 @@ int index_init_root(struct index *ix)
 
 	if (fstat(ls->layers[0].fd, &st) < 0)
 		return -errno;
+	apply_override_stat(ix, ls->layers[0].fd, ".", &st);
 	node_attr_from_stat(&root->attr, &st);
 	present_owner(ix, &root->attr);
 	root->layer = 0;
@@ -552,6 +589,11 @@ void index_set_squash(struct index *ix, int64_t uid, int64_t gid)
 		ix->uid = (uid_t)uid;
 	if (gid >= 0)
 		ix->gid = (gid_t)gid;
+}
+
+void index_set_override_xattr(struct index *ix, const char *name)
+{
+	ix->override_xattr = name;
 }
 
 void dir_table_free(struct dir_table *t)

@@ -56,6 +56,10 @@ void dir_table_free(struct dir_table *t);
  * synthesized directories included.  Call before index_init_root(). */
 void index_set_squash(struct index *ix, int64_t uid, int64_t gid);
 
+/* Takes owner and mode from this xattr ("UID:GID:MODE") where an entry
+ * has it (xattr_permissions=); NULL: never.  name must outlive ix. */
+void index_set_override_xattr(struct index *ix, const char *name);
+
 /* Sets up the root node: all layers merge there. */
 int index_init_root(struct index *ix);
 

@@ -457,12 +457,19 @@ static ssize_t node_xattr(struct amberfs *fs, struct node *n, const char *name,
 	return len < 0 ? -errno : len;
 }
 
+/* Markers and, when it is honoured, the override_stat xattr: never shown. */
+static bool xattr_hidden(const struct amberfs *fs, const char *name)
+{
+	return whiteout_is_internal_xattr(name) ||
+	       (fs->cfg->override_xattr && strcmp(name, fs->cfg->override_xattr) == 0);
+}
+
 static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
 	_cleanup_free_ char *buf = NULL;
 	ssize_t r;
 
-	if (whiteout_is_internal_xattr(name)) {
+	if (xattr_hidden(fs_of(req), name)) {
 		fuse_reply_err(req, ENODATA);
 		return;
 	}
@@ -487,14 +494,14 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 }
 
 /* Drops internal names from a NUL-separated list in place. */
-static size_t filter_xattr_list(char *list, size_t len)
+static size_t filter_xattr_list(struct amberfs *fs, char *list, size_t len)
 {
 	size_t out = 0;
 
 	for (size_t i = 0; i < len;) {
 		size_t l = strnlen(list + i, len - i) + 1;
 
-		if (!whiteout_is_internal_xattr(list + i)) {
+		if (!xattr_hidden(fs, list + i)) {
 			memmove(list + out, list + i, l);
 			out += l;
 		}
@@ -518,7 +525,7 @@ static ssize_t do_listxattr(struct amberfs *fs, struct node *n, char **ret)
 		r = node_xattr(fs, n, NULL, buf, len);
 		if (r >= 0) {
 			*ret = buf;
-			return filter_xattr_list(buf, r);
+			return filter_xattr_list(fs, buf, r);
 		}
 		free(buf);
 		if (r != -ERANGE)

@@ -16,7 +16,7 @@
 
 struct raw_opts {
 	char *lowerdir, *synthdir, *log, *pidfile, *deny_errno, *log_policy;
-	char *log_max_size, *log_keep, *threads, *squash_uid, *squash_gid;
+	char *log_max_size, *log_keep, *threads, *squash_uid, *squash_gid, *xattr_perms;
 	int kernel_ro, nosplice, noconfine, squash_to_root;
 	char *nonopt[3];
 	int n_nonopt;
@@ -39,6 +39,7 @@ static const struct fuse_opt opt_table[] = {
 	{ "squash_to_uid=%s", offsetof(struct raw_opts, squash_uid), 0 },
 	{ "squash_to_gid=%s", offsetof(struct raw_opts, squash_gid), 0 },
 	OPT("squash_to_root", squash_to_root),
+	{ "xattr_permissions=%s", offsetof(struct raw_opts, xattr_perms), 0 },
 	OPT("kernel_ro", kernel_ro),
 	OPT("nosplice", nosplice),
 	OPT("noconfine", noconfine),
@@ -209,6 +210,9 @@ static void print_help(const char *prog)
 	       "    -o squash_to_root      show every entry as owned by uid 0 and gid 0\n"
 	       "    -o squash_to_uid=N     show every entry as owned by uid N\n"
 	       "    -o squash_to_gid=N     show every entry as owned by gid N\n"
+	       "    -o xattr_permissions=N owner and mode from an xattr where present: 1\n"
+	       "                           user.fuseoverlayfs.override_stat, 2\n"
+	       "                           user.containers.override_stat (default 0: off)\n"
 	       "    -o noconfine           skip Landlock and seccomp (debugging only)\n"
 	       "    -f  foreground   -d  debug   -s  single-threaded\n"
 	       "\n"
@@ -371,6 +375,23 @@ static int cfg_squash(struct raw_opts *o, struct fs_config *cfg)
 	return 0;
 }
 
+/* xattr_permissions=0|1|2, as in fuse-overlayfs: which xattr, if any,
+ * carries the owner and mode a rootless import could not set. */
+static int cfg_xattr_perms(const struct raw_opts *o, struct fs_config *cfg)
+{
+	cfg->override_xattr = NULL;
+	if (!o->xattr_perms || strcmp(o->xattr_perms, "0") == 0)
+		return 0;
+	if (strcmp(o->xattr_perms, "1") == 0)
+		cfg->override_xattr = "user.fuseoverlayfs.override_stat";
+	else if (strcmp(o->xattr_perms, "2") == 0)
+		cfg->override_xattr = "user.containers.override_stat";
+	else
+		return log_error_errno(-EINVAL, "xattr_permissions=%s: expected 0, 1 (user.fuseoverlayfs.override_stat) or 2 (user.containers.override_stat)",
+				       o->xattr_perms);
+	return 0;
+}
+
 static char *make_options_json(const struct fs_config *cfg)
 {
 	char *s = NULL;
@@ -379,12 +400,13 @@ static char *make_options_json(const struct fs_config *cfg)
 		     "{\"deny_errno\":%d,\"kernel_ro\":%s,\"log_policy\":\"%s\","
 		     "\"log_max_size\":%llu,\"log_keep\":%u,\"threads\":%u,"
 		     "\"single_thread\":%s,\"splice\":%s,\"synthdirs\":%zu,"
-		     "\"squash_uid\":%lld,\"squash_gid\":%lld}",
+		     "\"squash_uid\":%lld,\"squash_gid\":%lld,\"xattr_permissions\":\"%s\"}",
 		     cfg->deny_errno, cfg->kernel_ro ? "true" : "false",
 		     cfg->log_drop ? "drop" : "block", (unsigned long long)cfg->log_max_size,
 		     cfg->log_keep, cfg->threads, cfg->single_thread ? "true" : "false",
 		     cfg->nosplice ? "false" : "true", cfg->n_synthdirs,
-		     (long long)cfg->squash_uid, (long long)cfg->squash_gid) < 0)
+		     (long long)cfg->squash_uid, (long long)cfg->squash_gid,
+		     cfg->override_xattr ? cfg->override_xattr : "") < 0)
 		return NULL;
 	return s;
 }
@@ -402,6 +424,7 @@ static void raw_free(struct raw_opts *o)
 	free(o->threads);
 	free(o->squash_uid);
 	free(o->squash_gid);
+	free(o->xattr_perms);
 	for (int i = 0; i < 3 && i < o->n_nonopt; i++)
 		free(o->nonopt[i]);
 }
@@ -477,6 +500,9 @@ static int opts_parse_raw(struct fuse_args *args, struct raw_opts *o, struct fs_
 	if (r < 0)
 		return r;
 	r = cfg_squash(o, cfg);
+	if (r < 0)
+		return r;
+	r = cfg_xattr_perms(o, cfg);
 	if (r < 0)
 		return r;
 	cfg->mountpoint = TAKE_PTR(o->nonopt[o->n_nonopt - 1]);

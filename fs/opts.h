@@ -39,6 +39,8 @@ struct fs_config {
 	unsigned threads;
 	/* squash_to_uid=/squash_to_gid= (squash_to_root: both 0); -1 when unset */
 	int64_t squash_uid, squash_gid;
+	/* xattr_permissions=: the xattr holding "UID:GID:MODE", or NULL */
+	const char *override_xattr;
 	char *options_json; /* for the audit start record */
 };
 
