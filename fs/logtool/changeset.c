@@ -367,8 +367,11 @@ static void print_detail(FILE *f, const struct change *c, unsigned flag)
 	switch (flag) {
 	case CS_CREATED:
 		fprintf(f, "  (%s", type_name(c->type));
-		if (c->detail)
-			fprintf(f, " %s", c->detail);
+		if (c->detail) {
+			/* "-> TARGET", "to PATH": names from the log */
+			fputc(' ', f);
+			esc_puts(f, c->detail);
+		}
 		if (c->new_mode >= 0)
 			fprintf(f, ", mode %04" PRIo64, c->new_mode);
 		if (c->uid >= 0)
@@ -377,7 +380,7 @@ static void print_detail(FILE *f, const struct change *c, unsigned flag)
 		break;
 	case CS_RENAMED:
 		fputs("  (from ", f);
-		out_escaped(f, c->from);
+		esc_puts(f, c->from);
 		fputs((c->flags & CS_REPLACED) ? ", replacing the original here)" : ")", f);
 		break;
 	case CS_CHMOD:
@@ -408,7 +411,7 @@ static void print_detail(FILE *f, const struct change *c, unsigned flag)
 		fputs("  (", f);
 		for (unsigned i = 0; i < c->n_notes; i++) {
 			fputs(i ? "; " : "", f);
-			out_escaped(f, c->notes[i]);
+			esc_puts(f, c->notes[i]);
 		}
 		if (c->more_notes)
 			fprintf(f, "; %u more", c->more_notes);
@@ -420,7 +423,8 @@ static void print_json(FILE *f, const char *path, const struct change *c)
 {
 	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
 
-	json_object_object_add(o, "path", json_object_new_string(path));
+	/* a name that is not UTF-8: U+FFFD and path_hex, as in the log */
+	esc_json_add_bytes(o, "path", path);
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(*kinds); k++)
 		if (c->flags & kinds[k].flag)
 			json_object_array_add(a, json_object_new_string(kinds[k].json));
@@ -428,7 +432,7 @@ static void print_json(FILE *f, const char *path, const struct change *c)
 		json_object_array_add(a, json_object_new_string("replaced"));
 	json_object_object_add(o, "changes", a);
 	if (c->from)
-		json_object_object_add(o, "from", json_object_new_string(c->from));
+		esc_json_add_bytes(o, "from", c->from);
 	if (c->flags & CS_CREATED)
 		json_object_object_add(o, "type", json_object_new_string(type_name(c->type)));
 	if (c->new_mode >= 0) {
@@ -473,7 +477,7 @@ void changeset_print(const struct changeset *cs, FILE *f, bool json)
 			if (flag == CS_DELETED && (c->flags & CS_CREATED))
 				continue;
 			fprintf(f, "\t%-22s", kinds[k].label);
-			out_escaped(f, v[i]->key);
+			esc_puts(f, v[i]->key);
 			print_detail(f, c, flag);
 			fputc('\n', f);
 		}

@@ -151,6 +151,15 @@ static bool time_match(const struct filter *f, const struct record *r)
 	return true;
 }
 
+static bool path_match(const struct filter *f, const struct record *r)
+{
+	if (glob_in(f->paths, f->n_paths, r->path) || glob_in(f->paths, f->n_paths, r->new_path))
+		return true;
+	/* a name that is not UTF-8 also matches by its exact bytes */
+	return (r->path_exact != r->path && glob_in(f->paths, f->n_paths, r->path_exact)) ||
+	       (r->new_path_exact != r->new_path && glob_in(f->paths, f->n_paths, r->new_path_exact));
+}
+
 bool filter_match(const struct filter *f, const struct record *r)
 {
 	if (!time_match(f, r))
@@ -169,7 +178,7 @@ bool filter_match(const struct filter *f, const struct record *r)
 		return false;
 	if (f->n_actions && !str_in(f->actions, f->n_actions, r->action))
 		return false;
-	if (f->n_paths && !glob_in(f->paths, f->n_paths, r->path) && !glob_in(f->paths, f->n_paths, r->new_path))
+	if (f->n_paths && !path_match(f, r))
 		return false;
 	return true;
 }

@@ -2,7 +2,8 @@
 /*
  * logtool.h - what the amber-log commands share: the series scanner (reader
  * + parser + named warnings for bad lines + progress), output helpers, and
- * the command entry points called by main.c.
+ * the command entry points called by main.c.  Text from a log reaches the
+ * terminal only through escape.h.
  */
 #pragma once
 
@@ -10,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "escape.h"
 #include "reader.h"
 #include "record.h"
 
@@ -18,6 +20,7 @@ enum {
 	EXIT_CLEAN = 0,      /* done; input had no problem */
 	EXIT_PROBLEMS = 1,   /* done, but the input had problems (named on stderr) / verify failed */
 	EXIT_USAGE = 2,      /* bad command line or a fatal error */
+	EXIT_OPEN = 3,       /* verify: intact so far, but a writer still holds the last file (no stop yet) */
 };
 
 struct scan_stats {
@@ -29,7 +32,7 @@ typedef int (*scan_cb)(void *ud, const struct reader_line *line, const struct re
 
 /* Reads the series, calling cb on each good record and naming each bad line
  * (file:line: why) on stderr.  Returns 0, or the callback's negative value,
- * or -ENOMEM. */
+ * or -ENOMEM; *ret_stats (may be NULL) is written only on success. */
 int scan_series(char *const *files, size_t n_files, scan_cb cb, void *ud, struct scan_stats *ret_stats);
 
 /* Progress on stderr, only when stderr is a terminal and the input is big. */
@@ -42,8 +45,6 @@ void progress_init(struct progress *p, uint64_t total_bytes);
 void progress_tick(struct progress *p, uint64_t done_bytes, uint64_t records);
 void progress_done(struct progress *p);
 
-/* Prints s with control characters and backslashes C-escaped (terminal-safe). */
-void out_escaped(FILE *f, const char *s);
 /* "-" for NULL. */
 static inline const char *str_or_dash(const char *s)
 {

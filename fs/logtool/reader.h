@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cleanup.h"
 #include "hash.h"
 
 /* Lines longer than this are reported and cut (hash still covers all). */
@@ -49,6 +50,7 @@ struct reader;
 /* files is borrowed and must outlive the reader. */
 int reader_new(char *const *files, size_t n_files, struct reader **ret);
 struct reader *reader_free(struct reader *r);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct reader *, reader_free);
 /* Fills *line (valid until the next call) and returns the event. */
 enum reader_event reader_next(struct reader *r, struct reader_line *line);
 /* Total bytes of all files that could be stat()ed, and bytes read so far:

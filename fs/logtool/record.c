@@ -571,6 +571,40 @@ static int scan_value_(struct scanner *s, int depth, int id)
 	}
 }
 
+int hex_decode(const char *hex, size_t n, char *out)
+{
+	if (n == 0 || n % 2)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i += 2) {
+		int hi = hexval(hex[i]), lo = hexval(hex[i + 1]);
+		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+			return -EINVAL;
+		out[i / 2] = (char)(hi << 4 | lo);
+	}
+	out[n / 2] = '\0';
+	return (int)(n / 2);
+}
+
+/* The bytes a "path_hex" member names, decoded into the arena; NULL when
+ * absent or malformed: then the caller keeps the UTF-8 path. */
+static const char *decode_hex(struct scanner *s, const struct record_raw *raw)
+{
+	char *start = s->out;
+	int k;
+
+	if (!raw->p || raw->len < 2 || raw->p[0] != '"' || raw->p[raw->len - 1] != '"')
+		return NULL;
+	/* the arena is as long as the line and this member was not copied into
+	 * it, so its bytes always fit; checked anyway */
+	if ((size_t)(s->rec->arena + s->rec->arena_cap - start) < raw->len / 2 + 1)
+		return NULL;
+	k = hex_decode(raw->p + 1, raw->len - 2, start);
+	if (k < 0)
+		return NULL;
+	s->out = start + k + 1;
+	return start;
+}
+
 enum record_status record_parse(struct record_parser *p, const char *data, size_t len,
 				struct record *rec)
 {
@@ -614,6 +648,12 @@ enum record_status record_parse(struct record_parser *p, const char *data, size_
 	if (!rec->prev)
 		return fail(rec, RECORD_BAD_FIELDS, "\"prev\" missing or not a string");
 	rec->kind = kind_from_string(rec->kind_str);
+	rec->path_exact = rec->path ? decode_hex(&s, &rec->raw_path_hex) : NULL;
+	if (!rec->path_exact)
+		rec->path_exact = rec->path;
+	rec->new_path_exact = rec->new_path ? decode_hex(&s, &rec->raw_new_path_hex) : NULL;
+	if (!rec->new_path_exact)
+		rec->new_path_exact = rec->new_path;
 	if (rec->count < 0)
 		rec->count = rec->kind == RECORD_ATTEMPT ? 1 : 0;
 	rec->status = RECORD_OK;

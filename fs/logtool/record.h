@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "cleanup.h"
+
 enum record_kind {
 	RECORD_START,
 	RECORD_ATTEMPT,
@@ -52,6 +54,11 @@ struct record {
 	const char *prev;
 	/* attempt / summary */
 	const char *action, *path, *new_path, *errno_name;
+	/* the exact bytes of path / new_path: file.path_hex / new_path_hex
+	 * decoded when the record has one (a name that is not valid UTF-8,
+	 * whose "path" holds U+FFFD instead), else the same as path /
+	 * new_path.  What replay applies and what the tables show. */
+	const char *path_exact, *new_path_exact;
 	int64_t layer;
 	int64_t pid, tid, ppid, start_time;
 	const char *name, *exe, *cwd, *proc_error;
@@ -73,11 +80,13 @@ struct record {
 struct record_parser;
 struct record_parser *record_parser_new(void);
 struct record_parser *record_parser_free(struct record_parser *p);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct record_parser *, record_parser_free);
 
 /* Parses len bytes at data into rec (freeing what rec held).  Returns the
  * status, also stored in rec->status. */
 enum record_status record_parse(struct record_parser *p, const char *data, size_t len,
 				struct record *rec);
+/* Frees what rec holds; usable as _cleanup_(record_clear). */
 void record_clear(struct record *rec);
 /* The whole record as a json-c tree (NULL if it cannot be built), cached in
  * the record; only while the line given to record_parse() is still valid. */
@@ -98,6 +107,12 @@ int64_t record_weight(const struct record *r);
  * +hh:mm, or a bare date) into *ret.  Returns 0 or -EINVAL. */
 int rfc3339_parse(const char *s, struct timespec *ret);
 int timespec_cmp(const struct timespec *a, const struct timespec *b);
+
+/* Decodes n hex digits (the "path_hex" of the log) into out, which has room
+ * for n / 2 + 1 bytes, NUL-terminated.  Returns the number of bytes, or
+ * -EINVAL for an odd count, a non-hex digit or a NUL byte (no file name
+ * holds one). */
+int hex_decode(const char *hex, size_t n, char *out);
 
 /* Helpers for the json tree. */
 struct json_object *json_get_path(struct json_object *o, const char *dotted);

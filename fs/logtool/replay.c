@@ -187,20 +187,21 @@ static int do_create(struct replay *rp, const struct record *r)
 	char type = 'f', detail[512] = "";
 	/* a symlink's own path: file.path as amberfs writes it, or file.new_path
 	 * as audit_api.md describes it (then file.path is the target) */
-	const char *path = !strcmp(a, "symlink") && r->new_path ? r->new_path : r->path;
+	const char *path = !strcmp(a, "symlink") && r->new_path_exact ? r->new_path_exact : r->path_exact;
 	int k = 0;
 
 	if (!strcmp(a, "link")) {
 		_cleanup_free_ char *oname = NULL;
 		_cleanup_close_ int odir = -1;
-		if (!r->new_path)
+		if (!r->new_path_exact)
 			return -EINVAL;
-		if ((odir = open_parent(rp->root, r->path, &oname)) < 0 || (dir = open_parent(rp->root, r->new_path, &name)) < 0)
+		if ((odir = open_parent(rp->root, r->path_exact, &oname)) < 0 ||
+		    (dir = open_parent(rp->root, r->new_path_exact, &name)) < 0)
 			return odir < 0 ? odir : dir;
 		if (linkat(odir, oname, dir, name, 0) < 0)
 			return -errno;
-		snprintf(detail, sizeof(detail), "to %s", r->path);
-		cs_create(rp->cs, r->new_path, 'h', -1, -1, -1, detail, r->seq);
+		snprintf(detail, sizeof(detail), "to %s", r->path_exact);
+		cs_create(rp->cs, r->new_path_exact, 'h', -1, -1, -1, detail, r->seq);
 		return 0;
 	}
 	if ((dir = open_parent(rp->root, path, &name)) < 0)
@@ -218,8 +219,8 @@ static int do_create(struct replay *rp, const struct record *r)
 		k = mknodat(dir, name, t | (mode_t)(mode < 0 ? 0644 : mode), arg_rdev(r));
 	} else { /* symlink */
 		const char *target = json_get_str(record_obj(r), "args.target");
-		if (!target && path != r->path)
-			target = r->path;
+		if (!target && path != r->path_exact)
+			target = r->path_exact;
 		type = 'l';
 		if (!target)
 			return -EINVAL;
@@ -260,26 +261,26 @@ static int do_remove(struct replay *rp, const struct record *r)
 	_cleanup_close_ int dir = -1, ndir = -1;
 	struct stat st;
 
-	if ((dir = open_parent(rp->root, r->path, &name)) < 0)
+	if ((dir = open_parent(rp->root, r->path_exact, &name)) < 0)
 		return dir;
 	if (!strcmp(r->action, "unlink") || !strcmp(r->action, "rmdir")) {
 		if (unlinkat(dir, name, !strcmp(r->action, "rmdir") ? AT_REMOVEDIR : 0) < 0)
 			return -errno;
-		cs_delete(rp->cs, r->path, r->seq);
+		cs_delete(rp->cs, r->path_exact, r->seq);
 		return 0;
 	}
 	/* rename */
-	if (!r->new_path)
+	if (!r->new_path_exact)
 		return -EINVAL;
-	if ((ndir = open_parent(rp->root, r->new_path, &nname)) < 0)
+	if ((ndir = open_parent(rp->root, r->new_path_exact, &nname)) < 0)
 		return ndir;
 	unsigned flags = rename_flags(r);
 	bool target_existed = fstatat(ndir, nname, &st, AT_SYMLINK_NOFOLLOW) == 0;
 	if (renameat2(dir, name, ndir, nname, flags) < 0)
 		return -errno;
-	cs_rename(rp->cs, r->path, r->new_path, flags & RENAME_EXCHANGE, target_existed, r->seq);
+	cs_rename(rp->cs, r->path_exact, r->new_path_exact, flags & RENAME_EXCHANGE, target_existed, r->seq);
 	if (flags & RENAME_WHITEOUT)
-		cs_mark(rp->cs, r->path, CS_CREATED, NULL, r->seq);
+		cs_mark(rp->cs, r->path_exact, CS_CREATED, NULL, r->seq);
 	return 0;
 }
 
@@ -310,7 +311,7 @@ static int do_attr(struct replay *rp, const struct record *r)
 	char proc[4200];
 	struct stat st;
 
-	if ((dir = open_parent(rp->root, r->path, &name)) < 0)
+	if ((dir = open_parent(rp->root, r->path_exact, &name)) < 0)
 		return dir;
 	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
@@ -321,12 +322,12 @@ static int do_attr(struct replay *rp, const struct record *r)
 			return -EINVAL;
 		if (fchmodat(dir, name, (mode_t)mode, AT_SYMLINK_NOFOLLOW) < 0)
 			return -errno;
-		cs_chmod(rp->cs, r->path, st.st_mode & 07777, (mode_t)mode, r->seq);
+		cs_chmod(rp->cs, r->path_exact, st.st_mode & 07777, (mode_t)mode, r->seq);
 	} else if (!strcmp(a, "chown")) {
 		int64_t uid = arg_int(r, "uid", -1), gid = arg_int(r, "gid", -1);
 		if (fchownat(dir, name, (uid_t)uid, (gid_t)gid, AT_SYMLINK_NOFOLLOW) < 0)
 			return -errno;
-		cs_chown(rp->cs, r->path, uid, gid, r->seq);
+		cs_chown(rp->cs, r->path_exact, uid, gid, r->seq);
 	} else if (!strcmp(a, "truncate")) {
 		int64_t size = arg_int(r, "size", -1);
 		if (size < 0)
@@ -336,23 +337,23 @@ static int do_attr(struct replay *rp, const struct record *r)
 		_cleanup_close_ int fd = openat(dir, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 || ftruncate(fd, size) < 0)
 			return -errno;
-		cs_truncate(rp->cs, r->path, st.st_size, size, r->seq);
+		cs_truncate(rp->cs, r->path_exact, st.st_size, size, r->seq);
 	} else if (!strcmp(a, "utimes")) {
 		struct timespec ts[2];
 		if (parse_time_arg(r, "atime", &ts[0]) < 0 || parse_time_arg(r, "mtime", &ts[1]) < 0)
 			return -EINVAL;
 		if (utimensat(dir, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
 			return -errno;
-		cs_mark(rp->cs, r->path, CS_TIMES, NULL, r->seq);
+		cs_mark(rp->cs, r->path_exact, CS_TIMES, NULL, r->seq);
 	} else if (!strcmp(a, "removexattr")) {
 		const char *x = json_get_str(record_obj(r), "args.name");
 		if (!x)
 			return -EINVAL;
 		if (lremovexattr(proc, x) < 0)
 			return -errno;
-		cs_xattr(rp->cs, r->path, x, true, r->seq);
+		cs_xattr(rp->cs, r->path_exact, x, true, r->seq);
 	} else { /* setxattr: the value is not in the log; do not invent one */
-		cs_xattr(rp->cs, r->path, json_get_str(record_obj(r), "args.name"), false, r->seq);
+		cs_xattr(rp->cs, r->path_exact, json_get_str(record_obj(r), "args.name"), false, r->seq);
 	}
 	return 0;
 }
@@ -365,7 +366,7 @@ static int do_content(struct replay *rp, const struct record *r)
 	struct stat st;
 	char note[128];
 
-	if ((dir = open_parent(rp->root, r->path, &name)) < 0)
+	if ((dir = open_parent(rp->root, r->path_exact, &name)) < 0)
 		return dir;
 	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
@@ -377,20 +378,20 @@ static int do_content(struct replay *rp, const struct record *r)
 			_cleanup_close_ int fd = openat(dir, name, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
 			if (fd < 0)
 				return -errno;
-			cs_mark(rp->cs, r->path, CS_WOULD_TRUNCATE, NULL, r->seq);
+			cs_mark(rp->cs, r->path_exact, CS_WOULD_TRUNCATE, NULL, r->seq);
 		} else {
-			cs_mark(rp->cs, r->path, CS_OPENED_WRITE, NULL, r->seq);
+			cs_mark(rp->cs, r->path_exact, CS_OPENED_WRITE, NULL, r->seq);
 		}
 		return 0;
 	}
 	if (!strcmp(a, "ioctl")) {
 		snprintf(note, sizeof(note), "ioctl %s: effect unknown", str_or_dash(json_get_str(record_obj(r), "args.cmd")));
-		cs_mark(rp->cs, r->path, CS_IOCTL, note, r->seq);
+		cs_mark(rp->cs, r->path_exact, CS_IOCTL, note, r->seq);
 		return 0;
 	}
 	snprintf(note, sizeof(note), "%s of %" PRId64 " bytes at offset %" PRId64 ": content unknown", a,
 		 arg_int(r, "length", -1), arg_int(r, "offset", -1));
-	cs_mark(rp->cs, r->path, CS_WRITTEN, note, r->seq);
+	cs_mark(rp->cs, r->path_exact, CS_WRITTEN, note, r->seq);
 	return 0;
 }
 
@@ -401,7 +402,7 @@ static int apply(struct replay *rp, const struct record *r)
 	static const char *const attrs[] = { "chmod", "chown", "truncate", "utimes", "setxattr", "removexattr", NULL };
 	const char *const *p;
 
-	if (!r->action || !r->path || r->path[0] != '/')
+	if (!r->action || !r->path_exact || r->path_exact[0] != '/')
 		return -EINVAL;
 	for (p = creates; *p; p++)
 		if (!strcmp(r->action, *p))
@@ -439,19 +440,22 @@ static int replay_one(void *ud, const struct reader_line *line, const struct rec
 		struct json_object *o = json_object_new_object(), *f = json_object_new_object();
 		json_object_object_add(f, "seq", json_object_new_int64(r->seq));
 		json_object_object_add(f, "action", json_object_new_string(str_or_dash(r->action)));
-		json_object_object_add(f, "path", json_object_new_string(str_or_dash(r->path)));
-		if (r->new_path)
-			json_object_object_add(f, "new_path", json_object_new_string(r->new_path));
+		/* a name that is not UTF-8: U+FFFD and path_hex, as in the log */
+		esc_json_add_bytes(f, "path", str_or_dash(r->path_exact));
+		if (r->new_path_exact)
+			esc_json_add_bytes(f, "new_path", r->new_path_exact);
 		json_object_object_add(f, "error", json_object_new_string(strerror(-k)));
 		json_object_object_add(o, "failure", f);
 		fprintf(rp->failures, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	} else if (rp->failed <= 1000) {
-		fprintf(rp->failures, "\tseq %-8" PRId64 " %-15s ", r->seq, r->action);
-		out_escaped(rp->failures, r->path);
-		if (r->new_path) {
+		fprintf(rp->failures, "\tseq %-8" PRId64 " ", r->seq);
+		esc_column(rp->failures, r->action, 15, false);
+		fputc(' ', rp->failures);
+		esc_puts(rp->failures, r->path_exact);
+		if (r->new_path_exact) {
 			fputs(" -> ", rp->failures);
-			out_escaped(rp->failures, r->new_path);
+			esc_puts(rp->failures, r->new_path_exact);
 		}
 		fprintf(rp->failures, ": %s\n", strerror(-k));
 	}
@@ -527,7 +531,11 @@ static int find_start(void *ud, const struct reader_line *line, const struct rec
 		for (size_t j = 0; j < n; j++) {
 			struct json_object *e = json_object_array_get_idx(arr, j);
 			int64_t idx = json_get_int(e, "index", (int64_t)j);
-			const char *p = json_get_str(e, "path");
+			const char *p = json_get_str(e, "path"), *hex = json_get_str(e, "path_hex");
+			_cleanup_free_ char *exact = hex ? malloc(strlen(hex) / 2 + 1) : NULL;
+			/* a layer name that is not UTF-8: its exact bytes */
+			if (exact && hex_decode(hex, strlen(hex), exact) >= 0)
+				p = exact;
 			if (idx == (int64_t)i && p && layers_push(l, p, strlen(p)) < 0)
 				return -ENOMEM;
 		}
@@ -591,8 +599,12 @@ static int mount_overlay(const char *dir, const struct layers *l)
 		return -ENOMEM;
 	len = strlen(opts);
 	for (size_t i = 0; i < l->n; i++) {
-		if (l->v[i][0] != '/')
-			return log_error_errno(EINVAL, "layer '%s' is not an absolute path: give --layers", l->v[i]);
+		if (l->v[i][0] != '/') {
+			/* the layer list comes from the log: escaped */
+			_cleanup_free_ char *safe = esc_strdup(l->v[i]);
+			return log_error_errno(EINVAL, "layer '%s' is not an absolute path: give --layers",
+					       safe ? safe : "?");
+		}
 		if (i) {
 			char *b = realloc(opts, len + 2);
 			if (!b)
@@ -604,25 +616,20 @@ static int mount_overlay(const char *dir, const struct layers *l)
 		if (append_escaped(&opts, &len, l->v[i]) < 0)
 			return -ENOMEM;
 	}
-	char *full = NULL;
+	_cleanup_free_ char *full = NULL;
 	bool rootless = geteuid() != 0;
 	if (asprintf(&full, "%s,upperdir=%s,workdir=%s%s", opts, upper, work, rootless ? ",userxattr" : "") < 0)
 		return -ENOMEM;
-	if (rootless ? enter_userns() < 0 : unshare(CLONE_NEWNS) < 0) {
-		free(full);
+	if (rootless ? enter_userns() < 0 : unshare(CLONE_NEWNS) < 0)
 		return log_error_errno(errno, "cannot make a private mount namespace: %m (use --copy)");
-	}
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		free(full);
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return log_error_errno(errno, "cannot make mounts private: %m");
-	}
 	if (mount("overlay", merged, "overlay", 0, full) < 0) {
-		int e = errno;
-		log_error("cannot mount the scratch overlay on '%s' (%s): %s", merged, full, strerror(e));
-		free(full);
-		return -e;
+		int r = -errno;
+		_cleanup_free_ char *safe = esc_strdup(full);
+		return log_error_errno(r, "cannot mount the scratch overlay on '%s' (%s): %m", merged,
+				       safe ? safe : "?");
 	}
-	free(full);
 	return 0;
 }
 
@@ -729,7 +736,7 @@ static int replay_run(const char *onto, struct layers *l, bool copy, bool json, 
 		goto out;
 	k = scan_series(files, n, replay_one, &rp, &st);
 	if (k < 0) {
-		log_error("replay failed: %s", strerror(-k));
+		(void)log_error_errno(k, "replay failed: %m");
 		goto out;
 	}
 	fflush(rp.failures);

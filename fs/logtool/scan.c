@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "log.h"
 
 #define MAX_WARNINGS 50
@@ -46,23 +47,6 @@ void progress_done(struct progress *p)
 		fprintf(stderr, "\r\033[K");
 }
 
-void out_escaped(FILE *f, const char *s)
-{
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '\\')
-			fputs("\\\\", f);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else if (c == '\t')
-			fputs("\\t", f);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\x%02x", c);
-		else
-			fputc(c, f);
-	}
-}
-
 static void warn_line(struct scan_stats *st, const struct reader_line *l, const char *why)
 {
 	if (st->bad_lines + st->truncated > MAX_WARNINGS)
@@ -71,29 +55,29 @@ static void warn_line(struct scan_stats *st, const struct reader_line *l, const 
 		log_warning("further bad lines are not named (run 'amber-log verify' for all)");
 		return;
 	}
-	log_warning("%s:%llu: %s; skipped", l->file, (unsigned long long)l->lineno, why);
+	/* why may quote bytes of the line (an unknown "v"): escaped */
+	_cleanup_free_ char *safe = esc_strdup(why);
+	log_warning("%s:%llu: %s; skipped", l->file, (unsigned long long)l->lineno, safe ? safe : "?");
 }
 
 int scan_series(char *const *files, size_t n_files, scan_cb cb, void *ud, struct scan_stats *ret_stats)
 {
+	_cleanup_(reader_freep) struct reader *r = NULL;
+	_cleanup_(record_parser_freep) struct record_parser *p = NULL;
+	_cleanup_(record_clear) struct record rec = {0};
 	struct scan_stats st = {0};
-	struct reader *r = NULL;
-	struct record_parser *p = NULL;
-	struct record rec = {0};
 	struct progress prog;
 	struct reader_line line;
 	enum reader_event ev;
 	int ret = 0;
 
-	if (reader_new(files, n_files, &r) < 0 || !(p = record_parser_new())) {
-		ret = -ENOMEM;
-		goto out;
-	}
+	if (reader_new(files, n_files, &r) < 0 || !(p = record_parser_new()))
+		return -ENOMEM;
 	progress_init(&prog, reader_total_bytes(r));
 	while ((ev = reader_next(r, &line)) != READER_END) {
 		if (ev == READER_FILE_ERROR) {
 			st.file_errors++;
-			log_error("%s: cannot read: %s", line.file, strerror(line.err));
+			(void)log_error_errno(line.err, "%s: cannot read: %m", line.file);
 			continue;
 		}
 		if (ev != READER_LINE)
@@ -123,11 +107,7 @@ int scan_series(char *const *files, size_t n_files, scan_cb cb, void *ud, struct
 			break;
 	}
 	progress_done(&prog);
-out:
-	record_clear(&rec);
-	record_parser_free(p);
-	reader_free(r);
-	if (ret_stats)
+	if (ret >= 0 && ret_stats)
 		*ret_stats = st;
 	return ret;
 }

@@ -22,14 +22,17 @@ struct show {
 	uint64_t shown;
 };
 
-/* "2026-11-29T06:12:03.123456789Z" -> "2026-11-29 06:12:03.123" */
-static void short_ts(const char *ts, char *out, size_t n)
+/* "2026-11-29T06:12:03.123456789Z" -> "2026-11-29 06:12:03.123", in a
+ * column of 23; whatever else the log holds there is escaped. */
+static void print_ts(FILE *o, const char *ts)
 {
+	char buf[24];
 	size_t k = 0;
 
-	for (; ts && *ts && k + 1 < n && k < 23; ts++, k++)
-		out[k] = *ts == 'T' ? ' ' : *ts;
-	out[k] = '\0';
+	for (; ts && ts[k] && k < 23; k++)
+		buf[k] = ts[k] == 'T' ? ' ' : ts[k];
+	buf[k] = '\0';
+	esc_column(o, buf, 23, true);
 }
 
 static void print_args(FILE *o, struct json_object *args)
@@ -37,63 +40,79 @@ static void print_args(FILE *o, struct json_object *args)
 	if (!args || !json_object_is_type(args, json_type_object))
 		return;
 	json_object_object_foreach(args, key, val) {
-		fprintf(o, " %s=", key);
+		fputc(' ', o);
+		esc_puts(o, key);
+		fputc('=', o);
 		if (json_object_is_type(val, json_type_string)) {
-			out_escaped(o, json_object_get_string(val));
+			esc_puts(o, json_object_get_string(val));
 		} else if (json_object_is_type(val, json_type_array)) {
 			size_t n = json_object_array_length(val);
 			for (size_t i = 0; i < n; i++) {
 				if (i)
 					fputc('|', o);
-				out_escaped(o, json_object_get_string(json_object_array_get_idx(val, i)));
+				esc_puts(o, json_object_get_string(json_object_array_get_idx(val, i)));
 			}
 		} else {
-			fputs(json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN), o);
+			/* json-c copies bytes >= 0x80 of nested strings as they are */
+			esc_puts(o, json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN));
 		}
 	}
 }
 
 static void print_event(FILE *o, const struct record *r)
 {
-	char ts[32];
-
-	short_ts(r->ts, ts, sizeof(ts));
-	fprintf(o, "%-8" PRId64 " %-23s %-7" PRId64 " %-15.15s %-5" PRId64 " %-15s ", r->seq, ts, r->pid,
-		r->name ? r->name : (r->proc_error ? "?" : "-"), r->uid, str_or_dash(r->action));
-	out_escaped(o, str_or_dash(r->path));
-	if (r->new_path) {
+	fprintf(o, "%-8" PRId64 " ", r->seq);
+	print_ts(o, r->ts);
+	fprintf(o, " %-7" PRId64 " ", r->pid);
+	esc_column(o, r->name ? r->name : (r->proc_error ? "?" : "-"), 15, true);
+	fprintf(o, " %-5" PRId64 " ", r->uid);
+	esc_column(o, str_or_dash(r->action), 15, false);
+	fputc(' ', o);
+	esc_puts(o, str_or_dash(r->path_exact));
+	if (r->new_path_exact) {
 		fputs(" -> ", o);
-		out_escaped(o, r->new_path);
+		esc_puts(o, r->new_path_exact);
 	}
 	print_args(o, json_get_path(record_obj(r), "args"));
-	if (r->errno_name && strcmp(r->errno_name, "EROFS") != 0)
-		fprintf(o, " errno=%s", r->errno_name);
-	if (r->kind == RECORD_SUMMARY)
-		fprintf(o, "  (+%" PRId64 " identical, until %s)", r->count, str_or_dash(r->last_ts));
+	if (r->errno_name && strcmp(r->errno_name, "EROFS") != 0) {
+		fputs(" errno=", o);
+		esc_puts(o, r->errno_name);
+	}
+	if (r->kind == RECORD_SUMMARY) {
+		fprintf(o, "  (+%" PRId64 " identical, until ", r->count);
+		esc_puts(o, str_or_dash(r->last_ts));
+		fputc(')', o);
+	}
 	fputc('\n', o);
 }
 
 static void print_other(FILE *o, const struct record *r)
 {
-	char ts[32];
 	struct json_object *obj = record_obj(r);
 
-	short_ts(r->ts, ts, sizeof(ts));
-	fprintf(o, "%-8" PRId64 " %-23s --- %s", r->seq, ts, r->kind_str);
+	fprintf(o, "%-8" PRId64 " ", r->seq);
+	print_ts(o, r->ts);
+	fputs(" --- ", o);
+	esc_puts(o, r->kind_str);
 	switch (r->kind) {
 	case RECORD_START:
-		fprintf(o, ": mount ");
-		out_escaped(o, str_or_dash(json_get_str(obj, "mountpoint")));
+		fputs(": mount ", o);
+		esc_puts(o, str_or_dash(json_get_str(obj, "mountpoint")));
 		fprintf(o, ", daemon pid %" PRId64, json_get_int(obj, "daemon.pid", -1));
 		break;
 	case RECORD_LOSS:
-		fprintf(o, ": %" PRId64 " attempts lost (%s)", r->count, str_or_dash(json_get_str(obj, "reason")));
+		fprintf(o, ": %" PRId64 " attempts lost (", r->count);
+		esc_puts(o, str_or_dash(json_get_str(obj, "reason")));
+		fputc(')', o);
 		if (r->seq_first >= 0)
 			fprintf(o, ", seq %" PRId64 "..%" PRId64, r->seq_first, r->seq_last);
 		break;
 	case RECORD_ROTATE:
-		fprintf(o, ": %s, previous file %s ends at seq %" PRId64, str_or_dash(json_get_str(obj, "reason")),
-			str_or_dash(json_get_str(obj, "previous_file")), r->previous_seq);
+		fputs(": ", o);
+		esc_puts(o, str_or_dash(json_get_str(obj, "reason")));
+		fputs(", previous file ", o);
+		esc_puts(o, str_or_dash(json_get_str(obj, "previous_file")));
+		fprintf(o, " ends at seq %" PRId64, r->previous_seq);
 		break;
 	case RECORD_STOP:
 		fprintf(o, ": %" PRId64 " attempts refused, %" PRId64 " lost", json_get_int(obj, "totals.attempts", -1),
@@ -180,7 +199,7 @@ int cmd_show(int argc, char **argv)
 	r = scan_series(argv + optind, (size_t)(argc - optind), show_one, &s, &st);
 	fflush(stdout);
 	if (r < 0) {
-		log_error("show failed: %s", strerror(-r));
+		(void)log_error_errno(r, "show failed: %m");
 		return EXIT_USAGE;
 	}
 	if (!s.json && s.shown == 0)

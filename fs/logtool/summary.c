@@ -89,7 +89,7 @@ static int summary_one(void *ud, const struct reader_line *line, const struct re
 	s->have_time = true;
 
 	snprintf(uid, sizeof(uid), "%" PRId64, r->uid);
-	keys[BY_PATH] = r->path ? r->path : "(none)";
+	keys[BY_PATH] = r->path_exact ? r->path_exact : "(none)";
 	keys[BY_EXE] = r->exe ? r->exe : "(unknown)";
 	keys[BY_USER] = r->uid >= 0 ? uid : "(unknown)";
 	keys[BY_ACTION] = r->action ? r->action : "(none)";
@@ -100,8 +100,8 @@ static int summary_one(void *ud, const struct reader_line *line, const struct re
 		agg_add(e->value, r, &lo, lo_s, &hi, hi_s);
 	}
 	/* a rename is also counted under its destination path */
-	if (r->new_path && strcmp(r->new_path, keys[BY_PATH]) != 0) {
-		struct table_entry *e = table_upsert(s->t[BY_PATH], r->new_path, strlen(r->new_path), NULL);
+	if (r->new_path_exact && strcmp(r->new_path_exact, keys[BY_PATH]) != 0) {
+		struct table_entry *e = table_upsert(s->t[BY_PATH], r->new_path_exact, strlen(r->new_path_exact), NULL);
 		if (!e)
 			return s->err = -ENOMEM;
 		agg_add(e->value, r, &lo, lo_s, &hi, hi_s);
@@ -126,6 +126,41 @@ static void print_seqs(FILE *o, const struct agg *a)
 		fprintf(o, "%s%" PRId64, i ? "," : "", a->seqs[i]);
 }
 
+/* The first 23 characters of a log timestamp, 'T' shown as ' ', escaped,
+ * in a column of 23. */
+static void print_ts(FILE *o, const char *ts)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%.23s", ts);
+	for (char *p = buf; *p; p++)
+		*p = *p == 'T' ? ' ' : *p;
+	esc_column(o, buf, 23, true);
+}
+
+/* {"by":...,"key":...,"count":...,"first":...,"last":...,"seq":[...]}; a
+ * path that is not UTF-8 as in the log: U+FFFD in key, the bytes in key_hex */
+static void print_row_json(const char *by, const char *key, const struct agg *a)
+{
+	struct json_object *o = json_object_new_object(), *seq = json_object_new_array();
+
+	if (!o || !seq) {
+		json_object_put(o);
+		json_object_put(seq);
+		return;
+	}
+	json_object_object_add(o, "by", json_object_new_string(by));
+	esc_json_add_bytes(o, "key", key);
+	json_object_object_add(o, "count", json_object_new_int64(a->count));
+	json_object_object_add(o, "first", json_object_new_string(a->first_ts));
+	json_object_object_add(o, "last", json_object_new_string(a->last_ts));
+	for (unsigned j = 0; j < a->n_seq; j++)
+		json_object_array_add(seq, json_object_new_int64(a->seqs[j]));
+	json_object_object_add(o, "seq", seq);
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
 static void print_table(struct summary *s, int b, size_t top, bool json)
 {
 	size_t n;
@@ -137,24 +172,14 @@ static void print_table(struct summary *s, int b, size_t top, bool json)
 	for (size_t i = 0; i < n && (top == 0 || i < top); i++) {
 		const struct agg *a = v[i]->value;
 		if (json) {
-			struct json_object *k = json_object_new_string(v[i]->key);
-			printf("{\"by\":\"%s\",\"key\":%s,\"count\":%" PRId64 ",\"first\":\"%s\",\"last\":\"%s\",\"seq\":[",
-			       by_names[b], json_object_to_json_string_ext(k, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), a->count,
-			       a->first_ts, a->last_ts);
-			json_object_put(k);
-			for (unsigned j = 0; j < a->n_seq; j++)
-				printf("%s%" PRId64, j ? "," : "", a->seqs[j]);
-			printf("]}\n");
+			print_row_json(by_names[b], v[i]->key, a);
 			continue;
 		}
-		char f[24], l[24];
-		snprintf(f, sizeof(f), "%.23s", a->first_ts);
-		snprintf(l, sizeof(l), "%.23s", a->last_ts);
-		for (char *p = f; *p; p++)
-			*p = *p == 'T' ? ' ' : *p;
-		for (char *p = l; *p; p++)
-			*p = *p == 'T' ? ' ' : *p;
-		printf("%10" PRId64 "  %-23s  %-23s  ", a->count, f, l);
+		printf("%10" PRId64 "  ", a->count);
+		print_ts(stdout, a->first_ts);
+		fputs("  ", stdout);
+		print_ts(stdout, a->last_ts);
+		fputs("  ", stdout);
 		char seqs[64];
 		FILE *m = fmemopen(seqs, sizeof(seqs), "w");
 		if (m) {
@@ -162,7 +187,7 @@ static void print_table(struct summary *s, int b, size_t top, bool json)
 			fclose(m);
 			printf("%-20s  ", seqs);
 		}
-		out_escaped(stdout, v[i]->key);
+		esc_puts(stdout, v[i]->key);
 		putchar('\n');
 	}
 	if (!json && top && n > top)
@@ -223,13 +248,17 @@ int cmd_summary(int argc, char **argv)
 			goto out;
 	r = scan_series(argv + optind, (size_t)(argc - optind), summary_one, &s, &st);
 	if (r < 0) {
-		log_error("summary failed: %s", strerror(-r));
+		(void)log_error_errno(r, "summary failed: %m");
 		goto out;
 	}
-	if (!json)
-		printf("%" PRId64 " refused attempts in %" PRId64 " attempt/summary records, %" PRId64
-		       " session(s), %s .. %s\n",
-		       s.total, s.events, s.sessions, s.have_time ? s.first_ts : "-", s.have_time ? s.last_ts : "-");
+	if (!json) {
+		printf("%" PRId64 " refused attempts in %" PRId64 " attempt/summary records, %" PRId64 " session(s), ",
+		       s.total, s.events, s.sessions);
+		esc_puts(stdout, s.have_time ? s.first_ts : "-");
+		fputs(" .. ", stdout);
+		esc_puts(stdout, s.have_time ? s.last_ts : "-");
+		putchar('\n');
+	}
 	for (int b = 0; b < _BY_MAX; b++)
 		print_table(&s, b, (size_t)top, json);
 	rc = st.bad_lines || st.file_errors || st.truncated ? EXIT_PROBLEMS : EXIT_CLEAN;

@@ -132,8 +132,8 @@ static int tree_one(void *ud, const struct reader_line *line, const struct recor
 	if (!p)
 		return t->err = -ENOMEM;
 	p->total += record_weight(r);
-	n = snprintf(key, sizeof(key), "%s%c%s%c%s", str_or_dash(r->action), 0, str_or_dash(r->path), 0,
-		     r->new_path ? r->new_path : "");
+	n = snprintf(key, sizeof(key), "%s%c%s%c%s", str_or_dash(r->action), 0, str_or_dash(r->path_exact), 0,
+		     r->new_path_exact ? r->new_path_exact : "");
 	if (n < 0 || (size_t)n >= sizeof(key))
 		n = sizeof(key) - 1;
 	struct table_entry *e = table_find(p->acts, key, (size_t)n);
@@ -150,8 +150,8 @@ static int tree_one(void *ud, const struct reader_line *line, const struct recor
 		a->first_seq = r->seq;
 		a->order = (int64_t)table_size(p->acts);
 		a->action = strdup(str_or_dash(r->action));
-		a->path = strdup(str_or_dash(r->path));
-		a->new_path = r->new_path ? strdup(r->new_path) : NULL;
+		a->path = strdup(str_or_dash(r->path_exact));
+		a->new_path = r->new_path_exact ? strdup(r->new_path_exact) : NULL;
 	}
 	a->count += record_weight(r);
 	a->last_seq = r->seq;
@@ -194,8 +194,9 @@ static void print_proc(struct proc *p, int depth, bool json)
 			const struct act *a = acts[i]->value;
 			struct json_object *x = json_object_new_object();
 			json_object_object_add(x, "action", json_object_new_string(a->action));
-			json_object_object_add(x, "path", json_object_new_string(a->path));
-			json_object_object_add(x, "new_path", a->new_path ? json_object_new_string(a->new_path) : NULL);
+			/* a name that is not UTF-8: U+FFFD and path_hex, as in the log */
+			esc_json_add_bytes(x, "path", a->path);
+			esc_json_add_bytes(x, "new_path", a->new_path);
 			json_object_object_add(x, "count", json_object_new_int64(a->count));
 			json_object_object_add(x, "first_seq", json_object_new_int64(a->first_seq));
 			json_object_object_add(x, "last_seq", json_object_new_int64(a->last_seq));
@@ -210,22 +211,24 @@ static void print_proc(struct proc *p, int depth, bool json)
 		json_object_put(o);
 	} else {
 		printf("%*s[%" PRId64 "] ", depth * 4, "", p->pid);
-		out_escaped(stdout, p->name ? p->name : "?");
+		esc_puts(stdout, p->name ? p->name : "?");
 		printf(" (");
-		out_escaped(stdout, p->exe ? p->exe : "?");
+		esc_puts(stdout, p->exe ? p->exe : "?");
 		printf(") uid %" PRId64 ", ppid %" PRId64 ", %" PRId64 " attempt(s)", p->uid, p->ppid, p->total);
 		if (p->args) {
 			printf(": ");
-			out_escaped(stdout, p->args);
+			esc_puts(stdout, p->args);
 		}
 		putchar('\n');
 		for (size_t i = 0; i < n; i++) {
 			const struct act *a = acts[i]->value;
-			printf("%*s  %-15s ", depth * 4, "", a->action);
-			out_escaped(stdout, a->path);
+			printf("%*s  ", depth * 4, "");
+			esc_column(stdout, a->action, 15, false);
+			putchar(' ');
+			esc_puts(stdout, a->path);
 			if (a->new_path) {
 				printf(" -> ");
-				out_escaped(stdout, a->new_path);
+				esc_puts(stdout, a->new_path);
 			}
 			printf("  x%" PRId64 " (seq %" PRId64, a->count, a->first_seq);
 			if (a->last_seq != a->first_seq)
@@ -325,7 +328,7 @@ int cmd_tree(int argc, char **argv)
 	if (r >= 0)
 		r = link_and_print(&t, json);
 	if (r < 0) {
-		log_error("tree failed: %s", strerror(-r));
+		(void)log_error_errno(r, "tree failed: %m");
 		goto out;
 	}
 	rc = st.bad_lines || st.file_errors || st.truncated ? EXIT_PROBLEMS : EXIT_CLEAN;

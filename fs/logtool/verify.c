@@ -15,6 +15,14 @@
  * first looks like a deleted line (seq skips, chain breaks), and is
  * recognised when the missing seq turns up next with a prev that links to
  * the line before.  What this proves and what it does not: see usage().
+ *
+ * The end of a series is judged with what the bytes cannot tell (series.h):
+ * a last file that does not end with stop is a session still open while a
+ * writer holds the file's lock (then a last line without its newline is a
+ * record being written, not damage), and a writer that died when none
+ * does.  A series whose first file opens with a rotate record begins after
+ * files that rotation removed (a note, not a problem), unless the file
+ * before it is still on disk.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,17 +31,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleanup.h"
 #include "log.h"
 #include "logtool.h"
+#include "parse.h"
+#include "series.h"
 
 #define MAX_STORED_ERRORS 1000
+#define WAIT_DEFAULT_S 30
+#define WAIT_MAX_S 86400
 static const char zero_hash[] = "00000000000000000000000000000000";
 
 struct finding {
 	unsigned file_index;
 	uint64_t lineno;
 	size_t order;
-	char *text;
+	char *text;              /* NULL once withdrawn */
+	bool note;               /* said, but not a problem */
 };
 
 struct gap {
@@ -54,8 +68,15 @@ struct seen_line {           /* the last lines, for diagnosis */
 };
 
 struct verify {
+	char *const *files;         /* the series, oldest first */
+	size_t n_files;
 	struct finding *f;
 	size_t n_f, cap_f, n_errors;
+	/* problems of the last file that a writer still at work explains:
+	 * index into f (-1 when not stored), and whether there is one */
+	ssize_t partial_last, empty_last;
+	bool has_partial_last, has_empty_last;
+	bool open;                  /* the last session is still being written */
 	struct gap *gaps;
 	size_t n_gaps, cap_gaps;
 	struct seen_line hist[2];   /* [0] = previous line, [1] = the one before */
@@ -79,21 +100,21 @@ struct verify {
 	bool truncated_seen;
 };
 
-static void add_finding(struct verify *v, const char *file, unsigned fi, uint64_t lineno, int64_t seq,
-			const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Stores a finding (a note when note is true: printed, but not counted as a
+ * problem); returns its index, or -1 when it could not be stored. */
+static ssize_t vadd(struct verify *v, bool note, const char *file, unsigned fi, uint64_t lineno, int64_t seq,
+		    const char *fmt, va_list ap) __attribute__((format(printf, 7, 0)));
 
-static void add_finding(struct verify *v, const char *file, unsigned fi, uint64_t lineno, int64_t seq,
-			const char *fmt, ...)
+static ssize_t vadd(struct verify *v, bool note, const char *file, unsigned fi, uint64_t lineno, int64_t seq,
+		    const char *fmt, va_list ap)
 {
 	char msg[768], loc[512];
-	va_list ap;
 
-	v->n_errors++;
+	if (!note)
+		v->n_errors++;
 	if (v->n_f >= MAX_STORED_ERRORS)
-		return;
-	va_start(ap, fmt);
+		return -1;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	if (lineno && seq >= 0)
 		snprintf(loc, sizeof(loc), "%s:%" PRIu64 ": seq %" PRId64, file, lineno, seq);
 	else if (lineno)
@@ -104,16 +125,56 @@ static void add_finding(struct verify *v, const char *file, unsigned fi, uint64_
 		size_t cap = v->cap_f ? v->cap_f * 2 : 32;
 		struct finding *nf = realloc(v->f, cap * sizeof(*nf));
 		if (!nf)
-			return;
+			return -1;
 		v->f = nf;
 		v->cap_f = cap;
 	}
 	struct finding *x = &v->f[v->n_f];
-	if (asprintf(&x->text, "%s: %s", loc, msg) < 0)
-		return;
+	if (asprintf(&x->text, "%s: %s%s", loc, note ? "note: " : "", msg) < 0)
+		return -1;
 	x->file_index = fi;
 	x->lineno = lineno;
-	x->order = v->n_f++;
+	x->note = note;
+	x->order = v->n_f;
+	return (ssize_t)v->n_f++;
+}
+
+static ssize_t add_finding(struct verify *v, const char *file, unsigned fi, uint64_t lineno, int64_t seq,
+			   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static ssize_t add_finding(struct verify *v, const char *file, unsigned fi, uint64_t lineno, int64_t seq,
+			   const char *fmt, ...)
+{
+	va_list ap;
+	ssize_t i;
+
+	va_start(ap, fmt);
+	i = vadd(v, false, file, fi, lineno, seq, fmt, ap);
+	va_end(ap);
+	return i;
+}
+
+static void add_note(struct verify *v, const char *file, unsigned fi, uint64_t lineno, int64_t seq,
+		     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static void add_note(struct verify *v, const char *file, unsigned fi, uint64_t lineno, int64_t seq,
+		     const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vadd(v, true, file, fi, lineno, seq, fmt, ap);
+	va_end(ap);
+}
+
+/* Takes back a problem that turned out to be explained. */
+static void withdraw(struct verify *v, ssize_t i)
+{
+	v->n_errors--;
+	if (i >= 0) {
+		free(v->f[i].text);
+		v->f[i].text = NULL;
+	}
 }
 
 static int finding_cmp(const void *a, const void *b)
@@ -258,12 +319,15 @@ static void push_hist(struct verify *v, const struct reader_line *l, int64_t seq
 	v->file_first_line = false;
 }
 
-static void on_bad_line(struct verify *v, const struct reader_line *l, const char *why)
+/* Returns the finding's index (-1 when not stored). */
+static ssize_t on_bad_line(struct verify *v, const struct reader_line *l, const char *why)
 {
-	add_finding(v, l->file, l->file_index, l->lineno, -1, "%s", why);
+	ssize_t i = add_finding(v, l->file, l->file_index, l->lineno, -1, "%s", why);
+
 	push_hist(v, l, -1);
 	v->unparsed_run++;
 	v->last_is_stop = false;
+	return i;
 }
 
 static void chain_message(struct verify *v, const struct reader_line *l, const struct record *rec)
@@ -282,17 +346,51 @@ static void chain_message(struct verify *v, const struct reader_line *l, const s
 			    v->hist[0].lineno, other ? " of " : "", other ? v->hist[0].file : "", v->hist[0].seq);
 }
 
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* The series opens with a rotate record: the files before it are not here.
+ * Rotation deletes the oldest files (log_keep, logrotate), so that is how a
+ * series kept for a while looks; it is a problem only when the file before
+ * is still on disk (not given), or was deleted while it was being written. */
+static void check_head(struct verify *v, const struct reader_line *l, const struct record *rec)
+{
+	struct json_object *o = record_obj(rec);
+	const char *pf = json_get_str(o, "previous_file"), *reason = json_get_str(o, "reason");
+	_cleanup_free_ char *older = series_older_name(l->file);
+
+	/* a size rotation's previous_file is FILE.1 as it was then: usually a
+	 * file given later on the command line, which the check skips */
+	if (older && series_other_file_exists(older, v->files, v->n_files))
+		add_finding(v, l->file, l->file_index, l->lineno, rec->seq,
+			    "the series starts with a rotate record, and the file before it, %s, exists but was not "
+			    "given: pass the whole series, oldest first (LOG.2 LOG.1 LOG)", older);
+	else if (pf && !ends_with(pf, " (deleted)") && series_other_file_exists(pf, v->files, v->n_files))
+		add_finding(v, l->file, l->file_index, l->lineno, rec->seq,
+			    "the series starts with a rotate record, and the file before it, %s (named by that "
+			    "record), exists but was not given: pass the whole series, oldest first", pf);
+	else if (pf && ends_with(pf, " (deleted)") && reason && strcmp(reason, "reopen") == 0)
+		add_finding(v, l->file, l->file_index, l->lineno, rec->seq,
+			    "the file before this one, %s, was deleted while the daemon was writing it (it reopened "
+			    "a new file): its records up to seq %" PRId64 " are gone; rotation renames a file, it "
+			    "does not delete the one in use", pf, rec->previous_seq);
+	else
+		add_note(v, l->file, l->file_index, l->lineno, rec->seq,
+			 "the series begins after files that rotation removed: this file continues one that ended "
+			 "at seq %" PRId64 " and is no longer here (log_keep keeps only the newest files; logrotate "
+			 "deletes old ones); the records before this line are not verified", rec->previous_seq);
+}
+
 /* A rotate record opening a file: returns true when it shows a missing file
  * (which then explains the chain break and the seq jump). */
 static bool check_rotate(struct verify *v, const struct reader_line *l, const struct record *rec)
 {
-	const char *pf = json_get_str(record_obj(rec), "previous_file");
-
 	if (!v->any_line) {
-		add_finding(v, l->file, l->file_index, l->lineno, rec->seq,
-			    "the series starts with a rotate record: the older file(s) ('%s', ending at seq %" PRId64
-			    ") are missing; pass the whole series, oldest first",
-			    str_or_dash(pf), rec->previous_seq);
+		check_head(v, l, rec);
 		return true;
 	}
 	if (rec->previous_seq >= 0 && rec->previous_seq > v->last_seq) {
@@ -348,6 +446,8 @@ static void on_seq(struct verify *v, const struct reader_line *l, const struct r
 				    v->last_is_stop ? "%s record after a stop, without a new start record"
 						    : "%s record, but the series does not begin with a start record",
 				    rec->kind_str);
+		if (!v->any_line)
+			v->sessions++; /* one whose start is in a file before the series */
 		v->in_session = true;
 		v->session_has_start = false;
 		v->sess_file = l->file;
@@ -481,7 +581,7 @@ static void on_record(struct verify *v, const struct reader_line *l, const struc
 
 static void usage(FILE *f)
 {
-	fputs("Usage: amber-log verify [--quiet] LOG...\n"
+	fputs("Usage: amber-log verify [--quiet] [--wait[=SECONDS]] LOG...\n"
 	      "\n"
 	      "Checks that the series (its files given oldest first, e.g. LOG.2 LOG.1 LOG) is complete and\n"
 	      "unaltered: every line parses as a v1 record; each record's \"prev\" is the XXH3-128 of the exact\n"
@@ -491,14 +591,25 @@ static void usage(FILE *f)
 	      "Each problem is printed as FILE:LINE: seq N: what is wrong (a flipped byte, a deleted or\n"
 	      "inserted line, a swapped pair, a truncated tail, a missing rotated file, ...).\n"
 	      "\n"
+	      "A series that opens with a rotate record begins after files that rotation removed (log_keep):\n"
+	      "said in a note, not a problem, unless the file before it is still there.\n"
+	      "The amberfs daemon holds a lock (flock) on the file it writes until its stop record is on disk.\n"
+	      "A last file that does not end with stop is therefore a session still open while that lock is\n"
+	      "held, and a daemon that died (or a cut tail) when it is not.\n"
+	      "  --wait[=SECONDS]  first wait until no writer holds the last file (default 30 s), then verify:\n"
+	      "                    fusermount3 -u MNT && amber-log verify --wait LOG\n"
+	      "  --quiet           print nothing for a clean series\n"
+	      "\n"
 	      "What it proves: no line but the last was altered, none was removed, inserted or reordered, and\n"
 	      "nothing was cut from the end, by anyone who did not also rewrite every later line.\n"
 	      "What it does NOT prove: the chain has no key, so a forger who can write the file and recomputes\n"
-	      "every hash is not detected, nor is deleting the whole series or cutting it right after a stop\n"
-	      "record, nor an edit of the very last line that keeps it consistent (no later line records its\n"
-	      "hash). To pin the end, keep a hash of the last line somewhere the attacker cannot write.\n"
+	      "every hash is not detected, nor is deleting the whole series (or its oldest files) or cutting it\n"
+	      "right after a stop record, nor an edit of the very last line that keeps it consistent (no later\n"
+	      "line records its hash). To pin the end, keep a hash of the last line somewhere the attacker\n"
+	      "cannot write.\n"
 	      "\n"
-	      "Exit status: 0 clean, 1 problems found, 2 usage error.\n",
+	      "Exit status: 0 clean, 1 problems found, 2 usage error, 3 session still open (intact so far, but\n"
+	      "a writer still holds the last file and it has no stop record yet).\n",
 	      f);
 }
 
@@ -506,6 +617,8 @@ static void usage(FILE *f)
 static void verify_event(struct verify *v, enum reader_event ev, struct reader_line *line,
 			 struct record_parser *p, struct record *rec)
 {
+	bool last_file = line->file_index + 1 == v->n_files;
+
 	switch (ev) {
 	case READER_FILE_BEGIN:
 		v->file_first_line = true;
@@ -514,10 +627,15 @@ static void verify_event(struct verify *v, enum reader_event ev, struct reader_l
 		add_finding(v, line->file, line->file_index, 0, -1, "cannot read: %s", strerror(line->err));
 		break;
 	case READER_FILE_END:
-		if (line->lineno == 0)
-			add_finding(v, line->file, line->file_index, 0, -1, "empty file");
-		else
+		if (line->lineno == 0) {
+			ssize_t i = add_finding(v, line->file, line->file_index, 0, -1, "empty file");
+			if (last_file) {
+				v->empty_last = i;
+				v->has_empty_last = true;
+			}
+		} else {
 			v->files_ok++;
+		}
 		v->prev_file = line->file;
 		break;
 	case READER_LINE:
@@ -526,7 +644,11 @@ static void verify_event(struct verify *v, enum reader_event ev, struct reader_l
 			snprintf(why, sizeof(why),
 				 "truncated last line: %zu bytes without a newline (cut short by a crash or a full "
 				 "disk, or copied while being written)", line->full_len);
-			on_bad_line(v, line, why);
+			ssize_t i = on_bad_line(v, line, why);
+			if (last_file) {
+				v->partial_last = i;
+				v->has_partial_last = true;
+			}
 		} else if (line->cut) {
 			on_bad_line(v, line, "line longer than 16 MiB: not a record");
 		} else if (record_parse(p, line->data, line->len, rec) != RECORD_OK) {
@@ -540,24 +662,120 @@ static void verify_event(struct verify *v, enum reader_event ev, struct reader_l
 	}
 }
 
-static int print_findings(struct verify *v, bool quiet)
+/* After the last line: does the series end as a finished one?  open: a
+ * writer held the last file while it was read. */
+static void judge_end(struct verify *v, const struct reader_line *last, bool open)
 {
+	const char *last_file = v->files[v->n_files - 1];
+	_cleanup_free_ char *newer = NULL;
+
+	if (open && v->has_empty_last) {
+		/* a file the writer has just created: not damage */
+		withdraw(v, v->empty_last);
+		v->open = true;
+		return;
+	}
+	if (v->any_line && v->last_is_stop)
+		return;
+	if (open) {
+		/* a record in the middle of its write(2): not damage */
+		if (v->has_partial_last)
+			withdraw(v, v->partial_last);
+		v->open = true;
+		return;
+	}
+	if (!v->any_line) {
+		add_finding(v, last_file, (unsigned)(v->n_files - 1), 0, -1, "no records at all");
+		return;
+	}
+	newer = series_newer_name(last_file);
+	if (newer && series_other_file_exists(newer, v->files, v->n_files))
+		add_finding(v, last->file, last->file_index, last->lineno, last->newline ? v->last_seq : -1,
+			    "the series does not end with a stop record: it goes on in %s, which exists but was not "
+			    "given (pass the whole series, oldest first)", newer);
+	else
+		add_finding(v, last->file, last->file_index, last->lineno, last->newline ? v->last_seq : -1,
+			    "the series does not end with a stop record, and no writer holds %s any more: the daemon "
+			    "died before it could write one (crash, SIGKILL, power loss; not necessarily tampering), "
+			    "or the end of the file was cut off", last_file);
+}
+
+static void print_escaped_line(const char *text)
+{
+	esc_puts(stdout, text);
+	putchar('\n');
+}
+
+static int print_findings(struct verify *v, bool quiet, bool waited_out, uint64_t wait_s)
+{
+	const char *last_file = v->files[v->n_files - 1];
+
 	if (v->n_f)
 		qsort(v->f, v->n_f, sizeof(*v->f), finding_cmp);
 	for (size_t i = 0; i < v->n_f; i++) {
-		puts(v->f[i].text);
+		/* findings quote the log (previous_file, kind, prev, ...): escaped */
+		if (v->f[i].text && (!v->f[i].note || !quiet))
+			print_escaped_line(v->f[i].text);
 		free(v->f[i].text);
 	}
 	if (v->n_errors > v->n_f)
 		printf("... and %zu more problems not shown\n", v->n_errors - v->n_f);
-	if (v->n_errors == 0 && !quiet)
+	if (v->open) {
+		_cleanup_free_ char *msg = NULL;
+		if (asprintf(&msg,
+			     "session still open: %s is still being written (a writer holds its lock%s) and has no stop "
+			     "record yet%s; the %" PRIu64 " records read so far %s. Verify again once the daemon has "
+			     "stopped: after 'fusermount3 -u MNT', 'amber-log verify --wait LOG' waits for it",
+			     last_file, waited_out ? ", still after the wait" : "",
+			     v->has_partial_last ? ", its last line is being written" : "", v->records,
+			     v->n_errors ? "have the problems above" : "are intact") >= 0)
+			print_escaped_line(msg);
+		if (waited_out)
+			log_warning("a writer still held '%s' after %" PRIu64 " s", last_file, wait_s);
+	}
+	if (v->n_errors)
+		printf("FAILED: %zu problem(s) in %" PRIu64 " records\n", v->n_errors, v->records);
+	else if (!v->open && !quiet)
 		printf("OK: %" PRIu64 " records in %" PRIu64 " file(s), %" PRIu64
 		       " session(s); chain, seq and totals intact; ends with stop.\n"
 		       "(No key: this does not rule out a forger who rewrote the whole series.)\n",
 		       v->records, v->files_ok, v->sessions);
-	else if (v->n_errors)
-		printf("FAILED: %zu problem(s) in %" PRIu64 " records\n", v->n_errors, v->records);
-	return v->n_errors ? EXIT_PROBLEMS : EXIT_CLEAN;
+	return v->n_errors ? EXIT_PROBLEMS : v->open ? EXIT_OPEN : EXIT_CLEAN;
+}
+
+/* Reads the whole series into v.  open: whether a writer held the last file
+ * before or after the read (then what was read may end mid-session). */
+static int verify_read(struct verify *v, bool *ret_open)
+{
+	_cleanup_(reader_freep) struct reader *r = NULL;
+	_cleanup_(record_parser_freep) struct record_parser *p = NULL;
+	_cleanup_(record_clear) struct record rec = {0};
+	const char *last_file = v->files[v->n_files - 1];
+	struct reader_line line, last = {0};
+	struct progress prog;
+	enum reader_event ev;
+	bool open;
+
+	if (reader_new(v->files, v->n_files, &r) < 0 || !(p = record_parser_new()))
+		return -ENOMEM;
+	/* before and after: a writer that finishes while we read wrote its
+	 * stop after the bytes we saw, so what we saw was still open */
+	open = series_writer_active(last_file) == 1;
+	progress_init(&prog, reader_total_bytes(r));
+	while ((ev = reader_next(r, &line)) != READER_END) {
+		if (ev == READER_LINE) {
+			progress_tick(&prog, reader_done_bytes(r), v->records);
+			last = line;
+			last.data = NULL;
+		}
+		verify_event(v, ev, &line, p, &rec);
+	}
+	progress_done(&prog);
+	open = series_writer_active(last_file) == 1 || open;
+	judge_end(v, &last, open);
+	gaps_flush(v);
+	*ret_open = open;
+	return 0;
 }
 
 int cmd_verify(int argc, char **argv)
@@ -565,17 +783,13 @@ int cmd_verify(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "wait", optional_argument, NULL, 'w' },
 		{},
 	};
-	struct verify v = { .file_first_line = true, .last_seq = -1 };
-	struct reader *r = NULL;
-	struct record_parser *p = NULL;
-	struct record rec = {0};
-	struct reader_line line, last = {0};
-	struct progress prog;
-	enum reader_event ev;
-	bool quiet = false;
-	int c, rc;
+	struct verify v = { .file_first_line = true, .last_seq = -1, .partial_last = -1, .empty_last = -1 };
+	bool quiet = false, wait = false, waited_out = false, open;
+	uint64_t wait_s = WAIT_DEFAULT_S;
+	int c, r, rc;
 
 	while ((c = getopt_long(argc, argv, "hq", opts, NULL)) >= 0) {
 		if (c == 'h') {
@@ -583,6 +797,12 @@ int cmd_verify(int argc, char **argv)
 			return EXIT_CLEAN;
 		} else if (c == 'q') {
 			quiet = true;
+		} else if (c == 'w') {
+			wait = true;
+			if (optarg && parse_uint(optarg, WAIT_MAX_S, &wait_s) < 0) {
+				log_error("--wait=%s: not a number of seconds (0..%d)", optarg, WAIT_MAX_S);
+				return EXIT_USAGE;
+			}
 		} else {
 			usage(stderr);
 			return EXIT_USAGE;
@@ -592,33 +812,24 @@ int cmd_verify(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (reader_new(argv + optind, (size_t)(argc - optind), &r) < 0 || !(p = record_parser_new())) {
-		reader_free(r);
-		log_error("out of memory");
-		return EXIT_USAGE;
+	v.files = argv + optind;
+	v.n_files = (size_t)(argc - optind);
+	if (wait) {
+		r = series_wait_writer(v.files[v.n_files - 1], wait_s * 1000);
+		if (r == -ETIMEDOUT)
+			waited_out = true;
+		else if (r < 0)
+			(void)log_warning_errno(r, "cannot tell whether a writer holds '%s': %m",
+						v.files[v.n_files - 1]);
 	}
-	progress_init(&prog, reader_total_bytes(r));
-	while ((ev = reader_next(r, &line)) != READER_END) {
-		if (ev == READER_LINE) {
-			progress_tick(&prog, reader_done_bytes(r), v.records);
-			last = line;
-			last.data = NULL;
-		}
-		verify_event(&v, ev, &line, p, &rec);
+	r = verify_read(&v, &open);
+	if (r < 0) {
+		(void)log_error_errno(r, "verify failed: %m");
+		rc = EXIT_USAGE;
+	} else {
+		rc = print_findings(&v, quiet, waited_out && open, wait_s);
 	}
-	progress_done(&prog);
-	if (!v.any_line)
-		add_finding(&v, argv[argc - 1], (unsigned)(argc - optind), 0, -1, "no records at all");
-	else if (!v.last_is_stop)
-		add_finding(&v, last.file, last.file_index, last.lineno, last.newline ? v.last_seq : -1,
-			    "the series does not end with a stop record: its tail is missing (truncated, or a later "
-			    "file was not given), or the daemon is still running or did not shut down cleanly");
-	gaps_flush(&v);
-	rc = print_findings(&v, quiet);
 	free(v.f);
 	free(v.gaps);
-	record_clear(&rec);
-	record_parser_free(p);
-	reader_free(r);
 	return rc;
 }

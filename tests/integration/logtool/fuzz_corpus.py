@@ -3,7 +3,8 @@
 """A fuzz-ish corpus: seeded random damage to generated logs (flipped bits,
 cut lines, deep nesting, huge numbers, long lines, bad escapes, NULs,
 invalid UTF-8, swapped and duplicated lines) fed to every read-only
-command.  Each must finish with 0, 1 or 2, never a signal; run under
+command.  Each must finish with 0, 1 or 2, never a signal, and the
+human-readable ones must print nothing a terminal acts on; run under
 ASan/UBSan (meson -Db_sanitize=address,undefined) this is the memory-safety
 check of the reader and the scanner.  Usage: fuzz_corpus.py [N] [SEED]."""
 import os
@@ -75,11 +76,17 @@ try:
         final_nl = rnd.random() < 0.8
         write_lines(p, damaged, final_newline=final_nl)
         unchanged = damaged == src and final_nl  # a cut at the full length changes nothing
-        for cmd in (["verify"], ["show"], ["show", "--json", "--path", "/etc/*"], ["summary"], ["tree"],
-                    ["export", "--format", "ecs"], ["export", "--format", "ocsf"]):
-            rc, out, err = run(*cmd, p)
+        for cmd in (["verify"], ["show"], ["show", "--all"], ["summary"], ["tree"]):
+            # human-readable: whatever the damage, nothing a terminal acts on
+            rc, out, err = run_raw(*cmd, p)
+            for name, data in (("stdout", out), ("stderr", err)):
+                why = terminal_unsafe(data)
+                check(why is None, f"{' '.join(cmd)} f{k}.log: {name} is not terminal-safe: {why}")
             if cmd == ["verify"]:
                 check(rc == (0 if unchanged else 1), f"verify: wrong verdict on f{k}.log (unchanged={unchanged})")
+        for cmd in (["show", "--json", "--path", "/etc/*"], ["export", "--format", "ecs"],
+                    ["export", "--format", "ocsf"]):
+            run(*cmd, p)
         os.unlink(p)
 finally:
     shutil.rmtree(d, ignore_errors=True)

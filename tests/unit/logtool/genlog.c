@@ -14,7 +14,9 @@
  *
  * EVENTS: one attempt per line, whitespace separated:
  *   pid ppid uid comm exe action path new_path|- args-json|-
- * (args-json without spaces, e.g. {"mode":"0644"}).  Without -e, a synthetic
+ * (args-json without spaces, e.g. {"mode":"0644"}).  Fields are bytes: a
+ * comm or exe may hold control characters (escaped in the JSON), a path
+ * that is not UTF-8 is written as the writer does (U+FFFD and path_hex).  Without -e, a synthetic
  * workload of N attempts from a small process tree is written.
  */
 #include <errno.h>
@@ -28,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit_fmt.h"
 #include "hash.h"
 
 struct gen {
@@ -88,6 +91,31 @@ static size_t jstr(char *out, size_t n, const char *s)
 	out[k++] = '"';
 	out[k] = '\0';
 	return k;
+}
+
+/* The "KEY":... members of a file name as the writer renders them: one that
+ * is not valid UTF-8 is written with U+FFFD and its exact bytes follow in
+ * KEY_hex (docs/audit-log.md). */
+static void path_members(char *out, size_t n, const char *key, const char *path)
+{
+	static const char hex[] = "0123456789abcdef";
+	struct afmt_buf b = AFMT_BUF_INIT;
+	size_t len = path ? strlen(path) : 0, k;
+	char v[8192];
+
+	if (!path || strcmp(path, "-") == 0 || afmt_utf8_valid(path, len)) {
+		jstr(v, sizeof(v), path);
+		snprintf(out, n, "\"%s\":%s", key, v);
+		return;
+	}
+	afmt_str(&b, path, len);
+	k = (size_t)snprintf(out, n, "\"%s\":%s,\"%s_hex\":\"", key, afmt_failed(&b) ? "null" : b.data, key);
+	for (size_t i = 0; i < len && k + 4 < n; i++) {
+		out[k++] = hex[(unsigned char)path[i] >> 4];
+		out[k++] = hex[(unsigned char)path[i] & 0xf];
+	}
+	snprintf(out + k, n - k, "\"");
+	afmt_free(&b);
 }
 
 static void open_file(struct gen *g, const char *name)
@@ -151,12 +179,12 @@ static void attempt(struct gen *g, long pid, long ppid, long uid, const char *co
 		    const char *action, const char *path, const char *new_path, const char *args, bool summary,
 		    long count)
 {
-	char p[8192], np[8192], c[512], e[4096], extra[200] = "";
+	char p[16600], np[16600], c[512], e[4096], extra[200] = "";
 	char ts1[64], ts2[64];
 
 	maybe_rotate(g);
-	jstr(p, sizeof(p), path);
-	jstr(np, sizeof(np), new_path);
+	path_members(p, sizeof(p), "path", path);
+	path_members(np, sizeof(np), "new_path", new_path);
 	jstr(c, sizeof(c), comm);
 	jstr(e, sizeof(e), exe);
 	if (summary) {
@@ -166,7 +194,7 @@ static void attempt(struct gen *g, long pid, long ppid, long uid, const char *co
 	}
 	emit(g, summary ? "summary" : "attempt",
 	     "\"event\":{\"action\":\"%s\",\"outcome\":\"denied\"},\"errno\":30,\"errno_name\":\"EROFS\","
-	     "\"file\":{\"path\":%s,\"new_path\":%s,\"layer\":%s},\"args\":%s,"
+	     "\"file\":{%s,%s,\"layer\":%s},\"args\":%s,"
 	     "\"process\":{\"pid\":%ld,\"tid\":%ld,\"ppid\":%ld,\"name\":%s,\"executable\":%s,"
 	     "\"args\":[%s,\"-c\",\"work\"],\"cwd\":\"/\",\"start_time\":%ld},"
 	     "\"user\":{\"uid\":%ld,\"gid\":%ld},\"count\":%ld%s",
