@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit_fmt.h"
 #include "cleanup.h"
 #include "layer.h"
 #include "log.h"
@@ -21,7 +22,16 @@ struct raw_opts {
 	char *nonopt[3];
 	int n_nonopt;
 	int foreground, debug, single, help, version;
+	char **meta; /* "KEY=VALUE" of each meta.KEY=VALUE, in order */
+	size_t n_meta;
+	int meta_err;
 };
+
+/* meta.KEY=VALUE: free-form labels for the start record (see opts.h) */
+#define META_PREFIX "meta."
+#define META_MAX 256
+#define META_KEY_MAX 253
+#define META_VALUE_MAX 4096
 
 enum { KEY_FOREGROUND, KEY_DEBUG, KEY_SINGLE, KEY_HELP, KEY_VERSION };
 
@@ -54,6 +64,26 @@ static const struct fuse_opt opt_table[] = {
 	FUSE_OPT_END,
 };
 
+static int meta_add(struct raw_opts *o, const char *kv)
+{
+	char **nv;
+
+	if (o->n_meta >= META_MAX) {
+		o->meta_err = -E2BIG;
+		return 0;
+	}
+	nv = realloc(o->meta, (o->n_meta + 1) * sizeof(*nv));
+	if (!nv || !(nv[o->n_meta] = strdup(kv))) {
+		if (nv)
+			o->meta = nv;
+		o->meta_err = -ENOMEM;
+		return 0;
+	}
+	o->meta = nv;
+	o->n_meta++;
+	return 0; /* ours: not passed on to libfuse */
+}
+
 static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
 {
 	struct raw_opts *o = data;
@@ -80,6 +110,8 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 		o->version = 1;
 		return 0;
 	default:
+		if (key == FUSE_OPT_KEY_OPT && strncmp(arg, META_PREFIX, strlen(META_PREFIX)) == 0)
+			return meta_add(o, arg + strlen(META_PREFIX));
 		return 1; /* libfuse's own option */
 	}
 }
@@ -213,6 +245,7 @@ static void print_help(const char *prog)
 	       "    -o xattr_permissions=N owner and mode from an xattr where present: 1\n"
 	       "                           user.fuseoverlayfs.override_stat, 2\n"
 	       "                           user.containers.override_stat (default 0: off)\n"
+	       "    -o meta.KEY=VALUE      a label for the log's start record (options.meta)\n"
 	       "    -o noconfine           skip Landlock and seccomp (debugging only)\n"
 	       "    -f  foreground   -d  debug   -s  single-threaded\n"
 	       "\n"
@@ -392,7 +425,70 @@ static int cfg_xattr_perms(const struct raw_opts *o, struct fs_config *cfg)
 	return 0;
 }
 
-static char *make_options_json(const struct fs_config *cfg)
+/* A meta key: what annotation keys are made of (reverse-DNS, k8s "prefix/name"),
+ * so it needs no escaping in JSON. */
+static bool meta_key_valid(const char *k, size_t n)
+{
+	if (n == 0 || n > META_KEY_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/-", k[i]))
+			return false;
+	return true;
+}
+
+/*
+ * {"KEY":"VALUE",...} from the meta.KEY=VALUE options, in the order given;
+ * a key given twice keeps its last value.  NULL (and no error) without any.
+ */
+static int meta_render(const struct raw_opts *o, char **ret)
+{
+	struct afmt_buf b = AFMT_BUF_INIT;
+
+	*ret = NULL;
+	if (o->meta_err == -E2BIG)
+		return log_error_errno(-E2BIG, "meta: more than %d meta.KEY=VALUE options", META_MAX);
+	if (o->meta_err < 0)
+		return log_error_errno(o->meta_err, "meta: %m");
+	if (o->n_meta == 0)
+		return 0;
+	for (size_t i = 0; i < o->n_meta; i++) {
+		const char *eq = strchr(o->meta[i], '=');
+		size_t kl = eq ? (size_t)(eq - o->meta[i]) : strlen(o->meta[i]);
+
+		if (!eq || !meta_key_valid(o->meta[i], kl))
+			return log_error_errno(-EINVAL, "meta: '%s': give meta.KEY=VALUE, KEY of 1 to %d characters from A-Z a-z 0-9 . _ / -",
+					       o->meta[i], META_KEY_MAX);
+		if (strlen(eq + 1) > META_VALUE_MAX)
+			return log_error_errno(-E2BIG, "meta: '%.*s': value longer than %d bytes", (int)kl,
+					       o->meta[i], META_VALUE_MAX);
+	}
+	afmt_obj_begin(&b);
+	for (size_t i = 0; i < o->n_meta; i++) {
+		size_t kl = strcspn(o->meta[i], "=");
+		_cleanup_free_ char *key = strndup(o->meta[i], kl);
+		bool later = false;
+
+		for (size_t j = i + 1; j < o->n_meta && !later; j++)
+			later = strncmp(o->meta[j], o->meta[i], kl + 1) == 0;
+		if (later)
+			continue;
+		if (!key) {
+			afmt_free(&b);
+			return log_error_errno(-ENOMEM, "out of memory");
+		}
+		afmt_kv_strz(&b, key, o->meta[i] + kl + 1);
+	}
+	afmt_obj_end(&b);
+	if (afmt_failed(&b)) {
+		afmt_free(&b);
+		return log_error_errno(-ENOMEM, "out of memory");
+	}
+	*ret = b.data;
+	return 0;
+}
+
+static char *make_options_json(const struct fs_config *cfg, const char *meta)
 {
 	char *s = NULL;
 
@@ -400,13 +496,14 @@ static char *make_options_json(const struct fs_config *cfg)
 		     "{\"deny_errno\":%d,\"kernel_ro\":%s,\"log_policy\":\"%s\","
 		     "\"log_max_size\":%llu,\"log_keep\":%u,\"threads\":%u,"
 		     "\"single_thread\":%s,\"splice\":%s,\"synthdirs\":%zu,"
-		     "\"squash_uid\":%lld,\"squash_gid\":%lld,\"xattr_permissions\":\"%s\"}",
+		     "\"squash_uid\":%lld,\"squash_gid\":%lld,\"xattr_permissions\":\"%s\"%s%s}",
 		     cfg->deny_errno, cfg->kernel_ro ? "true" : "false",
 		     cfg->log_drop ? "drop" : "block", (unsigned long long)cfg->log_max_size,
 		     cfg->log_keep, cfg->threads, cfg->single_thread ? "true" : "false",
 		     cfg->nosplice ? "false" : "true", cfg->n_synthdirs,
 		     (long long)cfg->squash_uid, (long long)cfg->squash_gid,
-		     cfg->override_xattr ? cfg->override_xattr : "") < 0)
+		     cfg->override_xattr ? cfg->override_xattr : "",
+		     meta ? ",\"meta\":" : "", meta ?: "") < 0)
 		return NULL;
 	return s;
 }
@@ -427,6 +524,7 @@ static void raw_free(struct raw_opts *o)
 	free(o->xattr_perms);
 	for (int i = 0; i < 3 && i < o->n_nonopt; i++)
 		free(o->nonopt[i]);
+	opts_strv_free(o->meta, o->n_meta);
 }
 
 /*
@@ -468,6 +566,7 @@ static int opts_parse_raw(struct fuse_args *args, struct raw_opts *o, struct fs_
 {
 	_cleanup_free_ char *raw_lower = raw_option(args->argc, args->argv, "lowerdir=");
 	_cleanup_free_ char *raw_synth = raw_option(args->argc, args->argv, "synthdir=");
+	_cleanup_free_ char *meta = NULL;
 	int r;
 
 	if (fuse_opt_parse(args, o, opt_table, opt_proc) < 0)
@@ -505,12 +604,15 @@ static int opts_parse_raw(struct fuse_args *args, struct raw_opts *o, struct fs_
 	r = cfg_xattr_perms(o, cfg);
 	if (r < 0)
 		return r;
+	r = meta_render(o, &meta);
+	if (r < 0)
+		return r;
 	cfg->mountpoint = TAKE_PTR(o->nonopt[o->n_nonopt - 1]);
 	if (o->n_nonopt == 2)
 		cfg->source = TAKE_PTR(o->nonopt[0]);
 	cfg->log_path = TAKE_PTR(o->log);
 	cfg->pidfile = TAKE_PTR(o->pidfile);
-	cfg->options_json = make_options_json(cfg);
+	cfg->options_json = make_options_json(cfg, meta);
 	if (!cfg->options_json)
 		return log_error_errno(-ENOMEM, "out of memory");
 	return 0;

@@ -7,6 +7,9 @@
  * Both "amberfs MOUNTPOINT" and the mount-helper form "amberfs SOURCE
  * MOUNTPOINT" are accepted.  Lists (lowerdir=, synthdir=) are split on ':'
  * with '\' escaping the next character, as overlayfs does.
+ * meta.KEY=VALUE options (repeatable; a ',' or '\' inside VALUE is escaped
+ * with '\', as fuse_opt reads it) land in options_json as "meta":{...}:
+ * labels such as a container id that the start record carries verbatim.
  */
 #pragma once
 

@@ -215,6 +215,44 @@ static void test_numbers(void **state)
 	}
 }
 
+/* meta.KEY=VALUE: rendered into options_json, refused when malformed. */
+static void test_meta(void **state)
+{
+	static const struct {
+		const char *opts;
+		int ret;
+		const char *meta; /* expected "meta" member, NULL: none */
+	} cases[] = {
+		{ "lowerdir=a", 0, NULL },
+		{ "lowerdir=a,meta.container_id=c1,meta.bundle=/b/x", 0,
+		  ",\"meta\":{\"container_id\":\"c1\",\"bundle\":\"/b/x\"}}" },
+		{ "lowerdir=a,meta.io.kubernetes.cri/pod-name=web\\,1", 0,
+		  ",\"meta\":{\"io.kubernetes.cri/pod-name\":\"web,1\"}}" },
+		{ "lowerdir=a,meta.k=\"q\"", 0, ",\"meta\":{\"k\":\"\\\"q\\\"\"}}" },
+		{ "lowerdir=a,meta.k=1,meta.j=,meta.k=2", 0, ",\"meta\":{\"j\":\"\",\"k\":\"2\"}}" },
+		{ "lowerdir=a,meta.k", -EINVAL, NULL },
+		{ "lowerdir=a,meta.=v", -EINVAL, NULL },
+		{ "lowerdir=a,meta.a b=v", -EINVAL, NULL },
+		{ "lowerdir=a,meta.a\"b=v", -EINVAL, NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *argv[] = { "amberfs", "-o", cases[i].opts, "mnt", NULL };
+		struct fs_config cfg;
+		int r = parse(argv, &cfg);
+		const char *m;
+
+		if (r != cases[i].ret)
+			fail_msg("'%s': %d, want %d", cases[i].opts, r, cases[i].ret);
+		if (r == 0) {
+			m = strstr(cfg.options_json, ",\"meta\":");
+			if (cases[i].meta ? !m || strcmp(m, cases[i].meta) != 0 : m != NULL)
+				fail_msg("'%s': options %s", cases[i].opts, cfg.options_json);
+		}
+		opts_free(&cfg);
+	}
+}
+
 static void test_parse_errors(void **state)
 {
 	static const char *const bad[][5] = {
@@ -245,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_squash),
 		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_meta),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
