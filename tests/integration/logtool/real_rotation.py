@@ -4,7 +4,8 @@
 (log_max_size), a logrotate-style rename + SIGHUP reopen, and a daemon
 killed with SIGKILL whose log is then appended to by a new mount.  The
 clean series must verify; a missing rotated file and the session without
-stop must be named.  Root and /dev/fuse needed (exit 77 otherwise)."""
+stop must be named; a series trimmed by log_keep verifies, with a note.
+Root and /dev/fuse needed (exit 77 otherwise)."""
 import glob
 import os
 import shutil
@@ -54,6 +55,19 @@ try:
     after = series[len(series) // 2 + 1]
     expect_in(f"{after}:1: seq ", out, "missing rotated file named at the next file")
     expect_in("a rotated file is missing before this file", out, "missing rotated file")
+
+    # 1b. log_keep trims the series: the oldest kept file opens with a
+    #     rotate record; that is a note, exit 0, and no given file is
+    #     called missing
+    log = os.path.join(logs, "keep.log")
+    mount([A], mnt, log, ",log_max_size=4096,log_keep=2")
+    attempts(mnt, "t", 60)
+    umount(mnt)
+    time.sleep(0.2)  # as above, for a daemon that does not lock its log yet
+    rc, out, _ = run("verify", "--wait", log + ".2", log + ".1", log, check_rc=0)
+    expect_in("note: the series begins after files that rotation removed", out, "series trimmed by log_keep")
+    check("missing" not in out, f"series trimmed by log_keep: nothing given is missing:\n{out}")
+    check(not os.path.exists(log + ".3"), "log_keep=2 keeps two rotated files")
 
     # 2. logrotate: rename the file, SIGHUP; the writer reopens a new FILE
     #    that starts with a rotate record (reason "reopen")
