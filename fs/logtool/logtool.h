@@ -45,6 +45,9 @@ void progress_init(struct progress *p, uint64_t total_bytes);
 void progress_tick(struct progress *p, uint64_t done_bytes, uint64_t records);
 void progress_done(struct progress *p);
 
+/* The first 23 columns of a log timestamp, 'T' shown as ' '
+ * ("2026-11-29 06:12:03.123"), escaped, padded to 23. */
+void print_ts_column(FILE *f, const char *ts);
 /* "-" for NULL. */
 static inline const char *str_or_dash(const char *s)
 {

@@ -47,6 +47,19 @@ void progress_done(struct progress *p)
 		fprintf(stderr, "\r\033[K");
 }
 
+void print_ts_column(FILE *f, const char *ts)
+{
+	/* 23 columns are at most 23 units of at most 4 bytes: copy that much,
+	 * so that the cut falls between units, never inside a character */
+	char buf[23 * 4 + 1];
+	size_t k = 0;
+
+	for (; ts && ts[k] && k < sizeof(buf) - 1; k++)
+		buf[k] = ts[k] == 'T' ? ' ' : ts[k];
+	buf[k] = '\0';
+	esc_column(f, buf, 23, true);
+}
+
 static void warn_line(struct scan_stats *st, const struct reader_line *l, const char *why)
 {
 	if (st->bad_lines + st->truncated > MAX_WARNINGS)

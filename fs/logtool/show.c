@@ -22,19 +22,6 @@ struct show {
 	uint64_t shown;
 };
 
-/* "2026-11-29T06:12:03.123456789Z" -> "2026-11-29 06:12:03.123", in a
- * column of 23; whatever else the log holds there is escaped. */
-static void print_ts(FILE *o, const char *ts)
-{
-	char buf[24];
-	size_t k = 0;
-
-	for (; ts && ts[k] && k < 23; k++)
-		buf[k] = ts[k] == 'T' ? ' ' : ts[k];
-	buf[k] = '\0';
-	esc_column(o, buf, 23, true);
-}
-
 static void print_args(FILE *o, struct json_object *args)
 {
 	if (!args || !json_object_is_type(args, json_type_object))
@@ -62,7 +49,7 @@ static void print_args(FILE *o, struct json_object *args)
 static void print_event(FILE *o, const struct record *r)
 {
 	fprintf(o, "%-8" PRId64 " ", r->seq);
-	print_ts(o, r->ts);
+	print_ts_column(o, r->ts);
 	fprintf(o, " %-7" PRId64 " ", r->pid);
 	esc_column(o, r->name ? r->name : (r->proc_error ? "?" : "-"), 15, true);
 	fprintf(o, " %-5" PRId64 " ", r->uid);
@@ -91,7 +78,7 @@ static void print_other(FILE *o, const struct record *r)
 	struct json_object *obj = record_obj(r);
 
 	fprintf(o, "%-8" PRId64 " ", r->seq);
-	print_ts(o, r->ts);
+	print_ts_column(o, r->ts);
 	fputs(" --- ", o);
 	esc_puts(o, r->kind_str);
 	switch (r->kind) {

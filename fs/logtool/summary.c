@@ -126,18 +126,6 @@ static void print_seqs(FILE *o, const struct agg *a)
 		fprintf(o, "%s%" PRId64, i ? "," : "", a->seqs[i]);
 }
 
-/* The first 23 characters of a log timestamp, 'T' shown as ' ', escaped,
- * in a column of 23. */
-static void print_ts(FILE *o, const char *ts)
-{
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "%.23s", ts);
-	for (char *p = buf; *p; p++)
-		*p = *p == 'T' ? ' ' : *p;
-	esc_column(o, buf, 23, true);
-}
-
 /* {"by":...,"key":...,"count":...,"first":...,"last":...,"seq":[...]}; a
  * path that is not UTF-8 as in the log: U+FFFD in key, the bytes in key_hex */
 static void print_row_json(const char *by, const char *key, const struct agg *a)
@@ -176,9 +164,9 @@ static void print_table(struct summary *s, int b, size_t top, bool json)
 			continue;
 		}
 		printf("%10" PRId64 "  ", a->count);
-		print_ts(stdout, a->first_ts);
+		print_ts_column(stdout, a->first_ts);
 		fputs("  ", stdout);
-		print_ts(stdout, a->last_ts);
+		print_ts_column(stdout, a->last_ts);
 		fputs("  ", stdout);
 		char seqs[64];
 		FILE *m = fmemopen(seqs, sizeof(seqs), "w");
