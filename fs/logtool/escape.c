@@ -120,14 +120,27 @@ static size_t unit_cells(const char *u, size_t len)
 	return (unsigned char)u[0] >= 0x80 ? 1 : len;
 }
 
+/* Printable ASCII other than '\\': shown as it is. */
+static bool plain(char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '\\';
+}
+
 void esc_write(FILE *f, const char *s, size_t n)
 {
 	char u[ESC_UNIT_MAX];
 	size_t len;
 
 	while (n > 0) {
-		size_t k = esc_unit(s, n, u, &len);
-		fwrite(u, 1, len, f);
+		size_t k = 0;
+		while (k < n && plain(s[k]))
+			k++;
+		if (k) { /* the common case, in one call */
+			fwrite(s, 1, k, f);
+		} else {
+			k = esc_unit(s, n, u, &len);
+			fwrite(u, 1, len, f);
+		}
 		s += k;
 		n -= k;
 	}
