@@ -4,7 +4,8 @@
  * --action --path --since --until).  Each option may be repeated: values of
  * one option are OR-ed, different options AND-ed.  --name, --exe and --path
  * are fnmatch(3) globs without FNM_PATHNAME, so "/etc/" followed by "*" matches every path
- * below /etc; --path also matches a rename/link destination.
+ * below /etc; --path also matches a rename/link destination, and a name that
+ * is not UTF-8 both as logged (U+FFFD) and by its exact bytes (path_hex).
  */
 #pragma once
 
