@@ -537,6 +537,9 @@ static struct audit *audit_free_config(struct audit *a)
 	}
 	free(a->layers);
 	free(a->path);
+	free(a->name);
+	if (a->dirfd >= 0)
+		close(a->dirfd);
 	free(a->mountpoint);
 	free(a->options_json);
 	free(a->ring);
@@ -583,6 +586,7 @@ static int audit_alloc(const struct audit_config *cfg, struct audit **ret)
 	pthread_condattr_destroy(&ca);
 	sem_init(&a->wake, 0, 0);
 	a->fd = -1;
+	a->dirfd = -1;
 	a->policy_drop = cfg->policy_drop;
 	a->max_size = cfg->max_size;
 	a->keep = cfg->keep;

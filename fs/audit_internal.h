@@ -74,7 +74,9 @@ struct audit_wloss {
 
 struct audit {
 	/* configuration (immutable after audit_new) */
-	char *path;
+	char *path;       /* for messages; files are opened by dirfd + name */
+	int dirfd;        /* the log's directory (O_PATH), resolved once */
+	char *name;       /* the log's name in it; rotated files are NAME.1 ... */
 	bool policy_drop;
 	uint64_t max_size;
 	unsigned keep;
@@ -122,7 +124,7 @@ struct audit {
 	char *rotate_prev_file;
 	char *gone_name; /* while fd is -1: the name the lost file had */
 	uint64_t rotate_prev_seq;
-	bool removal_warned;
+	bool removal_warned, refusal_warned;
 	int64_t next_rotate_try, next_file_check;
 	struct afmt_buf line;
 	struct audit_item *batch;

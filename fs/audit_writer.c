@@ -11,6 +11,11 @@
  * pending `rotate` and `loss` records go first, so the gap is announced by
  * the first record that makes it to disk.  A short write is cut off again
  * (ftruncate) so the file never holds half a line.
+ *
+ * Every file is opened, renamed and removed relative to the log's directory
+ * fd, through fs/safefile.h: never through a symlink, and an existing file
+ * only if it is a regular file of our own (the log may sit in a directory
+ * other users can write).
  */
 #include "audit_internal.h"
 
@@ -25,11 +30,11 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "safefile.h"
 
 #define FILE_CHECK_NS 1000000000LL   /* how often the writer checks the file is still there */
 #define ROTATE_RETRY_NS 60000000000LL /* after a failed rename, keep the file that long */
 #define WARN_INTERVAL_NS 60000000000LL
-#define OPEN_FLAGS (O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY)
 
 typedef void (*fill_fn)(struct audit *a, const void *ctx, struct afmt_buf *b);
 
@@ -388,6 +393,7 @@ static void switch_file(struct audit *a, int fd, const char *reason, char *prev_
 	a->rotate_prev_seq = a->last_written_seq;
 	a->rotate_pending = true;
 	a->removal_warned = false;
+	a->refusal_warned = false;
 }
 
 /* The file is unusable: write nothing until it can be opened again. */
@@ -405,7 +411,22 @@ static void lose_file(struct audit *a, int r)
 
 static void rotated_name(const struct audit *a, unsigned i, char *buf, size_t n)
 {
-	snprintf(buf, n, "%s.%u", a->path, i);
+	snprintf(buf, n, "%s.%u", a->name, i);
+}
+
+/* Opens (or creates) the log by name in its directory.  A file that is not
+ * ours to write (see safefile.h) is refused and said so, once per file. */
+static int open_log(struct audit *a, int access, int *ret_fd)
+{
+	int r = safefile_open_log(a->dirfd, a->name, access, ret_fd);
+	const char *why = r < 0 ? safefile_refusal(r) : NULL;
+
+	if (why && !a->refusal_warned) {
+		a->refusal_warned = true;
+		log_warning("Refusing to write the audit log '%s': it %s; records are lost (and counted) until the name holds a regular file of uid %u or none",
+			    a->path, why, (unsigned)geteuid());
+	}
+	return r;
 }
 
 /* FILE.(keep-1) -> FILE.keep, ..., FILE -> FILE.1, then a new FILE. */
@@ -414,30 +435,31 @@ static void rotate_if_needed(struct audit *a)
 	char from[PATH_MAX + 16], to[PATH_MAX + 16];
 	char *prev_name = NULL;
 	int64_t now = audit_mono_ns();
-	int fd;
+	int fd, r;
 
 	if (now < a->next_rotate_try)
 		return;
+	/* rename() and unlink() act on names, never through a symlink. */
 	for (unsigned i = a->keep; i >= 2; i--) {
 		rotated_name(a, i - 1, from, sizeof(from));
 		rotated_name(a, i, to, sizeof(to));
-		if (rename(from, to) < 0 && errno != ENOENT)
+		if (renameat(a->dirfd, from, a->dirfd, to) < 0 && errno != ENOENT)
 			goto fail;
 	}
 	if (a->keep >= 1) {
 		rotated_name(a, 1, to, sizeof(to));
-		if (rename(a->path, to) < 0)
+		if (renameat(a->dirfd, a->name, a->dirfd, to) < 0)
 			goto fail;
-		prev_name = strdup(to);
+		prev_name = fd_name(a->fd);
 	} else {
 		/* log_keep=0: the full file goes; rotate names it as deleted */
-		if (unlink(a->path) < 0 && errno != ENOENT)
+		if (unlinkat(a->dirfd, a->name, 0) < 0 && errno != ENOENT)
 			goto fail;
 		prev_name = fd_name(a->fd);
 	}
-	fd = open(a->path, OPEN_FLAGS, 0600);
-	if (fd < 0) {
-		lose_file(a, -errno);
+	r = open_log(a, O_WRONLY, &fd);
+	if (r < 0) {
+		lose_file(a, r);
 		free(a->gone_name);
 		a->gone_name = prev_name;
 		return;
@@ -453,15 +475,14 @@ fail:
  * open file (if any) stays in use. */
 static int reopen(struct audit *a, bool warn)
 {
-	int fd = open(a->path, OPEN_FLAGS, 0600);
 	char *prev_name;
+	int fd, r;
 
-	if (fd < 0) {
-		int r = -errno;
-
+	r = open_log(a, O_WRONLY, &fd);
+	if (r < 0) {
 		if (a->fd < 0)
 			a->open_err = r; /* still failing; retried every second */
-		else if (warn)
+		else if (warn && !safefile_refusal(r))
 			log_warning_errno(r, "Cannot reopen the audit log '%s': %m; writing on into "
 					     "the open file", a->path);
 		return r;
@@ -566,15 +587,17 @@ int audit_writer_open(struct audit *a)
 	struct stat st;
 	int r;
 
-	a->fd = open(a->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
-	if (a->fd < 0)
-		return log_debug_errno(-errno, "audit: cannot open '%s': %m", a->path);
-	r = fstat(a->fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EINVAL;
-	if (r < 0) {
+	r = safefile_open_dir(a->path, &a->dirfd, &a->name);
+	if (r < 0)
+		return log_debug_errno(r, "audit: cannot open the directory of '%s': %m", a->path);
+	r = safefile_open_log(a->dirfd, a->name, O_RDWR, &a->fd);
+	if (r < 0)
+		return log_debug_errno(r, "audit: cannot open '%s': %m", a->path);
+	if (fstat(a->fd, &st) < 0) {
+		r = -errno;
 		close(a->fd);
 		a->fd = -1;
-		return log_debug_errno(r, "audit: '%s' is not a regular file",
-				       a->path);
+		return log_debug_errno(r, "audit: cannot stat '%s': %m", a->path);
 	}
 	a->size = (uint64_t)st.st_size;
 	r = tail_prev(a, a->size);

@@ -250,7 +250,8 @@ static const int seccomp_denied[] = {
 	SCMP_SYS(move_mount), SCMP_SYS(open_tree), SCMP_SYS(fsopen), SCMP_SYS(fsmount),
 	SCMP_SYS(fsconfig), SCMP_SYS(fspick), SCMP_SYS(mount_setattr),
 };
-/* Needed by log rotation only. */
+/* Needed by log rotation and the pidfile's removal only.  flock(2) must stay
+ * allowed: the writer holds a shared lock on the log (docs/audit-log.md). */
 static const int seccomp_rotation[] = {
 	SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(rename), SCMP_SYS(renameat),
 	SCMP_SYS(renameat2),
@@ -265,7 +266,7 @@ static int apply_seccomp(const struct fs_config *cfg)
 		return -ENOMEM;
 	for (size_t i = 0; r == 0 && i < ELEMENTSOF(seccomp_denied); i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), seccomp_denied[i], 0);
-	for (size_t i = 0; r == 0 && !cfg->log_path && i < ELEMENTSOF(seccomp_rotation); i++)
+	for (size_t i = 0; r == 0 && !cfg->log_path && !cfg->pidfile && i < ELEMENTSOF(seccomp_rotation); i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), seccomp_rotation[i], 0);
 	/* Existing threads (the audit writer) get the filter too. */
 	if (r == 0)

@@ -24,6 +24,7 @@
 #include "cleanup.h"
 #include "confine.h"
 #include "log.h"
+#include "safefile.h"
 
 static struct audit *hup_audit;
 
@@ -114,22 +115,36 @@ static int check_mountpoint(struct fs_config *cfg, const struct layer_stack *ls)
 	return 0;
 }
 
-/* Creates the log if needed and makes its path absolute (the daemon
- * leaves the cwd, and Landlock needs its directory). */
+/*
+ * Creates the log if needed (never through a symlink: see safefile.h) and
+ * makes its path absolute (the daemon leaves the cwd, and Landlock needs its
+ * directory).  Only the directory is resolved: the name itself is kept.
+ */
 static int check_log_path(char **path)
 {
+	_cleanup_close_ int dirfd = -1, fd = -1;
+	_cleanup_free_ char *name = NULL;
+	const char *why;
 	char *abs;
-	int fd;
+	int r;
 
 	if (!*path)
 		return 0;
-	fd = open(*path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
-	if (fd < 0)
-		return log_error_errno(-errno, "log: '%s': %m; give a writable file with -o log=", *path);
-	close(fd);
-	abs = realpath(*path, NULL);
-	if (!abs)
-		return log_error_errno(-errno, "log: '%s': %m", *path);
+	r = safefile_open_dir(*path, &dirfd, &name);
+	if (r == -EINVAL)
+		return log_error_errno(r, "log: '%s': not a file name; give a file with -o log=", *path);
+	if (r < 0)
+		return log_error_errno(r, "log: '%s': its directory: %m", *path);
+	r = safefile_open_log(dirfd, name, O_WRONLY, &fd);
+	why = safefile_refusal(r);
+	if (why)
+		return log_error_errno(r, "log: '%s': %s; remove it, or give -o log= a file in a directory that only uid %u can write",
+				       *path, why, (unsigned)geteuid());
+	if (r < 0)
+		return log_error_errno(r, "log: '%s': %m; give a writable file with -o log=", *path);
+	r = safefile_abs_path(dirfd, name, &abs);
+	if (r < 0)
+		return log_error_errno(r, "log: '%s': cannot resolve its directory: %m", *path);
 	free(*path);
 	*path = abs;
 	return 0;
@@ -195,6 +210,7 @@ static int build_state(struct amberfs *fs)
 			      &fs->index);
 	if (r == 0) {
 		index_set_squash(fs->index, fs->cfg->squash_uid, fs->cfg->squash_gid);
+		index_set_override_xattr(fs->index, fs->cfg->override_xattr);
 		r = index_init_root(fs->index);
 	}
 	if (r < 0)
@@ -226,30 +242,17 @@ static int start_serving(struct amberfs *fs)
 	return 0;
 }
 
-static int write_pidfile(const char *path)
+/* Never through a symlink planted under that name: see safefile.h. */
+static int write_pidfile(const char *path, struct pidfile **ret)
 {
-	_cleanup_fclose_ FILE *f = NULL;
+	int r;
 
 	if (!path)
 		return 0;
-	f = fopen(path, "we");
-	if (!f || fprintf(f, "%d\n", getpid()) < 0 || fflush(f) != 0)
-		return log_error_errno(-errno, "pidfile: '%s': %m", path);
+	r = pidfile_write(path, getpid(), ret);
+	if (r < 0)
+		return log_error_errno(r, "pidfile: '%s': %m", path);
 	return 0;
-}
-
-/* Removes the pidfile only if it is still ours (a later mount may have
- * written its own there). */
-static void remove_pidfile(const char *path)
-{
-	char buf[32] = "";
-	FILE *f = fopen(path, "re");
-
-	if (!f)
-		return;
-	if (fgets(buf, sizeof(buf), f) && atoi(buf) == getpid())
-		unlink(path);
-	fclose(f);
 }
 
 static int run_loop(struct fuse_session *se, const struct fs_config *cfg)
@@ -282,6 +285,7 @@ static int serve(struct amberfs *fs, struct fuse_args *args, int notify_fd)
 {
 	const struct fs_config *cfg = fs->cfg;
 	struct audit_totals totals = { 0 };
+	struct pidfile *pidfile = NULL;
 	_cleanup_close_ int devnull = -1;
 	bool by_signal = false;
 	struct fuse_session *se;
@@ -308,7 +312,7 @@ static int serve(struct amberfs *fs, struct fuse_args *args, int notify_fd)
 	/* Before confining: Landlock would not let us open these afterwards. */
 	if (notify_fd >= 0)
 		devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	r = write_pidfile(cfg->pidfile);
+	r = write_pidfile(cfg->pidfile, &pidfile);
 	if (r == 0)
 		r = start_serving(fs);
 	if (r < 0)
@@ -361,8 +365,8 @@ out:
 	fs->confine = confine_free(fs->confine);
 	if (r == 0)
 		report_totals(cfg, &totals);
-	if (cfg->pidfile && r == 0)
-		remove_pidfile(cfg->pidfile);
+	/* Only if it is still ours: a later mount may have written its own. */
+	pidfile = pidfile_remove(pidfile);
 	return r;
 }
 

@@ -206,16 +206,17 @@ def rotated_series(log):
 class Mount:
     """amberfs -f in the background; unmounted and reaped in close()."""
 
-    def __init__(self, layers, mnt, log=None, opts=(), workdir=None, env=None):
+    def __init__(self, layers, mnt, log=None, opts=(), workdir=None, env=None, pidfile=None):
         self.mnt = mnt
         # Next to the log: a confined daemon may write only there.
         self.workdir = workdir or os.path.dirname(log or mnt)
-        self.pidfile = os.path.join(self.workdir, f"pid.{os.path.basename(mnt)}")
+        self.pidfile = pidfile or os.path.join(self.workdir, f"pid.{os.path.basename(mnt)}")
         self.errpath = os.path.join(self.workdir, f"stderr.{os.path.basename(mnt)}")
-        try:
-            os.unlink(self.pidfile)
-        except FileNotFoundError:
-            pass
+        if not pidfile:  # a pidfile= given is the caller's (it may hold a planted link)
+            try:
+                os.unlink(self.pidfile)
+            except FileNotFoundError:
+                pass
         o = ["lowerdir=" + ":".join(layers), "pidfile=" + self.pidfile]
         if log:
             o.append("log=" + log)
@@ -226,7 +227,8 @@ class Mount:
                                      env=dict(os.environ, **(env or {})))
         self.pid = self.proc.pid
         deadline = time.monotonic() + 20
-        while not os.path.exists(self.pidfile):
+        # The daemon's own pidfile: a regular file (not a link planted there)
+        while not (os.path.isfile(self.pidfile) and not os.path.islink(self.pidfile)):
             if self.proc.poll() is not None:
                 self.err.close()
                 raise RuntimeError(f"amberfs exited {self.proc.returncode}: {self.stderr()}")
