@@ -17,6 +17,7 @@
 static const char *log_program = "amber";
 static enum log_level log_max = LOG_LEVEL_INFO;
 static bool log_syslog;
+static log_sink_fn log_sink;
 
 void log_init(const char *program)
 {
@@ -44,6 +45,11 @@ void log_use_syslog(bool on)
 	log_syslog = on;
 }
 
+void log_set_sink(log_sink_fn fn)
+{
+	log_sink = fn;
+}
+
 void log_fullv(enum log_level level, int err, const char *fmt, va_list ap)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
@@ -54,6 +60,11 @@ void log_fullv(enum log_level level, int err, const char *fmt, va_list ap)
 		return;
 	/* %m in fmt must print err, not whatever errno is now. */
 	errno = err < 0 ? -err : err;
+	if (log_sink) {
+		vsnprintf(buf, sizeof(buf), fmt, ap);
+		log_sink(level, buf);
+		return;
+	}
 	if (log_syslog) {
 		vsnprintf(buf, sizeof(buf), fmt, ap);
 		syslog(prio[level], "%s", buf);

@@ -26,6 +26,11 @@ void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 /* After daemonizing, stderr is /dev/null: route messages to syslog. */
 void log_use_syslog(bool on);
+/* Hands every message (formatted, without the program prefix) to fn
+ * instead of stderr or syslog; NULL restores those.  For a program whose
+ * caller names the destination and format (amber-oci's --log). */
+typedef void (*log_sink_fn)(enum log_level level, const char *msg);
+void log_set_sink(log_sink_fn fn);
 
 /* Returns -abs(err) so callers can "return log_..._errno(r, ...)". */
 int log_full_errno(enum log_level level, int err, const char *fmt, ...)

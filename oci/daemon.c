@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+/* daemon.c - start and stop one container's amberfs; see daemon.h. */
+#include "daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "cstate.h"
+#include "log.h"
+
+#ifndef AMBERFS_BUILD_PATH
+#define AMBERFS_BUILD_PATH ""
+#endif
+#ifndef AMBER_OCI_BUILD_PATH
+#define AMBER_OCI_BUILD_PATH ""
+#endif
+#ifndef AMBER_BINDIR
+#define AMBER_BINDIR "/usr/local/bin"
+#endif
+
+const char *daemon_binary(void)
+{
+	const char *e = getenv("AMBERFS");
+	char self[4096];
+	ssize_t n;
+
+	if (e && *e)
+		return e;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		if (strcmp(self, AMBER_OCI_BUILD_PATH) == 0 && access(AMBERFS_BUILD_PATH, X_OK) == 0)
+			return AMBERFS_BUILD_PATH;
+	}
+	if (access(AMBER_BINDIR "/amberfs", X_OK) == 0)
+		return AMBER_BINDIR "/amberfs";
+	return "amberfs";
+}
+
+/* Appends [sep] key value-with-escapes to *s. */
+static int append(char **s, const char *sep, const char *key, const char *v, const char *special)
+{
+	size_t n = *s ? strlen(*s) : 0;
+	char *o = realloc(*s, n + strlen(sep) + strlen(key) + 2 * strlen(v) + 1), *p;
+
+	if (!o)
+		return -ENOMEM;
+	*s = o;
+	p = stpcpy(stpcpy(o + n, n ? sep : ""), key);
+	for (; *v; v++) {
+		if (strchr(special, *v))
+			*p++ = '\\';
+		*p++ = *v;
+	}
+	*p = '\0';
+	return 0;
+}
+
+int daemon_options(const struct daemon_config *c, char **ret)
+{
+	_cleanup_free_ char *o = NULL;
+	int r;
+
+	if ((r = append(&o, ",", "lowerdir=", c->layer, ",:\\")) < 0 ||
+	    (r = append(&o, ",", "log=", c->log, ",\\")) < 0 ||
+	    (r = append(&o, ",", "pidfile=", c->pidfile, ",\\")) < 0)
+		return r;
+	for (size_t i = 0; i < c->n_synthdirs; i++)
+		if ((r = append(&o, i ? ":" : ",", i ? "" : "synthdir=", c->synthdirs[i], ",:\\")) < 0)
+			return r;
+	for (size_t i = 0; i < c->n_meta; i++)
+		if ((r = append(&o, ",", "meta.", c->meta[i], ",\\")) < 0)
+			return r;
+	*ret = TAKE_PTR(o);
+	return 0;
+}
+
+static int read_pidfile(const char *path, pid_t *ret)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	int pid;
+
+	if (!f)
+		return -errno;
+	if (fscanf(f, "%d", &pid) != 1 || pid <= 0)
+		return -EBADMSG;
+	*ret = pid;
+	return 0;
+}
+
+int daemon_start(const struct daemon_config *c, pid_t *ret_pid)
+{
+	_cleanup_free_ char *opts = NULL;
+	const char *bin = daemon_binary();
+	int status, r;
+	pid_t pid;
+
+	r = daemon_options(c, &opts);
+	if (r < 0)
+		return r;
+	log_debug("starting %s -o %s %s", bin, opts, c->mountpoint);
+	pid = fork();
+	if (pid < 0)
+		return log_error_errno(-errno, "fork: %m");
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		/* Nothing of the engine's (sync pipes, console socket, the
+		 * container's stdio) may stay open in the daemon. */
+		if (null >= 0)
+			(void)dup2(null, STDIN_FILENO), (void)dup2(null, STDOUT_FILENO);
+		(void)close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+		execlp(bin, "amberfs", "-o", opts, c->mountpoint, (char *)NULL);
+		log_error("cannot execute amberfs '%s': %m (install it, or set AMBERFS=/path/to/amberfs)", bin);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return log_error_errno(-errno, "waitpid(amberfs): %m");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return log_error_errno(-EIO, "amberfs could not mount '%s' (exit status %d)", c->layer,
+				       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	r = read_pidfile(c->pidfile, ret_pid);
+	if (r < 0)
+		return log_error_errno(r, "amberfs mounted '%s' but its pid file '%s' cannot be read: %m",
+				       c->mountpoint, c->pidfile);
+	return 0;
+}
+
+static bool same_process(pid_t pid, unsigned long long start)
+{
+	unsigned long long now = cstate_proc_start(pid);
+
+	return now != 0 && (start == 0 || now == start);
+}
+
+/* Waits up to ms for the process to be gone (it is not our child). */
+static bool wait_gone(pid_t pid, unsigned long long start, int ms)
+{
+	struct timespec step = { 0, 10 * 1000 * 1000 };
+
+	for (int waited = 0; same_process(pid, start); waited += 10) {
+		if (waited >= ms)
+			return false;
+		nanosleep(&step, NULL);
+	}
+	return true;
+}
+
+int daemon_stop(const char *mountpoint, pid_t pid, unsigned long long start)
+{
+	int r = 0;
+
+	if (umount2(mountpoint, 0) < 0 && errno != EINVAL && errno != ENOENT) {
+		log_debug("umount '%s': %m; detaching it", mountpoint);
+		if (umount2(mountpoint, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+			r = log_error_errno(-errno, "cannot unmount '%s': %m", mountpoint);
+	}
+	if (pid <= 0 || !same_process(pid, start))
+		return r;
+	/* The unmount ends its loop; it writes "stop" and exits. */
+	if (wait_gone(pid, start, 5000))
+		return r;
+	log_warning("amberfs (pid %d) still runs 5 s after its unmount; sending SIGTERM", (int)pid);
+	kill(pid, SIGTERM);
+	if (wait_gone(pid, start, 5000))
+		return r;
+	log_warning("amberfs (pid %d) did not exit after SIGTERM; killing it", (int)pid);
+	kill(pid, SIGKILL);
+	(void)wait_gone(pid, start, 2000);
+	return r;
+}
