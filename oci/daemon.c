@@ -33,6 +33,8 @@ const char *daemon_binary(void)
 {
 	const char *e = getenv("AMBERFS");
 	char self[4096];
+	static char next[4096 + 8];
+	char *slash;
 	ssize_t n;
 
 	if (e && *e)
@@ -42,6 +44,12 @@ const char *daemon_binary(void)
 		self[n] = '\0';
 		if (strcmp(self, AMBER_OCI_BUILD_PATH) == 0 && access(AMBERFS_BUILD_PATH, X_OK) == 0)
 			return AMBERFS_BUILD_PATH;
+		/* Engines clear the environment: an amberfs installed next to
+		 * us is found without $AMBERFS. */
+		slash = strrchr(self, '/');
+		if (slash && snprintf(next, sizeof(next), "%.*s/amberfs", (int)(slash - self), self) > 0 &&
+		    access(next, X_OK) == 0)
+			return next;
 	}
 	if (access(AMBER_BINDIR "/amberfs", X_OK) == 0)
 		return AMBER_BINDIR "/amberfs";
@@ -122,7 +130,7 @@ int daemon_start(const struct daemon_config *c, pid_t *ret_pid)
 			(void)dup2(null, STDIN_FILENO), (void)dup2(null, STDOUT_FILENO);
 		(void)close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 		execlp(bin, "amberfs", "-o", opts, c->mountpoint, (char *)NULL);
-		log_error("cannot execute amberfs '%s': %m (install it, or set AMBERFS=/path/to/amberfs)", bin);
+		log_error_errno(-errno, "cannot execute amberfs '%s': %m (install it, or set AMBERFS=/path/to/amberfs)", bin);
 		_exit(127);
 	}
 	while (waitpid(pid, &status, 0) < 0)

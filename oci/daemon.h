@@ -32,6 +32,7 @@ struct daemon_config {
 };
 
 /* Which amberfs: $AMBERFS, the build tree's (when amber-oci runs from it),
+ * the one next to amber-oci,
  * the install directory, then PATH. */
 const char *daemon_binary(void);
 

@@ -128,8 +128,8 @@ static int spawn(char **argv, int out_fd)
 		if (out_fd >= 0 && dup2(out_fd, STDOUT_FILENO) < 0)
 			_exit(127);
 		execv(argv[0], argv);
-		log_error("cannot execute the OCI runtime '%s': %m (set --runtime-binary or $AMBER_OCI_RUNTIME)",
-			  argv[0]);
+		log_error_errno(-errno, "cannot execute the OCI runtime '%s': %m (set --runtime-binary or $AMBER_OCI_RUNTIME)",
+				argv[0]);
 		_exit(127);
 	}
 	return pid;
