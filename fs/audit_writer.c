@@ -16,6 +16,12 @@
  * fd, through fs/safefile.h: never through a symlink, and an existing file
  * only if it is a regular file of our own (the log may sit in a directory
  * other users can write).
+ *
+ * The file being written is held with flock(LOCK_SH) from its opening until
+ * after the final `stop` record is written and flushed (fdatasync); a new
+ * file (rotation, reopen) is locked before the old one is closed.  A reader
+ * that takes LOCK_EX therefore gets it only once no daemon writes the file
+ * any more (`fusermount3 -u MNT && amber-log verify --wait LOG`).
  */
 #include "audit_internal.h"
 
@@ -24,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -35,6 +42,8 @@
 #define FILE_CHECK_NS 1000000000LL   /* how often the writer checks the file is still there */
 #define ROTATE_RETRY_NS 60000000000LL /* after a failed rename, keep the file that long */
 #define WARN_INTERVAL_NS 60000000000LL
+#define LOCK_WAIT_MS 5000      /* at start: how long a reader's LOCK_EX may hold us up */
+#define LOCK_WAIT_SWITCH_MS 200 /* at rotation and reopen, in the writer thread */
 
 typedef void (*fill_fn)(struct audit *a, const void *ctx, struct afmt_buf *b);
 
@@ -377,6 +386,29 @@ static char *fd_name(int fd)
 	return strdup(buf);
 }
 
+/*
+ * The shared lock of a file we write (see the top of this file).  Only a
+ * reader holding LOCK_EX can make it wait (one probing a file we have just
+ * created, or verifying one between sessions): at start we wait for it a
+ * while, in the writer thread briefly.  Advisory either way: a file we
+ * cannot lock is still written, with a warning.
+ */
+static void lock_shared(struct audit *a, int fd, int wait_ms)
+{
+	int r;
+
+	for (int waited = 0;; waited += 10) {
+		if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+			return;
+		r = -errno;
+		if (r != -EWOULDBLOCK || waited >= wait_ms)
+			break;
+		usleep(10000);
+	}
+	log_warning_errno(r, "Cannot lock the audit log '%s' (flock): %m; a reader waiting for its end may not wait",
+			  a->path);
+}
+
 /* Makes fd the current file; the next record will be `rotate`.
  * Takes ownership of fd and prev_name. */
 static void switch_file(struct audit *a, int fd, const char *reason, char *prev_name)
@@ -464,6 +496,7 @@ static void rotate_if_needed(struct audit *a)
 		a->gone_name = prev_name;
 		return;
 	}
+	lock_shared(a, fd, LOCK_WAIT_SWITCH_MS); /* the new file before the old one goes */
 	switch_file(a, fd, "size", prev_name);
 	return;
 fail:
@@ -488,6 +521,7 @@ static int reopen(struct audit *a, bool warn)
 		return r;
 	}
 	prev_name = a->fd >= 0 ? fd_name(a->fd) : TAKE_PTR(a->gone_name);
+	lock_shared(a, fd, LOCK_WAIT_SWITCH_MS); /* the new file before the old one goes */
 	switch_file(a, fd, "reopen", prev_name);
 	return 0;
 }
@@ -593,6 +627,7 @@ int audit_writer_open(struct audit *a)
 	r = safefile_open_log(a->dirfd, a->name, O_RDWR, &a->fd);
 	if (r < 0)
 		return log_debug_errno(r, "audit: cannot open '%s': %m", a->path);
+	lock_shared(a, a->fd, LOCK_WAIT_MS);
 	if (fstat(a->fd, &st) < 0) {
 		r = -errno;
 		close(a->fd);
@@ -700,6 +735,9 @@ static void *writer_main(void *p)
 	ts = now_real();
 	if (put(a, "stop", &ts, fill_stop, &t, false) < 0)
 		log_warning("Could not write the stop record of the audit log '%s'", a->path);
+	/* On disk before the lock goes (at close, in audit_writer_stop()). */
+	if (a->fd >= 0 && fdatasync(a->fd) < 0)
+		log_warning_errno(-errno, "Cannot flush the audit log '%s': %m", a->path);
 	return NULL;
 }
 

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -716,6 +717,44 @@ static void test_existing_file(void **state)
 	}
 }
 
+/* The writer holds LOCK_SH on the file it writes until stop is on disk, and
+ * hands it over at rotation: LOCK_EX is had only on files no longer written. */
+static void test_lock(void **state)
+{
+	struct audit_config cfg = { .max_size = 3000, .keep = 5 };
+	struct audit *a = open_log(&cfg);
+	char r1[PATH_MAX + 8];
+	struct audit_totals t;
+	struct series *s;
+	int fd, fd1;
+
+	fd = open(logpath, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), -1);
+	assert_int_equal(errno, EWOULDBLOCK);
+	assert_int_equal(flock(fd, LOCK_SH | LOCK_NB), 0); /* readers share it */
+	assert_int_equal(flock(fd, LOCK_UN), 0);
+	close(fd);
+	submit_n(a, "/lock", 40); /* several rotations */
+	wait_for(a, 40, 0);
+	rotated(r1, sizeof(r1), 1);
+	fd1 = open(r1, O_RDONLY | O_CLOEXEC);
+	assert_true(fd1 >= 0);
+	assert_int_equal(flock(fd1, LOCK_EX | LOCK_NB), 0); /* no longer written */
+	close(fd1);
+	fd = open(logpath, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), -1);
+	audit_free(a, &t);
+	/* Once we have it, the stop record is there. */
+	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+	close(fd);
+	s = verify1(logpath);
+	assert_non_null(s->stop);
+	assert_string_equal(gets(s->r[s->n - 1].o, "kind"), "stop");
+	series_free(s);
+}
+
 /* No log= : nothing written, everything counted. */
 static void test_no_file(void **state)
 {
@@ -764,6 +803,7 @@ int main(void)
 		T(test_queue_timeout), T(test_write_error), T(test_rotation),
 		T(test_rotation_keep), T(test_reopen),     T(test_removed),
 		T(test_existing_file), T(test_no_file),    T(test_long_path),
+		T(test_lock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
