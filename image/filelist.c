@@ -65,13 +65,14 @@ static void kv_bytes(struct afmt_buf *b, const char *key, const char *s)
 int filelist_write(FILE *f, const struct filelist_entry *e)
 {
 	struct afmt_buf b = AFMT_BUF_INIT;
+	char num[32];
 	int r = 0;
 
 	afmt_obj_begin(&b);
 	kv_bytes(&b, "path", e->path);
 	afmt_kv_strz(&b, "type", filelist_type_name(e->type));
-	afmt_key(&b, "mode");
-	afmt_printf(&b, "\"%04o\"", (unsigned)(e->mode & 07777));
+	snprintf(num, sizeof(num), "%04o", (unsigned)(e->mode & 07777));
+	afmt_kv_strz(&b, "mode", num);
 	afmt_kv_u64(&b, "uid", e->uid);
 	afmt_kv_u64(&b, "gid", e->gid);
 	afmt_kv_u64(&b, "size", e->size);
@@ -80,8 +81,8 @@ int filelist_write(FILE *f, const struct filelist_entry *e)
 	if (e->target)
 		kv_bytes(&b, "target", e->target);
 	if (e->type == S_IFCHR || e->type == S_IFBLK) {
-		afmt_key(&b, "rdev");
-		afmt_printf(&b, "\"%u:%u\"", major(e->rdev), minor(e->rdev));
+		snprintf(num, sizeof(num), "%u:%u", major(e->rdev), minor(e->rdev));
+		afmt_kv_strz(&b, "rdev", num);
 	}
 	if (e->link)
 		kv_bytes(&b, "link", e->link);

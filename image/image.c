@@ -305,8 +305,19 @@ static int find_record(struct image_store *s, const char *ref, char **ret)
 	size_t hl = strlen(hex), hits = 0;
 	int r;
 
-	if (image_normalize_name(ref, &name) == 0 && store_read_image(s, name, ret) == 0)
-		return 0;
+	if (image_normalize_name(ref, &name) == 0) {
+		_cleanup_free_ char *docker = NULL, *local = NULL;
+
+		if (store_read_image(s, name, ret) == 0)
+			return 0;
+		/* A short name as Docker and podman complete it. */
+		if (!strchr(ref, '/') && asprintf(&docker, "docker.io/library/%s", name) >= 0 &&
+		    store_read_image(s, docker, ret) == 0)
+			return 0;
+		if (!strchr(ref, '/') && asprintf(&local, "localhost/%s", name) >= 0 &&
+		    store_read_image(s, local, ret) == 0)
+			return 0;
+	}
 	if (hl < 12 || hl > DIGEST_HEX_LEN || strspn(hex, "0123456789abcdef") != hl)
 		return log_error_errno(-ENOENT, "no image '%s' in the store '%s'", ref, s->path);
 	if ((r = store_list_images(s, &names)) < 0)
