@@ -59,6 +59,18 @@ uint64_t caps_compute(uint64_t add, uint64_t drop)
 	return (CAPS_DEFAULT | add) & ~drop;
 }
 
+int caps_resolve(uint64_t add, uint64_t drop, uint64_t grantable, uint64_t *ret, int *ret_missing)
+{
+	uint64_t named = add == CAPS_ALL ? 0 : add & ~grantable;
+
+	if (named) {
+		*ret_missing = __builtin_ctzll(named);
+		return -EPERM;
+	}
+	*ret = caps_compute(add, drop) & grantable;
+	return 0;
+}
+
 static int cap_last(void)
 {
 	_cleanup_fclose_ FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
@@ -67,6 +79,30 @@ static int cap_last(void)
 	if (f && fscanf(f, "%d", &last) != 1)
 		last = CAP_LAST_CAP;
 	return last;
+}
+
+uint64_t caps_grantable(void)
+{
+	int last = cap_last();
+	uint64_t m = 0;
+
+	for (int c = 0; c <= last && c < 64; c++)
+		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+			m |= 1ULL << c;
+	return m;
+}
+
+int caps_first_unheld(uint64_t want)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = { 0 };
+	uint64_t have, missing;
+
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return -1;
+	have = (uint64_t)data[0].permitted | (uint64_t)data[1].permitted << 32;
+	missing = want & ~have;
+	return missing ? __builtin_ctzll(missing) : -1;
 }
 
 int caps_bounding_apply(uint64_t want)

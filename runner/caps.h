@@ -25,6 +25,20 @@ const char *cap_to_name(int cap);
 /* Default set plus add, minus drop; drop = ALL leaves add alone. */
 uint64_t caps_compute(uint64_t add, uint64_t drop);
 
+/* What this process can pass on: its bounding set (PR_CAPBSET_READ),
+ * only capabilities this kernel knows. */
+uint64_t caps_grantable(void);
+/*
+ * The container's final set: caps_compute(add, drop) cut to grantable.
+ * The default set is cut silently and "--cap-add ALL" means every
+ * grantable capability; one named in add (not through ALL) that is not
+ * grantable is an error: -EPERM, its number in *ret_missing.
+ */
+int caps_resolve(uint64_t add, uint64_t drop, uint64_t grantable, uint64_t *ret, int *ret_missing);
+/* The first capability of want that this process does not hold in its
+ * permitted set, or -1 (for the message when caps_set() fails). */
+int caps_first_unheld(uint64_t want);
+
 /* Bounding set = want, then effective/permitted = want, inheritable
  * empty (a uid switch afterwards clears them, as for any non-root user). */
 int caps_apply(uint64_t want);

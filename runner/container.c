@@ -136,6 +136,12 @@ _Noreturn void container_main(const struct container_config *c)
 	(void)prctl(PR_SET_NAME, "amber-init");
 	if (prepare(c) < 0)
 		_exit(125);
+	/* Pivoted: nothing on the host side is needed any more (holder.h). */
+	if (c->ready_fd >= 0) {
+		if (write(c->ready_fd, "r", 1) != 1)
+			log_debug("cannot tell the holder that the root is ready: %m");
+		close(c->ready_fd);
+	}
 	if (exec_user_resolve(c->opts->user, "/etc/passwd", "/etc/group", &user) < 0)
 		_exit(125);
 	if (c->opts->tty && make_pty(c->ctl_fd, &tty_fd) < 0)

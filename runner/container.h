@@ -24,6 +24,7 @@ struct container_config {
 	uint64_t caps;
 	const struct seccomp_prog *seccomp;
 	int ctl_fd;           /* socket to the runner: the pty master goes there */
+	int ready_fd;         /* pipe to the holder: one byte once pivoted, or -1 */
 };
 
 _Noreturn void container_main(const struct container_config *c);

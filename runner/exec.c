@@ -24,6 +24,7 @@
 
 #include "caps.h"
 #include "cleanup.h"
+#include "input.h"
 #include "log.h"
 
 /* Field n (0-based) of a colon-separated line, copied into buf. */
@@ -56,41 +57,34 @@ static bool parse_id(const char *s, unsigned long *ret)
 	return errno == 0 && *end == '\0' && *ret < 0xffffffffUL;
 }
 
-/* Finds the line whose field key_field equals key; returns it in *ret. */
+/* Finds the line whose field key_field equals key; returns a copy in *ret.
+ * The image's files are input like any other: bounded, regular files only. */
 static bool db_find(const char *path, const char *key, int key_field, char **ret)
 {
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	_cleanup_free_ char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	char buf[256];
+	_cleanup_free_ char *text = NULL;
+	char *cursor, *line, buf[256];
 
-	if (!f)
+	if (input_read(NULL, path, INPUT_MAX_IMAGE_DB, &text, NULL) < 0)
 		return false;
-	while ((n = getline(&line, &cap, f)) > 0) {
-		if (line[n - 1] == '\n')
-			line[n - 1] = '\0';
-		if (field(line, key_field, buf, sizeof(buf)) && strcmp(buf, key) == 0) {
-			*ret = TAKE_PTR(line);
-			return true;
-		}
-	}
+	cursor = text;
+	while ((line = input_next_line(&cursor)))
+		if (field(line, key_field, buf, sizeof(buf)) && strcmp(buf, key) == 0)
+			return (*ret = strdup(line)) != NULL;
 	return false;
 }
 
 static void collect_groups(const char *group, struct exec_user *u)
 {
-	_cleanup_fclose_ FILE *f = fopen(group, "re");
-	_cleanup_free_ char *line = NULL;
-	size_t cap = 0, nl = u->name ? strlen(u->name) : 0;
-	ssize_t n;
-	char gid[32];
+	_cleanup_free_ char *text = NULL;
+	size_t nl = u->name ? strlen(u->name) : 0;
+	char *cursor, *line, gid[32];
 
 	u->groups[0] = u->gid;
 	u->n_groups = 1;
-	if (!f || !u->name)
+	if (!u->name || input_read(NULL, group, INPUT_MAX_IMAGE_DB, &text, NULL) < 0)
 		return;
-	while ((n = getline(&line, &cap, f)) > 0 && u->n_groups < (int)ELEMENTSOF(u->groups)) {
+	cursor = text;
+	while ((line = input_next_line(&cursor)) && u->n_groups < (int)ELEMENTSOF(u->groups)) {
 		const char *members = line;
 		unsigned long g;
 
@@ -99,7 +93,7 @@ static void collect_groups(const char *group, struct exec_user *u)
 		if (!members || !field(line, 2, gid, sizeof(gid)) || !parse_id(gid, &g) || g == u->gid)
 			continue;
 		for (const char *p = members; (p = strstr(p, u->name)); p += nl)
-			if ((p == members || p[-1] == ',') && strchr(",\n", p[nl] ? p[nl] : '\n')) {
+			if ((p == members || p[-1] == ',') && (p[nl] == ',' || p[nl] == '\0')) {
 				u->groups[u->n_groups++] = (gid_t)g;
 				break;
 			}
@@ -208,8 +202,18 @@ _Noreturn void exec_command(const struct exec_config *c)
 		fail(125, r, "cannot drop capabilities", "bounding set");
 	/* Keep the capability sets across a uid switch only for root. */
 	switch_user(c->user);
-	if (c->user->uid == 0 && (r = caps_set(c->caps)) < 0)
+	/* A uid change cleared the parent-death signal: as PID 1 (--no-init)
+	 * this process must still die with the holder. */
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (c->user->uid == 0 && (r = caps_set(c->caps)) < 0) {
+		int cap = caps_first_unheld(c->caps);
+
+		if (cap >= 0 && cap_to_name(cap)) {
+			log_error_errno(r, "cannot set capability '%s': %m (not in the permitted set)", cap_to_name(cap));
+			_exit(125);
+		}
 		fail(125, r, "cannot set capabilities", "capset");
+	}
 	if (chdir(c->workdir) < 0)
 		fail(125, -errno, "cannot change to the working directory", c->workdir);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

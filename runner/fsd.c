@@ -5,8 +5,7 @@
 #include "fsd.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <json-c/json.h>
+#include <inttypes.h>
 #include <linux/close_range.h>
 #include <signal.h>
 #include <stdio.h>
@@ -98,7 +97,15 @@ int fsd_options(const struct fsd_config *c, char **ret)
 			return r;
 	}
 	if (c->log_path) {
+		char n[32];
+
 		if ((r = check_path("log file", c->log_path)) < 0 || (r = append(&o, ",", "log=", c->log_path)) < 0)
+			return r;
+		snprintf(n, sizeof(n), "%" PRIu64, c->log_max_size);
+		if (c->log_max_size > 0 && (r = append(&o, ",", "log_max_size=", n)) < 0)
+			return r;
+		snprintf(n, sizeof(n), "%u", c->log_keep);
+		if (c->log_max_size > 0 && (r = append(&o, ",", "log_keep=", n)) < 0)
 			return r;
 	}
 	if (c->pidfile) {
@@ -288,22 +295,28 @@ static bool wait_child(pid_t pid, int timeout_ms)
 	}
 }
 
+int fsd_detach(const struct fsd_config *c)
+{
+	if (umount2(c->mountpoint, MNT_DETACH) < 0)
+		return log_error_errno(-errno, "cannot detach '%s': %m", c->mountpoint);
+	return 0;
+}
+
 void fsd_stop(const struct fsd_config *c, pid_t pid)
 {
-	bool unmounted = umount2(c->mountpoint, 0) == 0;
+	/* EINVAL: not mounted here (any more): fsd_detach() left the mount
+	 * to the container, whose end ends the daemon's loop. */
+	bool unmounted = umount2(c->mountpoint, 0) == 0 || errno == EINVAL || errno == ENOENT;
 
-	if (!unmounted && errno != EINVAL && errno != ENOENT)
-		if (umount2(c->mountpoint, MNT_DETACH) < 0 && errno != EINVAL)
-			log_warning("cannot unmount '%s': %m", c->mountpoint);
-	if (pid <= 0)
-		return;
+	if (!unmounted && umount2(c->mountpoint, MNT_DETACH) < 0 && errno != EINVAL)
+		log_warning("cannot unmount '%s': %m", c->mountpoint);
 	/*
 	 * The unmount ends the daemon's loop and it writes its "stop" record.
 	 * A SIGTERM sent now could land after libfuse restored the default
 	 * handler and kill it before that record: wait first (5 s), signal
 	 * only a daemon that does not go away, then give it 10 s more.
 	 */
-	if (!unmounted || !wait_child(pid, 5000)) {
+	if (pid > 0 && (!unmounted || !wait_child(pid, 5000))) {
 		if (kill(pid, SIGTERM) == 0 && !wait_child(pid, 10000)) {
 			log_warning("amberfs (pid %d) did not exit after SIGTERM; killing it", (int)pid);
 			kill(pid, SIGKILL);
@@ -313,58 +326,4 @@ void fsd_stop(const struct fsd_config *c, pid_t pid)
 	/* Its unmount helper becomes our child when the daemon exits: wait
 	 * for it too (bounded), so nothing of the container outlives us. */
 	(void)wait_child(-1, 2000);
-}
-
-/* The last complete line of a file (JSON records are short: 64 KiB tail). */
-static int last_line(const char *path, char **ret)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	_cleanup_free_ char *buf = NULL;
-	struct stat st;
-	off_t off;
-	ssize_t n;
-	char *end, *start;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	off = st.st_size > 65536 ? st.st_size - 65536 : 0;
-	buf = malloc(65537);
-	if (!buf)
-		return -ENOMEM;
-	n = pread(fd, buf, 65536, off);
-	if (n <= 0)
-		return n < 0 ? -errno : -ENODATA;
-	buf[n] = '\0';
-	end = buf + n;
-	while (end > buf && end[-1] == '\n')
-		*--end = '\0';
-	start = strrchr(buf, '\n');
-	start = start ? start + 1 : buf;
-	*ret = strdup(start);
-	return *ret ? 0 : -ENOMEM;
-}
-
-int fsd_blocked_count(const char *log_path, uint64_t *ret)
-{
-	_cleanup_free_ char *line = NULL;
-	json_object *root, *kind, *totals, *attempts;
-	int r = last_line(log_path, &line);
-
-	if (r < 0)
-		return r;
-	root = json_tokener_parse(line);
-	if (!root)
-		return -ENODATA;
-	r = -ENODATA;
-	if (json_object_object_get_ex(root, "kind", &kind) &&
-	    strcmp(json_object_get_string(kind), "stop") == 0 &&
-	    json_object_object_get_ex(root, "totals", &totals) &&
-	    json_object_object_get_ex(totals, "attempts", &attempts)) {
-		*ret = json_object_get_uint64(attempts);
-		r = 0;
-	}
-	json_object_put(root);
-	return r;
 }

@@ -9,13 +9,16 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "caps.h"
 #include "cleanup.h"
+#include "input.h"
 #include "log.h"
+#include "parse.h"
 
 int strv_push(struct strv *s, const char *str)
 {
@@ -124,21 +127,25 @@ int env_add(struct strv *env, const char *entry)
 
 int env_add_file(struct strv *env, const char *path)
 {
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	_cleanup_free_ char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
+	_cleanup_free_ char *text = NULL;
+	char *cursor, *line;
 	unsigned lineno = 0;
+	size_t len;
 	int r;
 
-	if (!f)
-		return log_error_errno(-errno, "cannot read --env-file '%s': %m", path);
-	while ((len = getline(&line, &cap, f)) >= 0) {
+	r = input_read("--env-file", path, INPUT_MAX_CONFIG, &text, &len);
+	if (r < 0)
+		return r;
+	if (strlen(text) != len)
+		return log_error_errno(-EINVAL, "--env-file '%s' contains a NUL byte", path);
+	cursor = text;
+	while ((line = input_next_line(&cursor))) {
+		size_t l = strlen(line);
 		char *p = line;
 
 		lineno++;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
+		while (l > 0 && line[l - 1] == '\r')
+			line[--l] = '\0';
 		while (*p == ' ' || *p == '\t')
 			p++;
 		if (*p == '\0' || *p == '#')
@@ -170,6 +177,8 @@ void opts_usage(FILE *f)
 	      "                            root when rootless and the layers' owners cannot be mapped)\n"
 	      "  -t, --tty                 allocate a pseudo-terminal\n"
 	      "      --log FILE            audit log of refused writes\n"
+	      "      --log-max-size SIZE   rotate the log at SIZE (default 64M; 0: never)\n"
+	      "      --log-keep N          rotated log files kept (default 4; 0: none)\n"
 	      "      --seccomp default|unconfined|FILE  system call filter\n"
 	      "      --cap-add CAP, --cap-drop CAP  change the default capability set\n"
 	      "      --no-init             run COMMAND as PID 1 (no reaping init)\n"
@@ -183,6 +192,7 @@ void opts_usage(FILE *f)
 enum {
 	ARG_TMPFS = 0x100, ARG_RO_BIND, ARG_ENV_FILE, ARG_HOSTNAME, ARG_NAME, ARG_NET,
 	ARG_LOG, ARG_SECCOMP, ARG_CAP_ADD, ARG_CAP_DROP, ARG_NO_INIT, ARG_VERSION, ARG_OWNERS,
+	ARG_LOG_MAX_SIZE, ARG_LOG_KEEP,
 };
 
 static const struct option long_opts[] = {
@@ -199,6 +209,8 @@ static const struct option long_opts[] = {
 	{ "owners", required_argument, NULL, ARG_OWNERS },
 	{ "tty", no_argument, NULL, 't' },
 	{ "log", required_argument, NULL, ARG_LOG },
+	{ "log-max-size", required_argument, NULL, ARG_LOG_MAX_SIZE },
+	{ "log-keep", required_argument, NULL, ARG_LOG_KEEP },
 	{ "seccomp", required_argument, NULL, ARG_SECCOMP },
 	{ "cap-add", required_argument, NULL, ARG_CAP_ADD },
 	{ "cap-drop", required_argument, NULL, ARG_CAP_DROP },
@@ -233,6 +245,51 @@ static int parse_caps(const char *arg, uint64_t *mask)
 	return 0;
 }
 
+/* A container name names the default log file (NAME.log): one plain
+ * file name, printable, with no '/'. */
+static int parse_name(struct run_opts *o, const char *arg)
+{
+	size_t len = strlen(arg);
+
+	if (len == 0)
+		return log_error_errno(-EINVAL, "--name: the name is empty");
+	if (len > NAME_MAX - 4 || strcmp(arg, ".") == 0 || strcmp(arg, "..") == 0)
+		return log_error_errno(-EINVAL, "--name '%s': give a file name of at most %d bytes", arg,
+				       NAME_MAX - 4);
+	for (const char *p = arg; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return log_error_errno(-EINVAL, "--name: control character 0x%02x at byte %zu; the name "
+					       "must be printable", (unsigned)(unsigned char)*p, (size_t)(p - arg));
+		if (*p == '/')
+			return log_error_errno(-EINVAL, "--name '%s': the name must not contain '/'", arg);
+	}
+	return set_str(&o->name, arg);
+}
+
+static int parse_log_max_size(struct run_opts *o, const char *arg)
+{
+	uint64_t v;
+	int r = parse_size(arg, &v);
+
+	if (r == -ERANGE)
+		return log_error_errno(-EINVAL, "--log-max-size '%s': too large (at most 2^64-1 bytes)", arg);
+	if (r < 0 || (v > 0 && v < LOG_MAX_SIZE_MIN))
+		return log_error_errno(-EINVAL, "--log-max-size '%s': give 0 (no rotation) or a size of at least "
+				       "4096 bytes (suffixes K, M, G, T)", arg);
+	o->log_max_size = v;
+	return 0;
+}
+
+static int parse_log_keep(struct run_opts *o, const char *arg)
+{
+	uint64_t v;
+
+	if (parse_uint(arg, LOG_KEEP_MAX, &v) < 0)
+		return log_error_errno(-EINVAL, "--log-keep '%s': give a number from 0 to %u", arg, LOG_KEEP_MAX);
+	o->log_keep = (unsigned)v;
+	return 0;
+}
+
 static int parse_one(struct run_opts *o, int c, const char *arg)
 {
 	switch (c) {
@@ -244,8 +301,10 @@ static int parse_one(struct run_opts *o, int c, const char *arg)
 	case 'w': return set_str(&o->workdir, arg);
 	case 'u': return set_str(&o->user, arg);
 	case ARG_HOSTNAME: return set_str(&o->hostname, arg);
-	case ARG_NAME: return set_str(&o->name, arg);
+	case ARG_NAME: return parse_name(o, arg);
 	case ARG_LOG: return set_str(&o->log_path, arg);
+	case ARG_LOG_MAX_SIZE: return parse_log_max_size(o, arg);
+	case ARG_LOG_KEEP: return parse_log_keep(o, arg);
 	case 't': o->tty = true; return 0;
 	case 'q': o->quiet = true; return 0;
 	case ARG_NO_INIT: o->no_init = true; return 0;
@@ -314,7 +373,7 @@ static int parse_positional(struct run_opts *o, int argc, char **argv, int i)
 
 int opts_parse(int argc, char **argv, struct run_opts *ret)
 {
-	struct run_opts o = { 0 };
+	struct run_opts o = { .log_max_size = LOG_MAX_SIZE_DEFAULT, .log_keep = LOG_KEEP_DEFAULT };
 	int c, r = 0;
 
 	optind = 0; /* full reinitialisation: opts_parse may run many times */

@@ -46,6 +46,8 @@ struct run_opts {
 	char *hostname;
 	char *name;             /* container name: default log file name */
 	char *log_path;
+	uint64_t log_max_size;  /* bytes, 0: no rotation (amberfs log_max_size=) */
+	unsigned log_keep;      /* rotated files kept (amberfs log_keep=, 0: none) */
 	char *seccomp_file;
 	enum net_mode net;
 	enum owners_mode owners;
@@ -55,6 +57,13 @@ struct run_opts {
 	bool tty, no_init, quiet, help, version;
 	struct strv argv;       /* the command */
 };
+
+/* The audit log is capped unless asked otherwise: a flood of refused
+ * writes must not fill the disk (at most 64 MiB x (1 + 4 rotated files)). */
+#define LOG_MAX_SIZE_DEFAULT (64ULL << 20)
+#define LOG_MAX_SIZE_MIN 4096ULL /* what amberfs accepts */
+#define LOG_KEEP_DEFAULT 4u
+#define LOG_KEEP_MAX 1000u
 
 enum opts_result {
 	OPTS_RUN = 0,       /* run the container */
@@ -74,7 +83,8 @@ int split_escaped(const char *s, struct strv *ret);
 
 /* Adds one env entry ("KEY=VAL", or "KEY" taken from our environment). */
 int env_add(struct strv *env, const char *entry);
-/* Reads KEY=VAL lines (blank lines and '#' comments skipped). */
+/* Reads KEY=VAL lines (blank lines and '#' comments skipped) from a
+ * regular file of at most 1 MiB. */
 int env_add_file(struct strv *env, const char *path);
 
 void opts_usage(FILE *f);

@@ -2,9 +2,9 @@
 /*
  * seccomp_filter.c - default profile and Docker-JSON profile loader (seccomp_filter.h).
  *
- * The filter is compiled in the container's init before it forks the
- * command, so a bad FILE profile is reported (exit 125) before anything
- * runs, and the command's process only calls seccomp_load().
+ * The filter is compiled in the runner before any namespace exists
+ * (seccomp_prog_get), so a bad FILE profile is reported (exit 125) before
+ * anything runs, and the command's process only loads the BPF program.
  */
 #include "seccomp_filter.h"
 
@@ -26,6 +26,7 @@
 #include "caps.h"
 #include "cleanup.h"
 #include "hash.h"
+#include "input.h"
 #include "log.h"
 
 /* Bump when the way a profile is compiled changes (rules other than the
@@ -315,24 +316,41 @@ static int add_file_rule(const char *path, scmp_filter_ctx ctx, json_object *rul
 	return 0;
 }
 
-static int load_file(const char *path, uint64_t caps, scmp_filter_ctx *ret)
+/* A FILE profile is read once, whole, bounded (input.h): the same bytes
+ * are hashed for the cache key and compiled. */
+static int read_profile(const char *path, char **ret, size_t *ret_len)
+{
+	return input_read("seccomp profile", path, INPUT_MAX_CONFIG, ret, ret_len) < 0 ? -EINVAL : 0;
+}
+
+static json_object *parse_profile(const char *path, const char *text, size_t len)
+{
+	struct json_tokener *tok = json_tokener_new();
+	json_object *root;
+
+	if (!tok)
+		return NULL;
+	root = json_tokener_parse_ex(tok, text, (int)len);
+	if (!root) {
+		enum json_tokener_error e = json_tokener_get_error(tok);
+
+		log_error("seccomp profile '%s' is not valid JSON: %s", path,
+			  e == json_tokener_continue ? "unexpected end of file" : json_tokener_error_desc(e));
+	}
+	json_tokener_free(tok);
+	return root;
+}
+
+static int load_profile(const char *path, const char *text, size_t len, uint64_t caps, scmp_filter_ctx *ret)
 {
 	json_object *root, *rules;
 	uint32_t def;
 	scmp_filter_ctx ctx = NULL;
 	int r = 0;
 
-	if (access(path, R_OK) < 0) {
-		log_error_errno(-errno, "cannot read seccomp profile '%s': %m", path);
+	root = parse_profile(path, text, len);
+	if (!root)
 		return -EINVAL;
-	}
-	root = json_object_from_file(path);
-	if (!root) {
-		const char *why = json_util_get_last_err();
-
-		return log_error_errno(-EINVAL, "seccomp profile '%s' is not valid JSON: %.*s", path,
-				       why ? (int)strcspn(why, "\n") : 8, why ? why : "not JSON");
-	}
 	if (action_from_string(jstr(root, "defaultAction"), jint(root, "defaultErrnoRet", EPERM), &def) < 0) {
 		r = log_error_errno(-EINVAL, "seccomp profile '%s': missing or unknown \"defaultAction\"", path);
 		goto out;
@@ -356,8 +374,9 @@ out:
 	return r;
 }
 
-int seccomp_filter_build(enum seccomp_mode mode, const char *file, uint64_t caps,
-			 struct seccomp_filter **ret)
+/* text: the FILE profile's bytes (mode FILE only). */
+static int filter_build(enum seccomp_mode mode, const char *file, const char *text, size_t len, uint64_t caps,
+			struct seccomp_filter **ret)
 {
 	scmp_filter_ctx ctx = NULL;
 	struct seccomp_filter *f;
@@ -367,7 +386,7 @@ int seccomp_filter_build(enum seccomp_mode mode, const char *file, uint64_t caps
 	if (mode == SECCOMP_MODE_UNCONFINED)
 		return 0;
 	if (mode == SECCOMP_MODE_FILE) {
-		r = load_file(file, caps, &ctx);
+		r = load_profile(file, text, len, caps, &ctx);
 		if (r < 0)
 			return r;
 	} else {
@@ -390,6 +409,19 @@ int seccomp_filter_build(enum seccomp_mode mode, const char *file, uint64_t caps
 	f->ctx = ctx;
 	*ret = f;
 	return 0;
+}
+
+int seccomp_filter_build(enum seccomp_mode mode, const char *file, uint64_t caps,
+			 struct seccomp_filter **ret)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	*ret = NULL;
+	if (mode == SECCOMP_MODE_FILE && (r = read_profile(file, &text, &len)) < 0)
+		return r;
+	return filter_build(mode, file, text, len, caps, ret);
 }
 
 int seccomp_filter_load(struct seccomp_filter *f)
@@ -416,7 +448,7 @@ static int read_all(int fd, void **ret, size_t *ret_len)
 
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	if (st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) != 0 ||
+	if (!S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) != 0 ||
 	    st.st_size > BPF_MAXINSNS * (off_t)sizeof(struct sock_filter))
 		return -EBADMSG;
 	buf = malloc(st.st_size);
@@ -432,7 +464,7 @@ static int read_all(int fd, void **ret, size_t *ret_len)
 }
 
 /* Everything the program depends on goes into the cache key. */
-static int cache_key(enum seccomp_mode mode, const char *file, uint64_t caps, uint64_t *ret)
+static int cache_key(enum seccomp_mode mode, const char *text, size_t len, uint64_t caps, uint64_t *ret)
 {
 	const struct scmp_version *v = seccomp_version();
 	struct hash128_state *h = hash128_new();
@@ -456,18 +488,8 @@ static int cache_key(enum seccomp_mode mode, const char *file, uint64_t caps, ui
 		hash128_update(h, &by_cap[i].cap, sizeof(by_cap[i].cap));
 		hash128_update(h, by_cap[i].name, strlen(by_cap[i].name) + 1);
 	}
-	if (mode == SECCOMP_MODE_FILE) {
-		_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC);
-		char buf[65536];
-		ssize_t n;
-
-		if (fd < 0) {
-			hash128_final_hex(h, hex);
-			return -errno;
-		}
-		while ((n = read(fd, buf, sizeof(buf))) > 0)
-			hash128_update(h, buf, n);
-	}
+	if (mode == SECCOMP_MODE_FILE)
+		hash128_update(h, text, len);
 	hash128_final_hex(h, hex);
 	*ret = hash64(hex, HASH_HEX_LEN);
 	return 0;
@@ -501,13 +523,14 @@ char *seccomp_cache_dir(void)
 	return dir;
 }
 
-static int compile(enum seccomp_mode mode, const char *file, uint64_t caps, struct seccomp_prog *ret)
+static int compile(enum seccomp_mode mode, const char *file, const char *text, size_t len, uint64_t caps,
+		   struct seccomp_prog *ret)
 {
 	struct seccomp_filter *f = NULL;
 	_cleanup_close_ int fd = -1;
 	int r;
 
-	r = seccomp_filter_build(mode, file, caps, &f);
+	r = filter_build(mode, file, text, len, caps, &f);
 	if (r < 0)
 		return r;
 	fd = memfd_create("amber-seccomp", MFD_CLOEXEC);
@@ -530,17 +553,22 @@ out:
 int seccomp_prog_get(enum seccomp_mode mode, const char *file, uint64_t caps, const char *cache_dir,
 		     struct seccomp_prog *ret)
 {
-	_cleanup_free_ char *path = NULL, *tmp = NULL;
+	_cleanup_free_ char *path = NULL, *tmp = NULL, *text = NULL;
 	struct seccomp_prog p = { 0 };
+	size_t len = 0;
 	uint64_t key;
 	int r;
 
 	*ret = (struct seccomp_prog){ 0 };
 	if (mode == SECCOMP_MODE_UNCONFINED)
 		return 0;
-	if (cache_dir && cache_key(mode, file, caps, &key) == 0 &&
+	if (mode == SECCOMP_MODE_FILE && (r = read_profile(file, &text, &len)) < 0)
+		return r;
+	if (cache_dir && cache_key(mode, text, len, caps, &key) == 0 &&
 	    asprintf(&path, "%s/seccomp-%016llx.bpf", cache_dir, (unsigned long long)key) > 0) {
-		_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		/* O_NONBLOCK: whatever sits at that name must not block us
+		 * (read_all() takes only a regular file of a sane size). */
+		_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 
 		if (fd >= 0 && read_all(fd, &p.insns, &p.n) == 0) {
 			p.n /= sizeof(struct sock_filter);
@@ -548,15 +576,15 @@ int seccomp_prog_get(enum seccomp_mode mode, const char *file, uint64_t caps, co
 			return 0;
 		}
 	}
-	r = compile(mode, file, caps, &p);
+	r = compile(mode, file, text, len, caps, &p);
 	if (r < 0)
 		return r;
 	/* Best effort: write the cache atomically (tmp + rename). */
 	if (path && asprintf(&tmp, "%s.%d.tmp", path, (int)getpid()) > 0) {
 		_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		size_t len = p.n * sizeof(struct sock_filter);
+		size_t size = p.n * sizeof(struct sock_filter);
 
-		if (fd >= 0 && write(fd, p.insns, len) == (ssize_t)len && rename(tmp, path) == 0)
+		if (fd >= 0 && write(fd, p.insns, size) == (ssize_t)size && rename(tmp, path) == 0)
 			log_debug("seccomp filter cached in '%s'", path);
 		else if (fd >= 0)
 			(void)unlink(tmp);

@@ -11,7 +11,8 @@
  * filter can inspect).  Adding a capability re-allows what it governs, as
  * Docker does (--cap-add SYS_PTRACE allows ptrace, SYS_ADMIN mount, ...).
  * A FILE profile uses Docker's JSON format (subset: defaultAction,
- * defaultErrnoRet, syscalls[].names/action/errnoRet/args/includes/excludes).
+ * defaultErrnoRet, syscalls[].names/action/errnoRet/args/includes/excludes);
+ * it must be a regular file of at most 1 MiB, read once (input.h).
  */
 #pragma once
 

@@ -10,7 +10,9 @@
 #include "spec.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "parse.h"
 
 static const char *const kind_names[_MOUNT_KIND_MAX] = {
 	[MOUNT_ROOTFS] = "rootfs", [MOUNT_PROC] = "proc", [MOUNT_DEV] = "dev", [MOUNT_SYSFS] = "sysfs",
@@ -102,27 +105,59 @@ static int clean_dst(const char *what, const char *arg, const char *dst, char **
 	return r;
 }
 
-/* size=N[kmg%], nr_inodes=N, mode=OCTAL, uid=N, gid=N: digits only. */
-static bool tmpfs_value_ok(const char *key, const char *v)
+/*
+ * The kernel reads size= and nr_inodes= with memparse(), which wraps
+ * silently on overflow, and takes a leading 0 as octal (uid= and gid= too);
+ * 0 means "no limit".  So every number is checked here (common/parse.h)
+ * and handed on in plain decimal: size=17179869184g must not become an
+ * unlimited tmpfs.
+ */
+#define TMPFS_SIZE_MAX ((uint64_t)INT64_MAX) /* bytes; the kernel rounds up to pages */
+
+static int tmpfs_size(const char *arg, const char *key, const char *v, char **ret)
 {
-	const char *p = v;
+	size_t digits = strspn(v, "0123456789");
+	uint64_t n;
+	int r;
 
-	if (*p == '\0')
-		return false;
-	if (strcmp(key, "mode") == 0) {
-		char *end;
-		unsigned long m = strtoul(v, &end, 8);
-
-		return *end == '\0' && m <= 07777;
+	if (strcmp(key, "size") == 0 && digits > 0 && v[digits] == '%' && v[digits + 1] == '\0') {
+		/* a share of RAM: 1% to 100% */
+		if (digits > 3 || (n = strtoull(v, NULL, 10)) < 1 || n > 100)
+			return log_error_errno(-EINVAL, "--tmpfs '%s': %s=%s: give a percentage from 1%% to 100%%",
+					       arg, key, v);
+		return asprintf(ret, "%s=%" PRIu64 "%%", key, n) < 0 ? -ENOMEM : 0;
 	}
-	while (*p >= '0' && *p <= '9')
-		p++;
-	if (p == v)
-		return false;
-	if (strcmp(key, "size") == 0 || strcmp(key, "nr_inodes") == 0)
-		if (*p && strchr("kKmMgG%", *p))
-			p++;
-	return *p == '\0';
+	r = parse_size(v, &n);
+	if (r == -ERANGE || (r == 0 && strcmp(key, "size") == 0 && n > TMPFS_SIZE_MAX))
+		return log_error_errno(-EINVAL, "--tmpfs '%s': %s=%s is too large (at most %" PRIu64 "%s)", arg,
+				       key, v, strcmp(key, "size") == 0 ? TMPFS_SIZE_MAX : UINT64_MAX,
+				       strcmp(key, "size") == 0 ? " bytes" : "");
+	if (r < 0)
+		return log_error_errno(-EINVAL, "--tmpfs '%s': bad value in '%s=%s' (a number, optionally "
+				       "with k, m, g or t%s)", arg, key, v, strcmp(key, "size") == 0 ? ", or N%" : "");
+	if (n == 0)
+		return log_error_errno(-EINVAL, "--tmpfs '%s': %s=0 would mean no limit at all; give a limit", arg,
+				       key);
+	return asprintf(ret, "%s=%" PRIu64, key, n) < 0 ? -ENOMEM : 0;
+}
+
+/* uid=, gid=: a 32-bit id (not -1); mode=: octal, at most 07777. */
+static int tmpfs_id_or_mode(const char *arg, const char *key, const char *v, char **ret)
+{
+	uint64_t n = 0;
+
+	if (strcmp(key, "mode") == 0) {
+		size_t len = strspn(v, "01234567");
+
+		if (len == 0 || v[len] != '\0' || len > 5 || (n = strtoull(v, NULL, 8)) > 07777)
+			return log_error_errno(-EINVAL, "--tmpfs '%s': bad value in 'mode=%s' (octal, at most 7777)",
+					       arg, v);
+		return asprintf(ret, "mode=%04" PRIo64, n) < 0 ? -ENOMEM : 0;
+	}
+	if (parse_uint(v, UINT32_MAX - 1, &n) < 0)
+		return log_error_errno(-EINVAL, "--tmpfs '%s': bad value in '%s=%s' (a number below 4294967295)", arg,
+				       key, v);
+	return asprintf(ret, "%s=%" PRIu64, key, n) < 0 ? -ENOMEM : 0;
 }
 
 static int data_append(char **data, const char *opt)
@@ -143,7 +178,7 @@ static int tmpfs_option(struct mount_op *op, const char *arg, const char *opt, c
 		{ "noexec", MS_NOEXEC, 0 }, { "exec", 0, MS_NOEXEC },
 		{ "nosuid", MS_NOSUID, 0 }, { "nodev", MS_NODEV, 0 },
 	};
-	static const char *const keys[] = { "size", "mode", "uid", "gid", "nr_inodes" };
+	static const char *const keys[] = { "size", "nr_inodes", "mode", "uid", "gid" };
 	const char *eq = strchr(opt, '=');
 
 	for (size_t i = 0; i < ELEMENTSOF(words); i++)
@@ -153,11 +188,18 @@ static int tmpfs_option(struct mount_op *op, const char *arg, const char *opt, c
 		}
 	for (size_t i = 0; eq && i < ELEMENTSOF(keys); i++) {
 		size_t kl = strlen(keys[i]);
+		_cleanup_free_ char *norm = NULL;
+		int r;
+
 		if ((size_t)(eq - opt) != kl || strncmp(opt, keys[i], kl) != 0)
 			continue;
-		if (!tmpfs_value_ok(keys[i], eq + 1))
-			return log_error_errno(-EINVAL, "--tmpfs '%s': bad value in '%s'", arg, opt);
-		return data_append(data, opt);
+		if (i < 2) /* size, nr_inodes */
+			r = tmpfs_size(arg, keys[i], eq + 1, &norm);
+		else
+			r = tmpfs_id_or_mode(arg, keys[i], eq + 1, &norm);
+		if (r < 0)
+			return r;
+		return data_append(data, norm);
 	}
 	return log_error_errno(-EINVAL,
 			       "--tmpfs '%s': option '%s' is not allowed (allowed: size=, mode=, uid=, gid=, "
@@ -345,9 +387,27 @@ static int spec_add_user(const struct run_opts *o, struct spec *s)
 	return 0;
 }
 
-int spec_build(const struct run_opts *o, const char *etc_dir, struct spec *ret)
+int spec_add_etc_files(struct spec *s, const char *etc_dir)
 {
 	static const char *const etc_files[] = { "hosts", "hostname", "resolv.conf" };
+	int r;
+
+	for (size_t i = 0; i < ELEMENTSOF(etc_files); i++) {
+		_cleanup_free_ char *src = NULL, *dst = NULL;
+
+		if (asprintf(&src, "%s/%s", etc_dir, etc_files[i]) < 0 || asprintf(&dst, "/etc/%s", etc_files[i]) < 0)
+			return -ENOMEM;
+		if (spec_has_dst(s, dst)) /* a volume provides it */
+			continue;
+		r = spec_add_simple(s, MOUNT_ETC_FILE, src, dst, MS_RDONLY | MS_NOSUID | MS_NODEV, true);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int spec_build(const struct run_opts *o, const char *etc_dir, struct spec *ret)
+{
 	struct spec s = { 0 };
 	size_t first_user;
 	int r;
@@ -363,20 +423,8 @@ int spec_build(const struct run_opts *o, const char *etc_dir, struct spec *ret)
 		goto fail;
 	/* Parents before children: "-v x:/data --tmpfs /data/cache" works. */
 	qsort(s.ops + first_user, s.n - first_user, sizeof(*s.ops), cmp_depth);
-	for (size_t i = 0; etc_dir && i < ELEMENTSOF(etc_files); i++) {
-		_cleanup_free_ char *src = NULL, *dst = NULL;
-
-		if (asprintf(&src, "%s/%s", etc_dir, etc_files[i]) < 0 ||
-		    asprintf(&dst, "/etc/%s", etc_files[i]) < 0) {
-			r = -ENOMEM;
-			goto fail;
-		}
-		if (spec_has_dst(&s, dst)) /* a volume provides it */
-			continue;
-		r = spec_add_simple(&s, MOUNT_ETC_FILE, src, dst, MS_RDONLY | MS_NOSUID | MS_NODEV, true);
-		if (r < 0)
-			goto fail;
-	}
+	if (etc_dir && (r = spec_add_etc_files(&s, etc_dir)) < 0)
+		goto fail;
 	*ret = s;
 	return 0;
 fail:

@@ -50,7 +50,10 @@ const char *mount_kind_to_string(enum mount_kind k);
  * -EXDEV: ".." climbs above "/". */
 int path_clean(const char *in, char **ret);
 
-/* "DST[:opt,opt...]" -> MOUNT_TMPFS op.  Logs and returns -EINVAL. */
+/* "DST[:opt,opt...]" -> MOUNT_TMPFS op.  Logs and returns -EINVAL.
+ * Numbers are checked for overflow and passed on in decimal (mode in
+ * octal); size=0 and nr_inodes=0, which tmpfs reads as "no limit", and
+ * sizes that do not fit are refused. */
 int spec_parse_tmpfs(const char *arg, struct mount_op *ret);
 /* "SRC:DST[:ro|rw]" (or "SRC:DST" with force_ro) -> MOUNT_BIND op.  The
  * source is made absolute against the cwd but not checked here. */
@@ -59,6 +62,9 @@ int spec_parse_volume(const char *arg, bool force_ro, struct mount_op *ret);
 /* Builds the whole list: root, /proc, /dev, /sys, user mounts sorted parents
  * first, then the /etc files from etc_dir (NULL: none). */
 int spec_build(const struct run_opts *o, const char *etc_dir, struct spec *ret);
+/* Appends the generated /etc files (hosts, hostname, resolv.conf) from
+ * etc_dir, except where a volume already provides one. */
+int spec_add_etc_files(struct spec *s, const char *etc_dir);
 /* Whitelist check; with check_sources, also that bind sources exist. */
 int spec_validate(struct spec *s, bool check_sources);
 /* The directories amberfs must synthesize when the image lacks them. */

@@ -16,20 +16,20 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "input.h"
 #include "log.h"
 
 bool userns_subid_lookup(const char *file, const char *name, unsigned long id, unsigned long *start,
 			 unsigned long *count)
 {
-	_cleanup_fclose_ FILE *f = fopen(file, "re");
-	_cleanup_free_ char *line = NULL;
-	size_t cap = 0;
-	char idstr[32];
+	_cleanup_free_ char *text = NULL;
+	char idstr[32], *cursor, *line;
 
-	if (!f)
+	if (input_read(NULL, file, INPUT_MAX_CONFIG, &text, NULL) < 0)
 		return false;
 	snprintf(idstr, sizeof(idstr), "%lu", id);
-	while (getline(&line, &cap, f) > 0) {
+	cursor = text;
+	while ((line = input_next_line(&cursor))) {
 		char *c1 = strchr(line, ':'), *c2;
 		unsigned long s, n;
 

@@ -99,13 +99,62 @@ preflight() {
 	[ $rc = 0 ] || fail "amber-run cannot start a container (exit $rc): $err"
 }
 
-# amber-run as the test's user.  Output in $OUT, status in $RC.
+# amber-run as the test's user.  Output in $OUT, status in $RC.  A run
+# that hangs is killed after $RUN_TIMEOUT s (status 124 or 137), so the
+# test fails on its status instead of waiting for meson's timeout.
+RUN_TIMEOUT=120
 run() {
 	RC=0
 	OUT=$(as env XDG_RUNTIME_DIR="$XDG_RUNTIME_DIR" XDG_STATE_HOME="$XDG_STATE_HOME" \
-		XDG_CACHE_HOME="$XDG_CACHE_HOME" AMBERFS="$AMBERFS" "$RUNNER" "$@" 2>"$T/stderr") || RC=$?
+		XDG_CACHE_HOME="$XDG_CACHE_HOME" AMBERFS="$AMBERFS" \
+		timeout -k 5 "$RUN_TIMEOUT" "$RUNNER" "$@" 2>"$T/stderr") || RC=$?
 	ERR=$(cat "$T/stderr")
 	assert_clean
+}
+
+# amber-run in the background (no shell function in between: $BG is the
+# runner itself); waits until the command printed "ready".
+start_bg() {
+	"${AS[@]}" env XDG_RUNTIME_DIR="$XDG_RUNTIME_DIR" XDG_STATE_HOME="$XDG_STATE_HOME" \
+		XDG_CACHE_HOME="$XDG_CACHE_HOME" AMBERFS="$AMBERFS" HOME="$HOME" "$RUNNER" "$@" \
+		>"$T/bg.out" 2>"$T/bg.err" &
+	BG=$!
+	for _ in $(seq 1 400); do
+		grep -q ready "$T/bg.out" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	fail "background container did not start: $(cat "$T/bg.err")"
+}
+
+# Waits (at most $1 s) until the background runner has exited; its
+# status in $RC, its output in $OUT and $ERR.  Fails if it does not exit.
+wait_bg() {
+	local i
+	for i in $(seq 1 $(($1 * 20))); do
+		kill -0 "$BG" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -0 "$BG" 2>/dev/null && fail "amber-run (pid $BG) still runs after $1 s: $(cat "$T/bg.err")"
+	RC=0
+	wait "$BG" || RC=$?
+	OUT=$(cat "$T/bg.out")
+	ERR=$(cat "$T/bg.err")
+}
+
+# Waits (at most $1 s) until nothing of a run is left (see assert_clean).
+wait_clean() {
+	local i
+	for i in $(seq 1 $(($1 * 20))); do
+		[ -z "$(ls -A "$T/run")$(leftovers)$(run_mounts)" ] && break
+		sleep 0.05
+	done
+	assert_clean
+}
+
+# Mounts under $T in our namespace, except those a test made itself under
+# $T/mnt/ (the cleanup trap unmounts those).
+run_mounts() {
+	awk -v t="$T/" -v m="$T/mnt/" 'index($5, t) == 1 && index($5, m) != 1' /proc/self/mountinfo
 }
 
 # Nothing left behind by the last run: no state dir, no daemon, no mount.
@@ -115,9 +164,8 @@ assert_clean() {
 	[ -z "$left" ] || fail "state left in \$XDG_RUNTIME_DIR: $left"
 	left=$(leftovers | tr '\n' ' ')
 	[ -z "$left" ] || fail "processes left behind: $left ($(for p in $left; do tr '\0' ' ' </proc/$p/cmdline; echo; done))"
-	if grep -qF "$T/" /proc/self/mountinfo; then
-		fail "mount left behind: $(grep -F "$T/" /proc/self/mountinfo)"
-	fi
+	left=$(run_mounts)
+	[ -z "$left" ] || fail "mount left behind: $left"
 	if grep -q "amber-run\." /proc/self/mountinfo; then
 		fail "a runner mount leaked into the host namespace"
 	fi

@@ -13,18 +13,6 @@ run -q "$IMG" sh -c 'kill -TERM $$';     expect_rc 143 "killed by SIGTERM"
 ok "exit codes 0 3 126 127 143"
 
 # SIGTERM to the runner reaches the command (a trap answers it).
-start_bg() { # args...: runs amber-run in the background, waits for "ready"
-	# No shell function in between: $! must be the runner itself.
-	"${AS[@]}" env XDG_RUNTIME_DIR="$XDG_RUNTIME_DIR" XDG_STATE_HOME="$XDG_STATE_HOME" \
-		XDG_CACHE_HOME="$XDG_CACHE_HOME" AMBERFS="$AMBERFS" HOME="$HOME" "$RUNNER" -q "$@" \
-		>"$T/bg.out" 2>"$T/bg.err" &
-	BG=$!
-	for _ in $(seq 1 200); do
-		grep -q ready "$T/bg.out" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	fail "background container did not start: $(cat "$T/bg.err")"
-}
 stop_bg() {
 	kill -TERM "$BG"
 	RC=0
@@ -34,19 +22,19 @@ stop_bg() {
 	assert_clean
 }
 loop='trap "echo got-TERM; exit 7" TERM; echo ready; while :; do sleep 0.05; done'
-start_bg "$IMG" sh -c "$loop"
+start_bg -q "$IMG" sh -c "$loop"
 stop_bg
 expect_rc 7 "trap exit code"
 expect_out '^got-TERM$' "SIGTERM reached the command"
 ok "SIGTERM to the runner reaches the command under init"
 
-start_bg --no-init "$IMG" sh -c "$loop"
+start_bg -q --no-init "$IMG" sh -c "$loop"
 stop_bg
 expect_rc 7 "trap exit code (--no-init)"
 expect_out '^got-TERM$' "SIGTERM reached PID 1"
 ok "SIGTERM reaches the command as PID 1 (--no-init)"
 
-start_bg "$IMG" sh -c 'echo ready; exec sleep 1000'
+start_bg -q "$IMG" sh -c 'echo ready; exec sleep 1000'
 stop_bg
 expect_rc 143 "sleep killed by SIGTERM"
 ok "runner exits 128+15 when the command dies of SIGTERM"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The default seccomp profile blocks mount, unshare(CLONE_NEWUSER), keyctl,
 # bpf and ptrace of a non-child; --seccomp unconfined lifts it; the
-# container's root has Docker's capability set; /proc is masked.
+# container's root has Docker's capability set (--cap-add ALL: every one in
+# amber-run's bounding set); /proc is masked.
 . "$(dirname "$0")/lib.sh"
 
 probe=$AMBER_BUILDDIR/tests/integration/runner/amber-sysprobe
@@ -59,6 +60,30 @@ if [ "$RC" = 0 ]; then
 	expect_out $'^CapEff:\t0000000000000000$' "non-root user has no capabilities"
 fi
 ok "--cap-add/--cap-drop; a non-root user has no effective capabilities"
+
+# --cap-add ALL grants every capability amber-run may grant: its bounding
+# set (which may lack some, e.g. in a container), and no more.
+bnd=$(as grep ^CapBnd /proc/self/status | cut -f2)
+run -q --cap-add ALL "$IMG" grep -E '^Cap(Eff|Bnd)' /proc/self/status
+expect_rc 0 "--cap-add ALL"
+expect_out $'^CapEff:\t'"$bnd"'$' "--cap-add ALL: CapEff = amber-run's bounding set"
+expect_out $'^CapBnd:\t'"$bnd"'$' "--cap-add ALL: CapBnd = amber-run's bounding set"
+ok "--cap-add ALL gives amber-run's bounding set ($bnd)"
+# A capability named but not in that set: refused, by name.
+last=$(cat /proc/sys/kernel/cap_last_cap)
+missing=
+for c in $(seq 0 "$last"); do
+	if [ $(((0x$bnd >> c) & 1)) = 0 ]; then missing=$c; break; fi
+done
+if [ -n "$missing" ]; then
+	name=$(capsh --decode="$(printf '%x' $((1 << missing)))" 2>/dev/null | sed 's/.*=cap_//')
+	if [ -n "$name" ]; then
+		run -q --cap-add "$name" "$IMG" true
+		expect_rc 125 "--cap-add $name (not in the bounding set)"
+		expect_err "capability '$name' cannot be granted: it is not in amber-run's bounding set" "--cap-add $name"
+		ok "--cap-add $name, outside the bounding set: refused, naming it"
+	fi
+fi
 
 run -q "$IMG" sh -c 'cat /proc/kcore 2>&1 | wc -c; cat /proc/keys | wc -c; echo 1 >/proc/sys/kernel/domainname && echo WROTE
 	test -d /sys/kernel && echo SYS; echo x >/sys/kernel/uevent_helper && echo WROTE-SYS; ls /sys/firmware | wc -l'

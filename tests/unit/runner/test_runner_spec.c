@@ -53,14 +53,28 @@ static void test_tmpfs(void **state)
 	} t[] = {
 		{ "/tmp", 0, "/tmp", "mode=1777,size=64m", MS_NOSUID | MS_NODEV },
 		{ "/run/x/", 0, "/run/x", "mode=1777,size=64m", MS_NOSUID | MS_NODEV },
-		{ "/t:size=1m", 0, "/t", "size=1m,mode=1777", MS_NOSUID | MS_NODEV },
+		/* numbers reach the kernel in plain decimal (mode in octal) */
+		{ "/t:size=1m", 0, "/t", "size=1048576,mode=1777", MS_NOSUID | MS_NODEV },
 		{ "/t:mode=0700,uid=5,gid=6", 0, "/t", "mode=0700,uid=5,gid=6,size=64m", MS_NOSUID | MS_NODEV },
+		{ "/t:mode=700,uid=010", 0, "/t", "mode=0700,uid=10,size=64m", MS_NOSUID | MS_NODEV },
 		{ "/t:noexec,ro", 0, "/t", "mode=1777,size=64m", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY },
-		{ "/t:size=50%,nr_inodes=1k", 0, "/t", "size=50%,nr_inodes=1k,mode=1777", MS_NOSUID | MS_NODEV },
+		{ "/t:size=50%,nr_inodes=1k", 0, "/t", "size=50%,nr_inodes=1024,mode=1777", MS_NOSUID | MS_NODEV },
+		{ "/t:size=100%", 0, "/t", "size=100%,mode=1777", MS_NOSUID | MS_NODEV },
+		{ "/t:size=010", 0, "/t", "size=10,mode=1777", MS_NOSUID | MS_NODEV },
+		{ "/t:size=8589934591g", 0, "/t", "size=9223372035781033984,mode=1777", MS_NOSUID | MS_NODEV },
 		{ "tmp", -EINVAL }, { "", -EINVAL }, { "/../x", -EINVAL }, { "/t:", -EINVAL },
 		{ "/t:dev", -EINVAL }, { "/t:suid", -EINVAL }, { "/t:size=", -EINVAL },
 		{ "/t:size=1x", -EINVAL }, { "/t:mode=9", -EINVAL }, { "/t:mode=17777", -EINVAL },
 		{ "/t:uid=-1", -EINVAL }, { "/t:huge=always", -EINVAL }, { "/t:exec", 0, "/t", NULL, MS_NOSUID | MS_NODEV },
+		/* sizes that wrap, do not fit, or mean "no limit" */
+		{ "/tmp:size=17179869184g", -EINVAL }, { "/t:size=18446744073709551615", -EINVAL },
+		{ "/t:size=99999999999999999999", -EINVAL }, { "/t:size=8589934592g", -EINVAL },
+		{ "/t:nr_inodes=99999999999999999999", -EINVAL }, { "/t:nr_inodes=17179869184g", -EINVAL },
+		{ "/t:size=0", -EINVAL }, { "/t:size=0k", -EINVAL }, { "/t:nr_inodes=0", -EINVAL },
+		{ "/t:size=0%", -EINVAL }, { "/t:size=101%", -EINVAL }, { "/t:size=%", -EINVAL },
+		{ "/t:size=-1", -EINVAL }, { "/t:size= 1", -EINVAL }, { "/t:size=0x10", -EINVAL },
+		{ "/t:uid=4294967295", -EINVAL }, { "/t:gid=99999999999999999999", -EINVAL },
+		{ "/t:mode=", -EINVAL }, { "/t:mode=-1", -EINVAL },
 	};
 
 	(void)state;
