@@ -29,7 +29,7 @@ daemons_under() {
 	local p d
 	for p in $(pgrep -x amberfs); do
 		for d in "$@"; do
-			tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "$d" && echo "$p"
+			tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -qF -- "$d" && echo "$p"
 		done
 	done | sort -u
 }
