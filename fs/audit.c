@@ -324,7 +324,7 @@ static void centry_clear(struct audit *a, struct audit_centry *e)
  * Reuses an expired entry that has nothing to report; gives up (no
  * coalescing) when all probed slots are busy or the byte budget is spent. */
 static void table_insert(struct audit *a, uint64_t lo, uint64_t hi, int64_t now,
-			 const struct timespec *ts, struct audit_body *body, uint64_t ticket)
+			 const struct audit_event *ev, struct audit_body *body, uint64_t ticket)
 {
 	struct audit_centry *e = NULL;
 
@@ -345,8 +345,8 @@ static void table_insert(struct audit *a, uint64_t lo, uint64_t hi, int64_t now,
 	if (e->used)
 		centry_clear(a, e);
 	*e = (struct audit_centry){ .used = true, .key_lo = lo, .key_hi = hi, .first_mono = now,
-				    .ticket = ticket, .first_ts = *ts, .last_ts = *ts,
-				    .body = audit_body_ref(body) };
+				    .ticket = ticket, .first_ts = ev->ts, .last_ts = ev->ts,
+				    .body = audit_body_ref(body), .action = ev->action };
 	a->table_used++;
 	a->table_bytes += body->len;
 }
@@ -378,7 +378,8 @@ size_t audit_table_take_expired(struct audit *a, int64_t now, bool all, struct a
 		if (e->count > 0 && e->ticket >= a->dequeued)
 			continue;
 		if (e->count > 0)
-			out[n++] = (struct audit_item){ .body = audit_body_ref(e->body), .summary = true,
+			out[n++] = (struct audit_item){ .body = audit_body_ref(e->body), .action = e->action,
+							.summary = true,
 							.count = e->count, .ts = e->last_ts,
 							.first_ts = e->first_ts, .last_ts = e->last_ts };
 		centry_clear(a, e);
@@ -395,12 +396,24 @@ static bool ring_has_room(struct audit *a, size_t bytes)
 	return a->ring_count == 0 || a->ring_bytes + bytes <= AUDIT_QUEUE_MAX_BYTES;
 }
 
-static void lossacc_add(struct audit_lossacc *l, const struct timespec *ts, uint64_t n)
+static void lossacc_add(struct audit_lossacc *l, const struct timespec *ts,
+			enum audit_action action)
 {
 	if (l->count == 0)
 		l->first = *ts;
 	l->last = *ts;
-	l->count += n;
+	l->count++;
+	l->by_action[action]++;
+}
+
+/* Under lock: an event dropped before it reached the writer. */
+static void count_queue_loss(struct audit *a, struct audit_lossacc *l,
+			     const struct timespec *ts, enum audit_action action)
+{
+	lossacc_add(l, ts, action);
+	a->totals.lost++;
+	a->totals.lost_queue++;
+	a->totals.lost_by_action[action]++;
 }
 
 /* Queues the item, waiting (log_policy=block) at most AUDIT_BLOCK_WAIT_NS
@@ -477,7 +490,7 @@ int audit_submit(struct audit *a, const struct audit_event *ev)
 	if (!body) {
 		r = -EAGAIN; /* out of memory: as good as a full queue */
 	} else {
-		struct audit_item it = { .body = body, .count = 1, .ts = ev->ts };
+		struct audit_item it = { .body = body, .action = ev->action, .count = 1, .ts = ev->ts };
 
 		r = enqueue(a, &it);
 		if (r >= 0) {
@@ -486,18 +499,57 @@ int audit_submit(struct audit *a, const struct audit_event *ev)
 			 * be asleep; otherwise it comes back for more anyway. */
 			bool wake = a->ring_count == 1;
 
-			table_insert(a, lo, hi, now, &ev->ts, body, a->enqueued - 1);
+			table_insert(a, lo, hi, now, ev, body, a->enqueued - 1);
 			pthread_mutex_unlock(&a->lock);
 			if (wake)
 				sem_post(&a->wake);
 			return 0;
 		}
 	}
-	lossacc_add(r == -ETIMEDOUT ? &a->lost_timeout : &a->lost_full, &ev->ts, 1);
-	a->totals.lost++;
+	count_queue_loss(a, r == -ETIMEDOUT ? &a->lost_timeout : &a->lost_full, &ev->ts, ev->action);
 	pthread_mutex_unlock(&a->lock);
 	audit_body_unref(body);
 	return 0;
+}
+
+void audit_note_lost(struct audit *a, enum audit_action action)
+{
+	struct timespec ts;
+
+	if (!a || !audit_action_to_string(action))
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	pthread_mutex_lock(&a->lock);
+	a->totals.attempts++;
+	a->totals.by_action[action]++;
+	/* Without a file there is no loss to report: only attempts count. */
+	if (a->path)
+		count_queue_loss(a, &a->lost_full, &ts, action);
+	pthread_mutex_unlock(&a->lock);
+	if (a->path)
+		sem_post(&a->wake);
+}
+
+const char *audit_loss_reason(const struct audit_totals *t, const char *path, char *buf,
+			      size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (t->lost_write)
+		n += snprintf(buf + n, size - n, "%llu could not be written to '%s' (%s: %s)",
+			      (unsigned long long)t->lost_write, path ? path : "?",
+			      afmt_errno_name(t->write_err) ?: "?",
+			      t->write_err ? strerrordesc_np(t->write_err) ?: "?" : "?");
+	if (t->lost_queue && n < size)
+		n += snprintf(buf + n, size - n, "%s%llu were dropped before the writer (queue full or wait timed out)",
+			      n ? ", " : "", (unsigned long long)t->lost_queue);
+	if (t->lost > t->lost_reported && n < size)
+		n += snprintf(buf + n, size - n, "; %llu of them are not announced in the log either",
+			      (unsigned long long)(t->lost - t->lost_reported));
+	if (!t->stop_written && path && n < size)
+		snprintf(buf + n, size - n, "; the log has no stop record for this session");
+	return buf;
 }
 
 void audit_request_reopen(struct audit *a)

@@ -118,6 +118,15 @@ struct audit_config {
 struct audit_totals {
 	uint64_t attempts, written, summarized, lost, records;
 	uint64_t by_action[_AUDIT_ACTION_MAX];
+	uint64_t lost_by_action[_AUDIT_ACTION_MAX];
+	/* Why attempts were lost (lost = lost_queue + lost_write), and how many
+	 * of them a `loss` record in the log announces: the rest are known
+	 * only to the daemon (its exit message). */
+	uint64_t lost_queue;    /* dropped before the writer: queue full, wait timed out, no memory */
+	uint64_t lost_write;    /* numbered, but the write failed */
+	uint64_t lost_reported; /* announced by loss records that were written */
+	int write_err;          /* the last write error (positive errno), 0 if none */
+	bool stop_written;      /* set by audit_free(): the stop record is in the log */
 };
 
 struct audit;
@@ -138,9 +147,21 @@ int audit_submit(struct audit *a, const struct audit_event *ev);
  * logrotate "create"). */
 void audit_request_reopen(struct audit *a);
 
-/* Flushes pending summaries, writes `stop`, closes, joins, frees.  NULL is
- * fine.  ret_totals may be NULL. */
+/* An attempt that never became an event (the gate ran out of memory before
+ * it could describe it): counted as an attempt and as lost.  Thread-safe. */
+void audit_note_lost(struct audit *a, enum audit_action action);
+
+/* Flushes pending summaries and losses, writes `stop` (retrying for a few
+ * seconds while the disk refuses it: the unmount waits that long), closes,
+ * joins, frees.  NULL is fine.  ret_totals may be NULL. */
 void audit_free(struct audit *a, struct audit_totals *ret_totals);
+
+/* Why t->lost attempts were not recorded one by one, in words for the exit
+ * message ("the log could not be written (No space left on device)"; and
+ * when the log lacks the loss records or the stop record, that too).
+ * Writes into buf and returns it. */
+const char *audit_loss_reason(const struct audit_totals *t, const char *path, char *buf,
+			      size_t size);
 
 /* Not part of the daemon's API: the current totals (a consistent snapshot),
  * and a switch that holds the writer thread still so tests can fill the

@@ -43,6 +43,7 @@ struct audit_body {
 
 struct audit_item {
 	struct audit_body *body;
+	enum audit_action action;
 	bool summary;
 	uint64_t count;                   /* attempts it stands for */
 	struct timespec ts;               /* attempt: when it arrived */
@@ -57,11 +58,13 @@ struct audit_centry {
 	uint64_t count;     /* repeats coalesced so far, not counting the attempt */
 	struct timespec first_ts, last_ts;
 	struct audit_body *body;
+	enum audit_action action;
 };
 
 struct audit_lossacc {
 	uint64_t count;
 	struct timespec first, last;
+	uint64_t by_action[_AUDIT_ACTION_MAX];
 };
 
 /* A loss of records that were numbered but not written: one contiguous
@@ -70,6 +73,7 @@ struct audit_wloss {
 	int err;
 	uint64_t count, seq_first, seq_last;
 	struct timespec first, last;
+	uint64_t by_action[_AUDIT_ACTION_MAX];
 };
 
 struct audit {

@@ -42,6 +42,8 @@
 #define FILE_CHECK_NS 1000000000LL   /* how often the writer checks the file is still there */
 #define ROTATE_RETRY_NS 60000000000LL /* after a failed rename, keep the file that long */
 #define WARN_INTERVAL_NS 60000000000LL
+#define STOP_RETRY_NS 5000000000LL    /* at the end: how long to try for the stop record */
+#define STOP_RETRY_STEP_NS 100000000LL
 #define LOCK_WAIT_MS 5000      /* at start: how long a reader's LOCK_EX may hold us up */
 #define LOCK_WAIT_SWITCH_MS 200 /* at rotation and reopen, in the writer thread */
 
@@ -118,7 +120,18 @@ struct loss_ctx {
 	const char *reason;
 	uint64_t count, seq_first, seq_last; /* seq_first 0: never numbered */
 	struct timespec first, last;
+	const uint64_t *by_action;
 };
+
+/* {"mkdir":3,...}: the non-zero counts, as a value. */
+static void render_by_action(struct afmt_buf *b, const uint64_t *by_action)
+{
+	afmt_obj_begin(b);
+	for (int i = 0; i < _AUDIT_ACTION_MAX; i++)
+		if (by_action[i])
+			afmt_kv_u64(b, audit_action_to_string(i), by_action[i]);
+	afmt_obj_end(b);
+}
 
 static void fill_loss(struct audit *a, const void *ctx, struct afmt_buf *b)
 {
@@ -138,6 +151,8 @@ static void fill_loss(struct audit *a, const void *ctx, struct afmt_buf *b)
 		afmt_null(b);
 	afmt_kv_ts(b, "first_ts", &l->first);
 	afmt_kv_ts(b, "last_ts", &l->last);
+	afmt_key(b, "by_action");
+	render_by_action(b, l->by_action);
 }
 
 static void fill_stop(struct audit *a, const void *ctx, struct afmt_buf *b)
@@ -152,11 +167,9 @@ static void fill_stop(struct audit *a, const void *ctx, struct afmt_buf *b)
 	afmt_kv_u64(b, "lost", t->lost);
 	afmt_kv_u64(b, "records", t->records);
 	afmt_key(b, "by_action");
-	afmt_obj_begin(b);
-	for (int i = 0; i < _AUDIT_ACTION_MAX; i++)
-		if (t->by_action[i])
-			afmt_kv_u64(b, audit_action_to_string(i), t->by_action[i]);
-	afmt_obj_end(b);
+	render_by_action(b, t->by_action);
+	afmt_key(b, "lost_by_action");
+	render_by_action(b, t->lost_by_action);
 	afmt_obj_end(b);
 	afmt_kv_strz(b, "head", a->prev);
 }
@@ -276,8 +289,14 @@ static int put(struct audit *a, const char *kind, const struct timespec *ts, fil
 static int put_loss(struct audit *a, const struct loss_ctx *l)
 {
 	struct timespec ts = now_real();
+	int r = put(a, "loss", &ts, fill_loss, l, false);
 
-	return put(a, "loss", &ts, fill_loss, l, false);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&a->lock);
+	a->totals.lost_reported += l->count;
+	pthread_mutex_unlock(&a->lock);
+	return 0;
 }
 
 /* Writes, in order, what must precede the next event record: the `rotate`
@@ -300,7 +319,8 @@ static int flush_pending(struct audit *a)
 	while (a->n_wloss > 0) {
 		struct audit_wloss *w = &a->wloss[0];
 		const char *name = afmt_errno_name(w->err);
-		struct loss_ctx l = { reason, w->count, w->seq_first, w->seq_last, w->first, w->last };
+		struct loss_ctx l = { reason, w->count, w->seq_first, w->seq_last, w->first, w->last,
+				      w->by_action };
 
 		snprintf(reason, sizeof(reason), "write_error:%s", name ? name : "EIO");
 		r = put_loss(a, &l);
@@ -310,7 +330,7 @@ static int flush_pending(struct audit *a)
 	}
 	if (a->qloss_full.count > 0) {
 		struct loss_ctx l = { "queue_full", a->qloss_full.count, 0, 0, a->qloss_full.first,
-				      a->qloss_full.last };
+				      a->qloss_full.last, a->qloss_full.by_action };
 
 		r = put_loss(a, &l);
 		if (r < 0)
@@ -319,7 +339,8 @@ static int flush_pending(struct audit *a)
 	}
 	if (a->qloss_timeout.count > 0) {
 		struct loss_ctx l = { "queue_timeout", a->qloss_timeout.count, 0, 0,
-				      a->qloss_timeout.first, a->qloss_timeout.last };
+				      a->qloss_timeout.first, a->qloss_timeout.last,
+				      a->qloss_timeout.by_action };
 
 		r = put_loss(a, &l);
 		if (r < 0)
@@ -344,9 +365,13 @@ static void numbered_loss(struct audit *a, int r, const struct audit_item *it)
 	}
 	w->seq_last = a->seq;
 	w->count += it->count;
+	w->by_action[it->action] += it->count;
 	w->last = it->ts;
 	pthread_mutex_lock(&a->lock);
 	a->totals.lost += it->count;
+	a->totals.lost_write += it->count;
+	a->totals.lost_by_action[it->action] += it->count;
+	a->totals.write_err = -r;
 	pthread_mutex_unlock(&a->lock);
 	enter_failing(a, r);
 }
@@ -675,6 +700,8 @@ static void lossacc_merge(struct audit_lossacc *into, struct audit_lossacc *from
 		into->first = from->first;
 	into->last = from->last;
 	into->count += from->count;
+	for (int i = 0; i < _AUDIT_ACTION_MAX; i++)
+		into->by_action[i] += from->by_action[i];
 	*from = (struct audit_lossacc){ 0 };
 }
 
@@ -693,12 +720,52 @@ static size_t take_batch(struct audit *a)
 	return n;
 }
 
+/*
+ * The end of the session: the pending loss records, then `stop`, whose
+ * totals must match what the log holds, so it follows only once every loss
+ * is in.  While the disk refuses them they are tried again (a small record
+ * may fit where a big one did not, and space may come back) for a few
+ * seconds, which the unmount waits.  What still fails is in the daemon's
+ * exit message (audit_loss_reason()).
+ */
+static void write_end(struct audit *a)
+{
+	struct audit_totals t;
+	struct timespec ts;
+	int r;
+
+	for (int i = 0;; i++) {
+		pthread_mutex_lock(&a->lock);
+		lossacc_merge(&a->qloss_full, &a->lost_full);
+		lossacc_merge(&a->qloss_timeout, &a->lost_timeout);
+		pthread_mutex_unlock(&a->lock);
+		check_file(a);
+		r = flush_pending(a);
+		if (r >= 0) {
+			audit_get_totals(a, &t);
+			ts = now_real();
+			r = put(a, "stop", &ts, fill_stop, &t, false);
+		}
+		if (r >= 0)
+			break;
+		if (i == 0)
+			log_warning_errno(r, "Cannot write the end of the audit log '%s': %m; trying again for %d s (free some space to get the stop record)",
+					  a->path, (int)(STOP_RETRY_NS / 1000000000LL));
+		if ((int64_t)i * STOP_RETRY_STEP_NS >= STOP_RETRY_NS) {
+			log_warning_errno(r, "Gave up writing the end of the audit log '%s': %m", a->path);
+			return;
+		}
+		usleep(STOP_RETRY_STEP_NS / 1000);
+	}
+	pthread_mutex_lock(&a->lock);
+	a->totals.stop_written = true;
+	pthread_mutex_unlock(&a->lock);
+}
+
 static void *writer_main(void *p)
 {
 	struct audit *a = p;
 	bool stop = false, busy = false;
-	struct audit_totals t;
-	struct timespec ts;
 
 	while (!stop) {
 		size_t n = 0, m;
@@ -730,11 +797,7 @@ static void *writer_main(void *p)
 			audit_body_unref(a->flushes[i].body);
 		}
 	}
-	(void)flush_pending(a);
-	audit_get_totals(a, &t);
-	ts = now_real();
-	if (put(a, "stop", &ts, fill_stop, &t, false) < 0)
-		log_warning("Could not write the stop record of the audit log '%s'", a->path);
+	write_end(a);
 	/* On disk before the lock goes (at close, in audit_writer_stop()). */
 	if (a->fd >= 0 && fdatasync(a->fd) < 0)
 		log_warning_errno(-errno, "Cannot flush the audit log '%s': %m", a->path);

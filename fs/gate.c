@@ -85,7 +85,8 @@ int gate_reject(struct gate *g, fuse_req_t req, enum audit_action action,
 	if (node2)
 		new_path = gate_path(g, node2, name2, NULL);
 	if (!path || (node2 && !new_path)) {
-		/* Still refuse; the audit module counts what it never saw as lost. */
+		/* Still refuse, and count it: an attempt, lost. */
+		audit_note_lost(g->audit, action);
 		log_warning("gate: out of memory building a path for '%s'",
 			    audit_action_to_string(action));
 		return -g->deny_errno;

@@ -273,6 +273,14 @@ static int run_loop(struct fuse_session *se, const struct fs_config *cfg)
 
 static void report_totals(const struct fs_config *cfg, const struct audit_totals *t)
 {
+	char why[512];
+
+	if (t->lost > 0) {
+		log_warning("%llu write attempt(s) refused, %llu of them not recorded: %s",
+			    (unsigned long long)t->attempts, (unsigned long long)t->lost,
+			    audit_loss_reason(t, cfg->log_path, why, sizeof(why)));
+		return;
+	}
 	if (t->attempts == 0 && cfg->log_path)
 		return;
 	log_info("%llu write attempt(s) refused%s%s%s", (unsigned long long)t->attempts,

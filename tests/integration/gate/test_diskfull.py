@@ -14,9 +14,22 @@ The log lives on a small tmpfs mounted for the test.
 3. File removed and cannot be created (a directory took its name): records
    are lost (write_error:EISDIR) until it can; then the new file announces
    the gap with a `loss` whose seq range matches exactly.
+Every `loss` record counts its attempts per action (`by_action`), and so
+does `stop` (`totals.lost_by_action`).
+4. Full at unmount: the disk is full (and, so that not even the tail of the
+   log's last page takes a small record, the daemon's RLIMIT_FSIZE is set to
+   the log's size) when the mount goes away.  The daemon says it is trying
+   again; once space is back, the loss records and then `stop` are written,
+   and the exit message says "N write attempt(s) refused, M of them not
+   recorded: ..." with M = totals.lost.
+5. Full for good: the same, but space never comes back.  The daemon gives
+   up after a few seconds; the log holds no half line; the exit message
+   gives the exact counts, the reason, and says the log has no stop record.
 """
 import errno
 import os
+import re
+import resource
 import subprocess
 import sys
 
@@ -47,6 +60,82 @@ def fill(path):
             except OSError as e:
                 if e.errno != errno.ENOSPC:
                     raise
+
+
+def check_by_action(recs, what):
+    """Per-action counts of loss records and of stop add up."""
+    bad = []
+    for r in recs:
+        if r["kind"] == "loss" and sum(r.get("by_action", {}).values()) != r["count"]:
+            bad.append(f"{what}: loss by_action {r.get('by_action')} for count {r['count']}")
+        if r["kind"] == "stop" and \
+                sum(r["totals"].get("lost_by_action", {"?": -1}).values()) != r["totals"]["lost"]:
+            bad.append(f"{what}: stop lost_by_action {r['totals'].get('lost_by_action')} "
+                       f"for lost {r['totals']['lost']}")
+    return bad
+
+
+EXIT_RE = re.compile(r"(\d+) write attempt\(s\) refused, (\d+) of them not recorded: (.*)")
+
+
+def full_at_unmount(w, lay, sub, logfs, space_comes_back):
+    """Parts 4 and 5: the disk is full when the session ends."""
+    failures = []
+    what = "full at unmount" + ("" if space_comes_back else ", for good")
+    tag = "4" if space_comes_back else "5"
+    log = os.path.join(sub, f"audit{tag}.log")
+    mnt = os.path.join(w.path, f"mnt{tag}")
+    os.mkdir(mnt)
+    m = w.mount([lay], mnt, log=log, workdir=w.path)
+    filler = os.path.join(logfs, "filler")
+    fill(filler)
+    wrong = refuse(mnt, f"end{tag}_", 30)
+    g.wait_until(lambda: WARNING in m.stderr(), what=f"{what}: the warning")
+    # Not even the tail of the log's last page: nothing more fits.
+    resource.prlimit(m.pid, resource.RLIMIT_FSIZE,
+                     (os.path.getsize(log), resource.RLIM_INFINITY))
+    um = subprocess.Popen(["fusermount3", "-u", mnt])
+    try:
+        g.wait_until(lambda: "Cannot write the end of the audit log" in m.stderr(), timeout=30,
+                     what=f"{what}: the daemon trying again for the stop record")
+        if space_comes_back:
+            os.unlink(filler)
+            resource.prlimit(m.pid, resource.RLIMIT_FSIZE,
+                             (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    finally:
+        um.wait()
+        rc = m.close()
+        if os.path.exists(filler):
+            os.unlink(filler)
+    if rc != 0:
+        failures.append(f"{what}: amberfs exited {rc}")
+    recs = g.Series([log]).recs  # no half line, chain and announced gaps
+    stops = [r for r in recs if r["kind"] == "stop"]
+    msg = EXIT_RE.search(m.stderr())
+    if not msg:
+        failures.append(f"{what}: no exit message with the lost count:\n{m.stderr()}")
+    if space_comes_back:
+        if not stops:
+            failures.append(f"{what}: no stop record once space came back")
+        else:
+            t = g.Series([log]).check_invariant(expected_attempts=30)
+            if t["lost"] == 0:
+                failures.append(f"{what}: nothing was lost? {t}")
+            if msg and (int(msg.group(1)), int(msg.group(2))) != (30, t["lost"]):
+                failures.append(f"{what}: exit message {msg.group(0)!r} for totals {t}")
+        failures += check_by_action(recs, what)
+    else:
+        lost = 30 - sum(1 for r in recs if r["kind"] == "attempt") \
+            - sum(r["count"] for r in recs if r["kind"] in ("summary", "loss"))
+        if stops:
+            failures.append(f"{what}: a stop record was written on a full disk: {stops}")
+        if msg and ((int(msg.group(1)), int(msg.group(2))) != (30, lost) or
+                    "no stop record" not in msg.group(3) or "could not be written" not in msg.group(3)):
+            failures.append(f"{what}: exit message {msg.group(0)!r}, want 30 refused, {lost} lost")
+    if wrong:
+        failures.append(f"{what}: {wrong} mkdirs did not get EROFS")
+    print(f"{what}: {msg.group(0) if msg else m.stderr()}")
+    return failures
 
 
 def main():
@@ -98,6 +187,7 @@ def main():
         if not loss or any(not r["reason"].startswith("write_error:ENOSPC") or r["seq_first"] is None
                            for r in loss):
             failures.append(f"loss records {loss}")
+        failures += check_by_action(recs, "disk full")
         print(f"disk full: {made} attempts, losses {[(r['count'], r['seq_first'], r['seq_last']) for r in loss]}")
 
         # 2. the file is removed: it is created again
@@ -145,6 +235,8 @@ def main():
               f" and announced; totals {t['attempts']} = {t['written']} written +"
               f" {t['summarized']} summarized + {t['lost']} lost")
 
+        failures += check_by_action(s3.recs, "file not creatable")
+
         # The first file (disk full part): its losses are announced exactly and
         # nothing in it is half a line (Series() checked both).
         del s
@@ -153,6 +245,10 @@ def main():
             failures.append(f"{n_warn} warnings on stderr instead of 1:\n{m.stderr()}")
         if wrong:
             failures.append(f"{wrong} mkdirs did not get EROFS")
+
+        # 4 and 5: full when the session ends
+        failures += full_at_unmount(w, lay, sub, logfs, space_comes_back=True)
+        failures += full_at_unmount(w, lay, sub, logfs, space_comes_back=False)
     if failures:
         print(f"FAILED: {failures}")
         return 1

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -554,6 +555,137 @@ static void test_write_error(void **state)
 	series_free(s);
 }
 
+/* Makes every further write to the log fail (EFBIG): the file may not grow. */
+static void block_writes(struct rlimit *old)
+{
+	struct rlimit lim;
+	struct stat st;
+
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, old), 0);
+	assert_int_equal(stat(logpath, &st), 0);
+	lim = *old;
+	lim.rlim_cur = (rlim_t)st.st_size;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+}
+
+static void submit_action(struct audit *a, enum audit_action action, const char *path)
+{
+	struct audit_event ev = event(path);
+
+	ev.action = action;
+	assert_int_equal(audit_submit(a, &ev), 0);
+}
+
+/* Losses are counted per action, in the loss record and in stop. */
+static void test_loss_by_action(void **state)
+{
+	struct audit_config cfg = { 0 };
+	struct audit *a = open_log(&cfg);
+	struct rlimit old;
+	struct audit_totals t;
+	struct series *s;
+
+	block_writes(&old);
+	submit_action(a, AUDIT_MKDIR, "/m1");
+	submit_action(a, AUDIT_CHMOD, "/c1");
+	submit_action(a, AUDIT_MKDIR, "/m2");
+	wait_for(a, 0, 3);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	submit_action(a, AUDIT_UNLINK, "/u1");
+	audit_free(a, &t);
+	assert_int_equal(t.lost, 3);
+	assert_int_equal(t.lost_write, 3);
+	assert_int_equal(t.lost_reported, 3);
+	assert_int_equal(t.write_err, EFBIG);
+	assert_int_equal(t.lost_by_action[AUDIT_MKDIR], 2);
+	assert_int_equal(t.lost_by_action[AUDIT_CHMOD], 1);
+	assert_true(t.stop_written);
+
+	s = verify1(logpath);
+	assert_int_equal(s->n_loss, 1);
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(gets(s->r[i].o, "kind"), "loss") == 0) {
+			json_object *ba = get(s->r[i].o, "by_action");
+
+			assert_int_equal(geti(ba, "mkdir"), 2);
+			assert_int_equal(geti(ba, "chmod"), 1);
+			assert_int_equal(json_object_object_length(ba), 2);
+		}
+	assert_int_equal(geti(get(get(s->stop, "totals"), "lost_by_action"), "mkdir"), 2);
+	assert_int_equal(geti(get(get(s->stop, "totals"), "lost_by_action"), "chmod"), 1);
+	check_invariant(s, &t);
+	series_free(s);
+}
+
+static void *unblock_later(void *p)
+{
+	usleep(300 * 1000);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, p), 0);
+	return NULL;
+}
+
+/* The disk is still full when the session ends: the losses and the stop
+ * record are tried again until they fit, and then they are all there. */
+static void test_stop_retry(void **state)
+{
+	struct audit_config cfg = { 0 };
+	struct audit *a = open_log(&cfg);
+	struct audit_totals t;
+	struct rlimit old;
+	struct series *s;
+	pthread_t th;
+
+	block_writes(&old);
+	submit_n(a, "/full", 5);
+	wait_for(a, 0, 5);
+	assert_int_equal(pthread_create(&th, NULL, unblock_later, &old), 0);
+	audit_free(a, &t); /* begins while nothing can be written */
+	pthread_join(th, NULL);
+	assert_true(t.stop_written);
+	assert_int_equal(t.lost, 5);
+	assert_int_equal(t.lost_reported, 5);
+	s = verify1(logpath);
+	assert_int_equal(s->n_stop, 1);
+	assert_int_equal(s->sum_loss, 5);
+	assert_string_equal(gets(s->r[s->n - 1].o, "kind"), "stop");
+	check_invariant(s, &t);
+	series_free(s);
+}
+
+/* The disk never frees: no stop record, no half line, and the totals say
+ * exactly what was lost and why (the daemon's exit message). */
+static void test_stop_never(void **state)
+{
+	struct audit_config cfg = { 0 };
+	struct audit *a = open_log(&cfg);
+	struct audit_totals t;
+	struct rlimit old;
+	struct series *s;
+	char why[512];
+
+	submit_n(a, "/ok", 2);
+	wait_for(a, 2, 0);
+	block_writes(&old);
+	submit_n(a, "/full", 7);
+	wait_for(a, 2, 7);
+	audit_free(a, &t);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	assert_false(t.stop_written);
+	assert_int_equal(t.attempts, 9);
+	assert_int_equal(t.lost, 7);
+	assert_int_equal(t.lost_reported, 0);
+	audit_loss_reason(&t, logpath, why, sizeof(why));
+	assert_non_null(strstr(why, "7 could not be written"));
+	assert_non_null(strstr(why, "EFBIG"));
+	assert_non_null(strstr(why, "7 of them are not announced"));
+	assert_non_null(strstr(why, "no stop record"));
+	s = verify1(logpath);
+	assert_int_equal(s->n_stop, 0);
+	assert_int_equal(s->n_attempt, 2);
+	series_free(s);
+}
+
 static void rotated(char *buf, size_t n, unsigned i)
 {
 	snprintf(buf, n, "%s.%u", logpath, i);
@@ -803,7 +935,8 @@ int main(void)
 		T(test_queue_timeout), T(test_write_error), T(test_rotation),
 		T(test_rotation_keep), T(test_reopen),     T(test_removed),
 		T(test_existing_file), T(test_no_file),    T(test_long_path),
-		T(test_lock),
+		T(test_lock),          T(test_loss_by_action), T(test_stop_retry),
+		T(test_stop_never),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
