@@ -299,7 +299,7 @@ static const char *jstr(json_object *o, const char *key)
 /* A name, or an id / id prefix matched against every record. */
 static int find_record(struct image_store *s, const char *ref, char **ret)
 {
-	_cleanup_free_ char *name = NULL;
+	_cleanup_free_ char *name = NULL, *first = NULL, *first_id = NULL;
 	char **names = NULL;
 	const char *hex = strncmp(ref, DIGEST_ALGO ":", 7) == 0 ? ref + 7 : ref;
 	size_t hl = strlen(hex), hits = 0;
@@ -329,20 +329,25 @@ static int find_record(struct image_store *s, const char *ref, char **ret)
 		if (store_read_image(s, names[i], &rec) < 0)
 			continue;
 		o = json_tokener_parse(rec);
-		if (o && jstr(o, "id") && strncmp(jstr(o, "id") + 7, hex, hl) == 0 && hits++ == 0) {
-			*ret = rec;
-			rec = NULL;
+		if (o && jstr(o, "id") && strncmp(jstr(o, "id") + 7, hex, hl) == 0) {
+			/* Several names of one image are one match. */
+			if (!first_id || strcmp(first_id, jstr(o, "id")) != 0)
+				hits++;
+			if (!first) {
+				first = TAKE_PTR(rec);
+				first_id = strdup(jstr(o, "id"));
+			}
 		}
 		json_object_put(o);
 		free(rec);
 	}
 	image_strv_free(names);
-	if (hits == 1)
+	if (hits == 1) {
+		*ret = TAKE_PTR(first);
 		return 0;
-	if (hits > 1) {
-		free(*ret);
-		return log_error_errno(-EINVAL, "'%s' names %zu images: give more of the id", ref, hits);
 	}
+	if (hits > 1)
+		return log_error_errno(-EINVAL, "'%s' names %zu images: give more of the id", ref, hits);
 	return log_error_errno(-ENOENT, "no image '%s' in the store '%s'", ref, s->path);
 }
 
