@@ -13,6 +13,17 @@ whiteout with nothing beneath it (treewalk.is_kernel_ghost).
   differential.py --seed 7 --keep      one seed, keep the temp dir
   differential.py --kernel-only ...    check the generator against the
                                        kernel alone (no amberfs needed)
+  differential.py --nonroot --seeds 100-102
+                                       permission stacks, walked as root and
+                                       then as other users (permwalk)
+
+--nonroot: stacks with restrictive modes, owners and ACLs
+(Generator(perms=True)) in overlay format, mounted by kernel overlayfs and
+by amberfs.  On each mount root walks everything first (warming the
+kernel's caches), then root and each of permwalk.USERS walk every path
+again (lstat, access, xattrs, readdir, chdir, open, execve, readlink, as
+permwalk.walk_as says) and probe every name the layers mention: each
+answer must be the kernel's.
 """
 
 import argparse
@@ -24,6 +35,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mounts  # noqa: E402
+import permwalk  # noqa: E402
 import stackgen  # noqa: E402
 import stackwrite  # noqa: E402
 import treewalk  # noqa: E402
@@ -154,6 +166,59 @@ def run_seed(seed, amb, keep=False, scale=1.0, n_layers=None, deadline=None,
     return len(layers), entries, nprobe, ghosts, diffs
 
 
+def walk_users(mnt, the_plan, probes):
+    """Root's full walk first (warm caches), then every path as root and as
+    each user: {user name: walk}."""
+    out = {}
+    for user in (permwalk.ROOT,) + permwalk.USERS:
+        out[user.name] = permwalk.walk_as(user, mnt, the_plan, probes)
+    return out
+
+
+def run_seed_nonroot(seed, amb, keep=False, scale=1.0, deadline=None):
+    gen = stackgen.Generator(seed, scale=scale, perms=True)
+    layers = gen.generate()
+    with mounts.Mounts(keep=keep, prefix='amber-diff-nr-%d-' % seed,
+                       deadline=deadline) as m:
+        permwalk.traversable(m.tmp)
+        ovl = os.fsencode(m.path('ovl'))
+        names = stackwrite.write_stack(layers, ovl, 'overlay')
+        kmnt = m.path('kernel')
+        m.kernel(names, ovl, kmnt)
+        kern = treewalk.walk(kmnt, drop_user_overlay=True)
+        diffs = model_check(layers, kern)
+        the_plan = permwalk.plan(kern, kmnt)
+        probes = probe_paths(layers)
+        kusers = walk_users(kmnt, the_plan, probes)
+        for name, c in permwalk.coverage(kern, kusers).items():
+            print('seed %d: %s decided by: %s' % (seed, name, ', '.join(
+                '%s %d' % x for x in sorted(c.items()))))
+        entries = len(the_plan) * len(kusers)
+        ghosts = permwalk.ghost_names(kern)
+        nghosts = sum(len(v) for v in ghosts.values())
+        if not amb:
+            return len(layers), entries, len(probes), nghosts, diffs
+        mnt = m.path('amb')
+        pid = m.amberfs(amb, names, ovl, mnt,
+                        [(), ('threads=2',), ('nosplice',)][seed % 3])
+        got = treewalk.walk(mnt)
+        root_skip = ('nlink',) if len(layers) == 1 else ()
+        dd, _ = treewalk.compare(kern, got, root_skip=root_skip)
+        diffs += [(b'[root walk] ' + p, f, k, a) for p, f, k, a in dd]
+        ausers = walk_users(mnt, the_plan, probes)
+        known = 0
+        for name in kusers:
+            dd, n = permwalk.compare(name, kusers[name], ausers[name],
+                                     ghosts, root_skip)
+            diffs += dd
+            known += n
+        if known:
+            print('seed %d: %d known divergences (fifo opens, access(W_OK) '
+                  'of symlinks: permwalk.known_divergence)' % (seed, known))
+        m.umount(mnt, pid)
+    return len(layers), entries * 2, len(probes), nghosts, diffs
+
+
 def oci_to_overlay(top):
     """Convert an OCI layer in place to overlay format (validation of the
     OCI writer in --kernel-only mode), keeping directory mtimes."""
@@ -220,6 +285,8 @@ def main():
     ap.add_argument('--timeout', type=int, default=240, help='per seed')
     ap.add_argument('--tmpfs', action='store_true',
                     help='odd layers on a tmpfs (two filesystems)')
+    ap.add_argument('--nonroot', action='store_true',
+                    help='permission stacks, walked as other users too')
     args = ap.parse_args()
     seeds = [args.seed] if args.seed is not None else \
         parse_seeds(args.seeds or '0-9')
@@ -231,10 +298,16 @@ def main():
         t0 = time.time()
         mounts.alarm(args.timeout)
         try:
-            n, entries, nprobe, ghosts, diffs = run_seed(
-                seed, amb, args.keep, args.scale,
-                deadline=max(10, args.timeout - 20), tmpfs=args.tmpfs)
-        except (mounts.MountError, mounts.Timeout, OSError) as e:
+            if args.nonroot:
+                n, entries, nprobe, ghosts, diffs = run_seed_nonroot(
+                    seed, amb, args.keep, args.scale,
+                    deadline=max(10, args.timeout - 20))
+            else:
+                n, entries, nprobe, ghosts, diffs = run_seed(
+                    seed, amb, args.keep, args.scale,
+                    deadline=max(10, args.timeout - 20), tmpfs=args.tmpfs)
+        except (mounts.MountError, mounts.Timeout, OSError,
+                permwalk.ChildError) as e:
             print('seed %d: ERROR: %s' % (seed, e))
             failed.append(seed)
             continue
@@ -246,7 +319,10 @@ def main():
               '%d kernel ghost whiteouts ignored, %.1fs: %s'
               % (seed, n, entries, nprobe, ghosts, time.time() - t0, status))
         if diffs:
-            print(treewalk.format_diffs(diffs))
+            if args.nonroot:
+                print('mismatch classes:\n' + permwalk.summarize(diffs))
+            print(treewalk.format_diffs(diffs, limit=30 if args.nonroot
+                                        else 60))
             failed.append(seed)
         sys.stdout.flush()
     print('%d seeds, %d entries compared, %d failed%s'

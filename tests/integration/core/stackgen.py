@@ -40,12 +40,46 @@ BOUNDARY_SIZES = [1, 4095, 4096, 4097, 8191, 8192, 65536, 131071, 131072,
 DEVICES = [(1, 3), (1, 5), (4, 64), (136, 2), (10, 229), (0, 1), (7, 0),
            (8, 1), (259, 12345), (4095, 1048575), (253, 0)]
 MAX_PATH_BYTES = 2800
-# A POSIX ACL in xattr form: user::rw- user:1000:r-- group::r-- mask::r--
-# other::r--
-ACL = struct.pack('<I', 2) + b''.join(
-    struct.pack('<HHI', tag, perm, ident) for tag, perm, ident in (
-        (1, 6, 0xffffffff), (2, 4, 1000), (4, 4, 0xffffffff),
-        (0x10, 4, 0xffffffff), (0x20, 4, 0xffffffff)))
+ACL_TAGS = {'u': 0x01, 'U': 0x02, 'g': 0x04, 'G': 0x08, 'm': 0x10, 'o': 0x20}
+
+
+def acl_xattr(text):
+    """A POSIX ACL in xattr form from its short text ("u::rw-,u:1000:r--,
+    g::r--,m::r--,o::r--"); entries must come in the kernel's order (tag,
+    then id)."""
+    out = struct.pack('<I', 2)
+    for ent in text.split(','):
+        tag, ident, perm = ent.split(':')
+        bits = sum(b for c, b in zip(perm, (4, 2, 1)) if c != '-')
+        code = ACL_TAGS[tag.upper() if ident else tag]
+        out += struct.pack('<HHI', code, bits,
+                           int(ident) if ident else 0xffffffff)
+    return out
+
+
+ACL = acl_xattr('u::rw-,u:1000:r--,g::r--,m::r--,o::r--')
+
+# Permission mode (Generator(perms=True)): restrictive modes, owners among
+# the identities the non-root walks take (permwalk.USERS: uid 1000 with
+# primary group 1000 and supplementary group 1001; uid 4242 owns nothing),
+# and ACLs whose named entries, masks and group entries decide for them.
+PERM_FILE_MODES = [0o644, 0o644, 0o600, 0o640, 0o000, 0o111, 0o755, 0o700,
+                   0o750, 0o604, 0o060, 0o444, 0o4755, 0o710, 0o1644]
+PERM_DIR_MODES = [0o755, 0o755, 0o755, 0o755, 0o711, 0o751, 0o1777, 0o555,
+                  0o705, 0o700, 0o750, 0o000, 0o070, 0o770, 0o310]
+PERM_ROOT_MODES = [0o755, 0o755, 0o711, 0o751, 0o555]  # searchable by all
+PERM_FIFO_MODES = [0o644, 0o600, 0o640, 0o000, 0o666]
+PERM_IDS = [0, 0, 0, 1000, 1000, 1001, 2000, 65534]
+PERM_ACLS = [acl_xattr(t) for t in (
+    'u::rw-,u:1000:r--,g::r--,m::r--,o::r--',
+    'u::rwx,u:1000:---,g::r-x,m::r-x,o::r-x',   # named user denied
+    'u::rw-,g::---,g:1001:r--,m::r--,o::---',   # supplementary named group
+    'u::rwx,u:1000:rwx,g::---,m::r--,o::---',   # mask limits a named user
+    'u::rwx,g::---,g:1000:r-x,m::--x,o::---',   # mask limits a named group
+    'u::rwx,u:4242:r-x,g::---,m::r-x,o::---',   # a named user owning nothing
+    'u::---,u:1000:rwx,g::rwx,m::rwx,o::rwx',   # owner entry wins
+    'u::rwx,g::r-x,g:1001:---,m::r-x,o::r-x',   # a matching group beats other
+)]
 
 
 class Meta:
@@ -144,14 +178,20 @@ def merge_view(layers_bottom_first):
 
 
 class Generator:
-    def __init__(self, seed, n_layers=None, scale=1.0, max_bytes=12 << 20):
+    def __init__(self, seed, n_layers=None, scale=1.0, max_bytes=12 << 20,
+                 perms=False):
+        """perms: restrictive modes, owners and ACLs for walks as other
+        users (PERM_*), fewer layers; without it the stacks of a seed stay
+        exactly what they always were."""
         self.rnd = random.Random(seed)
         self.seed = seed
         self.scale = scale
         self.bytes_left = max_bytes
         self.file_seq = 0
+        self.perms = perms
         r = self.rnd
         self.n_layers = n_layers or r.choice(
+            [1, 2, 2, 3, 4, 5, 7, 10] if perms else
             [1, 1, 2, 2, 3, 4, 5, 7, 10, 15, 20, 30, 45, 60])
 
     # ---- metadata -------------------------------------------------------
@@ -170,7 +210,9 @@ class Generator:
         if kind == 'file' and r.random() < 0.03:  # cap_net_raw+ep
             out[b'security.capability'] = struct.pack(
                 '<5I', 0x02000001, 1 << 13, 0, 0, 0)
-        if r.random() < 0.03:
+        if self.perms and r.random() < 0.2:
+            out[b'system.posix_acl_access'] = r.choice(PERM_ACLS)
+        elif r.random() < 0.03:
             out[b'system.posix_acl_access'] = ACL
         if kind == 'dir' and r.random() < 0.03:
             out[b'system.posix_acl_default'] = ACL
@@ -185,12 +227,23 @@ class Generator:
 
     def meta(self, kind):
         r = self.rnd
+        if self.perms:
+            return self.perm_meta(kind)
         modes = DIR_MODES if kind == 'dir' else FILE_MODES
         mode = r.choice(modes) if kind in ('dir', 'file') else 0o644
         if kind == 'symlink':
             mode = 0o777
         xat = self.xattrs(kind) if kind in ('dir', 'file') else {}
         return Meta(mode, r.choice(IDS), r.choice(IDS), self.mtime(), xat)
+
+    def perm_meta(self, kind):
+        r = self.rnd
+        modes = {'dir': PERM_DIR_MODES, 'file': PERM_FILE_MODES,
+                 'fifo': PERM_FIFO_MODES}.get(kind, [0o644])
+        mode = 0o777 if kind == 'symlink' else r.choice(modes)
+        xat = self.xattrs(kind) if kind in ('dir', 'file') else {}
+        return Meta(mode, r.choice(PERM_IDS), r.choice(PERM_IDS),
+                    self.mtime(), xat)
 
     # ---- names and nodes ----------------------------------------------
     def name(self):
@@ -330,6 +383,9 @@ class Generator:
         r = self.rnd
         L = Layer()
         L.add((), Node('dir', self.meta('dir')))
+        if self.perms:  # every user can start a walk
+            L.nodes[()].meta.mode = r.choice(PERM_ROOT_MODES)
+            L.nodes[()].meta.xattrs.pop(b'system.posix_acl_access', None)
         dirs = [p for p, (k, _) in view.items() if k == 'dir']
         subdirs = [p for p in dirs if p]
         nondirs = [p for p, (k, _) in view.items() if k != 'dir']
