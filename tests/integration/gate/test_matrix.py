@@ -4,10 +4,15 @@
 
 Each case runs in its own forked child (so its pid is unique and no two cases
 can coalesce), as root or, with --uid, as that numeric uid on world-writable
-or uid-owned entries.  For each case: the errno is the deny errno, exactly
-one record appears between two marker records (a mkdir of a fresh name by
-this process, so asynchronous writing cannot blur the boundary), with the
-right event.action, file.path, file.new_path, process.pid/tid and user.uid.
+or uid-owned entries, on entries of root (0644, 0755 and 0600 files, a 0755
+directory, a 0700 directory) and inside a 0700 directory of root.  For each
+case: the errno is the deny errno, exactly one record appears between two
+marker records (a mkdir of a fresh name by this process, so asynchronous
+writing cannot blur the boundary), with the right event.action, file.path,
+file.new_path, process.pid/tid and user.uid.  The exception: an entry
+inside a 0700 directory of root cannot be looked up by the uid, so (as on
+kernel overlayfs, where the lookup fails before the read-only check) the
+errno is EACCES and nothing is logged.
 Afterwards every layer is byte-for-byte and metadata-identical (ctime
 included), the log verifies (chain, seq, jq) and its totals add up.
 
@@ -106,6 +111,19 @@ def build_layers(w, uid):
     mk(bottom, "own", b"own\n", 0o644, uid)
     os.setxattr(os.path.join(bottom, "own"), "user.keep", b"1")
     os.setxattr(os.path.join(bottom, "ww"), "user.keep", b"1")
+    # Entries of root the uid may not write (or not even reach): without
+    # default_permissions the daemon, not the kernel, refuses them.
+    mk(bottom, "rf644", b"root 0644\n", 0o644)
+    mk(bottom, "rx755", b"root 0755\n", 0o755)
+    mk(top, "rf600", b"root 0600\n", 0o600)
+    os.setxattr(os.path.join(bottom, "rf644"), "user.keep", b"1")
+    for d in ("rd755", "r700", "r700/sub"):
+        os.mkdir(os.path.join(bottom, d))
+        os.chmod(os.path.join(bottom, d), 0o755)
+    mk(bottom, "rd755/f", b"f\n", 0o644)
+    mk(bottom, "r700/inner", b"inner\n", 0o600)
+    os.symlink("inner", os.path.join(bottom, "r700/link"))
+    os.chmod(os.path.join(bottom, "r700"), 0o700)
     return [top, bottom]
 
 
@@ -186,6 +204,60 @@ def nonroot_cases(m):
         ("fsetxattr O_RDONLY fd", lambda: with_rdonly_fd(P("own"), lambda fd: os.setxattr(fd, "user.y", b"1")), "setxattr", "/own", None),
         ("reopen /proc/self/fd/N for writing", lambda: reopen_proc_fd(P("ww")), "open_write", "/ww", None),
         ("ioctl FS_IOC_SETFLAGS own", lambda: setflags(P("own")), "ioctl", "/own", None),
+    ] + root_owned_cases(m)
+
+
+def root_owned_cases(m):
+    """Entries of root the uid may not write: refused and logged all the
+    same.  Inside a 0700 directory the uid cannot even look a name up, so
+    kernel overlayfs answers EACCES before its read-only check, and so must
+    amberfs (the sixth field: the errno expected instead of the deny errno,
+    with no record)."""
+    P = lambda rel: os.path.join(m, rel)  # noqa: E731
+    O = os.O_WRONLY  # noqa: E741
+    EACCES = errno.EACCES
+    return [
+        ("root 0644: open O_WRONLY", lambda: os.open(P("rf644"), O), "open_write", "/rf644", None),
+        ("root 0644: open O_WRONLY|O_CREAT|O_APPEND", lambda: os.open(P("rf644"), O | os.O_CREAT | os.O_APPEND), "open_write", "/rf644", None),
+        ("root 0600: open O_RDWR", lambda: os.open(P("rf600"), os.O_RDWR), "open_write", "/rf600", None),
+        ("root 0600: open O_RDONLY|O_TRUNC", lambda: os.open(P("rf600"), os.O_RDONLY | os.O_TRUNC), "open_trunc", "/rf600", None),
+        ("root 0755: open O_WRONLY|O_TRUNC", lambda: os.open(P("rx755"), O | os.O_TRUNC), "open_write", "/rx755", None),
+        ("root 0644: unlink", lambda: os.unlink(P("rf644")), "unlink", "/rf644", None),
+        ("root 0644: rename", lambda: os.rename(P("rf644"), P("rd755/moved")), "rename", "/rf644", "/rd755/moved"),
+        ("root 0600: rename EXCHANGE", lambda: renameat2(P("rf600"), P("rx755"), RENAME_EXCHANGE), "rename", "/rf600", "/rx755"),
+        ("root 0644: link", lambda: os.link(P("rf644"), P("rd755/l")), "link", "/rf644", "/rd755/l"),
+        ("root 0644: chmod", lambda: os.chmod(P("rf644"), 0o666), "chmod", "/rf644", None),
+        ("root 0600: chown to self", lambda: os.chown(P("rf600"), os.getuid(), os.getgid()), "chown", "/rf600", None),
+        ("root 0755: utimes explicit", lambda: os.utime(P("rx755"), ns=(10**9, 10**9)), "utimes", "/rx755", None),
+        ("root 0644: utimes now", lambda: os.utime(P("rf644"), None), "utimes", "/rf644", None),
+        ("root 0600: truncate", lambda: os.truncate(P("rf600"), 0), "truncate", "/rf600", None),
+        ("root 0644: setxattr", lambda: os.setxattr(P("rf644"), "user.x", b"1"), "setxattr", "/rf644", None),
+        ("root 0644: removexattr", lambda: os.removexattr(P("rf644"), "user.keep"), "removexattr", "/rf644", None),
+        ("root 0755 dir: mkdir", lambda: os.mkdir(P("rd755/d")), "mkdir", "/rd755/d", None),
+        ("root 0755 dir: creat", lambda: os.open(P("rd755/new"), O | os.O_CREAT | os.O_TRUNC, 0o644), "create", "/rd755/new", None),
+        ("root 0755 dir: mkfifo", lambda: os.mkfifo(P("rd755/fifo")), "mknod", "/rd755/fifo", None),
+        ("root 0755 dir: symlink", lambda: os.symlink("x", P("rd755/s")), "symlink", "/rd755/s", None),
+        ("root 0755 dir: unlink inside", lambda: os.unlink(P("rd755/f")), "unlink", "/rd755/f", None),
+        ("root 0755 dir: rmdir", lambda: os.rmdir(P("rd755")), "rmdir", "/rd755", None),
+        ("root 0700 dir: chmod", lambda: os.chmod(P("r700"), 0o755), "chmod", "/r700", None),
+        ("root 0700 dir: utimes now", lambda: os.utime(P("r700"), None), "utimes", "/r700", None),
+        ("root 0700 dir: setxattr", lambda: os.setxattr(P("r700"), "user.x", b"1"), "setxattr", "/r700", None),
+        ("root 0700 dir: rename", lambda: os.rename(P("r700"), P("r700_moved")), "rename", "/r700", "/r700_moved"),
+        ("root 0700 dir: rmdir", lambda: os.rmdir(P("r700")), "rmdir", "/r700", None),
+        ("inside root 0700: open O_WRONLY", lambda: os.open(P("r700/inner"), O), None, None, None, EACCES),
+        ("inside root 0700: open O_WRONLY|O_CREAT|O_APPEND", lambda: os.open(P("r700/inner"), O | os.O_CREAT | os.O_APPEND), None, None, None, EACCES),
+        ("inside root 0700: creat", lambda: os.open(P("r700/new"), O | os.O_CREAT, 0o644), None, None, None, EACCES),
+        ("inside root 0700: mkdir", lambda: os.mkdir(P("r700/d")), None, None, None, EACCES),
+        ("inside root 0700: symlink", lambda: os.symlink("x", P("r700/s")), None, None, None, EACCES),
+        ("inside root 0700: unlink", lambda: os.unlink(P("r700/inner")), None, None, None, EACCES),
+        ("inside root 0700: unlink symlink", lambda: os.unlink(P("r700/link")), None, None, None, EACCES),
+        ("inside root 0700: rmdir", lambda: os.rmdir(P("r700/sub")), None, None, None, EACCES),
+        ("inside root 0700: rename out", lambda: os.rename(P("r700/inner"), P("wwdir/out")), None, None, None, EACCES),
+        ("inside root 0700: link out", lambda: os.link(P("r700/inner"), P("wwdir/lnk")), None, None, None, EACCES),
+        ("inside root 0700: chmod", lambda: os.chmod(P("r700/inner"), 0o666), None, None, None, EACCES),
+        ("inside root 0700: utimes now", lambda: os.utime(P("r700/inner"), None), None, None, None, EACCES),
+        ("inside root 0700: truncate", lambda: os.truncate(P("r700/inner"), 0), None, None, None, EACCES),
+        ("inside root 0700: setxattr", lambda: os.setxattr(P("r700/inner"), "user.x", b"1"), None, None, None, EACCES),
     ]
 
 
@@ -328,16 +400,17 @@ def run_matrix(w, layers, uid, deny=errno.EROFS, opts=()):
     notes = set()
     cases = nonroot_cases(mnt) if uid is not None else root_cases(mnt)
     m1 = marker.put()
-    for name, fn, action, path, new_path in cases:
+    for name, fn, action, path, new_path, *other in cases:
+        want_err = other[0] if other else deny
         pid, err = run_child(fn, uid)
         m2 = marker.put()
         recs = between(log, m1, m2)
         m1 = m2
         problems = []
-        if err != deny:
-            problems.append(f"errno {errno.errorcode.get(err, err)} instead of {errno.errorcode[deny]}")
-        if len(recs) != 1:
-            problems.append(f"{len(recs)} records instead of 1: "
+        if err != want_err:
+            problems.append(f"errno {errno.errorcode.get(err, err)} instead of {errno.errorcode[want_err]}")
+        if len(recs) != (0 if other else 1):
+            problems.append(f"{len(recs)} records instead of {0 if other else 1}: "
                             f"{[(r['kind'], r.get('event', {}).get('action')) for r in recs]}")
         for r in recs[:1]:
             got = (r["kind"], r["event"]["action"], r["file"]["path"], r["file"]["new_path"],
@@ -375,7 +448,7 @@ def run_matrix(w, layers, uid, deny=errno.EROFS, opts=()):
             print(f"FAIL: layer {i} changed:\n  " + "\n  ".join(d[:20]))
     s = g.Series([log])
     t = s.check_invariant()
-    if len(s.kind("attempt")) + len(s.kind("summary")) < len(cases):
+    if len(s.kind("attempt")) + len(s.kind("summary")) < sum(len(c) == 5 for c in cases):
         failures.append("too few records")
     print(f"log: {len(s.recs)} records, totals {t['attempts']} attempts, chain and seq verified")
     return failures
