@@ -2,7 +2,8 @@
 /*
  * test_runner_misc.c - capability names and sets, user resolution in an
  * image's /etc/passwd and /etc/group, subordinate id lookup, the amberfs
- * option string, and that the seccomp profiles compile.
+ * option string, bounded input files, and that the seccomp profiles
+ * compile (and that /dev/zero or a FIFO is no profile).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +21,7 @@
 #include "caps.h"
 #include "exec.h"
 #include "fsd.h"
+#include "input.h"
 #include "seccomp_filter.h"
 #include "userns.h"
 
@@ -161,6 +163,18 @@ static void test_fsd_options(void **state)
 	assert_int_equal(fsd_options(&c, &o), 0);
 	assert_string_equal(o, "lowerdir=/i/top:/i/base,synthdir=/proc:/data,log=/l/log,pidfile=/s/pid");
 	free(o);
+	/* The log's cap, with rotation only. */
+	c.log_max_size = 64ULL << 20;
+	c.log_keep = 0;
+	assert_int_equal(fsd_options(&c, &o), 0);
+	assert_string_equal(o, "lowerdir=/i/top:/i/base,synthdir=/proc:/data,log=/l/log,log_max_size=67108864,"
+			       "log_keep=0,pidfile=/s/pid");
+	free(o);
+	c.log_max_size = 0;
+	c.log_keep = 4;
+	assert_int_equal(fsd_options(&c, &o), 0);
+	assert_string_equal(o, "lowerdir=/i/top:/i/base,synthdir=/proc:/data,log=/l/log,pidfile=/s/pid");
+	free(o);
 	/* Separators cannot be carried inside a path. */
 	strv_push(&synth, "/a,b");
 	assert_int_equal(fsd_options(&c, &o), -EINVAL);
@@ -198,6 +212,102 @@ static void test_seccomp_build(void **state)
 	snprintf(path, sizeof(path), "%s/notjson", dir);
 	assert_int_equal(seccomp_filter_build(SECCOMP_MODE_FILE, path, CAPS_DEFAULT, &f), -EINVAL);
 	assert_int_equal(seccomp_filter_build(SECCOMP_MODE_FILE, "/nonexistent.json", CAPS_DEFAULT, &f), -EINVAL);
+	/* Never read forever: not a regular file, or too large. */
+	assert_int_equal(seccomp_filter_build(SECCOMP_MODE_FILE, "/dev/zero", CAPS_DEFAULT, &f), -EINVAL);
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(seccomp_filter_build(SECCOMP_MODE_FILE, path, CAPS_DEFAULT, &f), -EINVAL);
+	{
+		struct seccomp_prog p = { 0 };
+
+		assert_int_equal(seccomp_prog_get(SECCOMP_MODE_FILE, "/dev/zero", CAPS_DEFAULT, dir, &p), -EINVAL);
+		assert_int_equal(seccomp_prog_get(SECCOMP_MODE_FILE, path, CAPS_DEFAULT, dir, &p), -EINVAL);
+		assert_null(p.insns);
+	}
+	unlink(path);
+}
+
+static void test_caps_resolve(void **state)
+{
+	uint64_t bnd = ((1ULL << 41) - 1) & ~(1ULL << 24), caps = 0; /* no sys_resource */
+	int missing = -1;
+
+	(void)state;
+	/* ALL: every grantable capability, not one more */
+	assert_int_equal(caps_resolve(CAPS_ALL, 0, bnd, &caps, &missing), 0);
+	assert_true(caps == bnd);
+	/* the default set, cut to what can be granted */
+	assert_int_equal(caps_resolve(0, 0, CAPS_DEFAULT & ~1ULL, &caps, &missing), 0);
+	assert_true(caps == (CAPS_DEFAULT & ~1ULL));
+	assert_int_equal(caps_resolve(1ULL << 21, 0, bnd, &caps, &missing), 0);
+	assert_true(caps == (CAPS_DEFAULT | 1ULL << 21));
+	assert_int_equal(caps_resolve(1ULL << 21, CAPS_ALL, bnd, &caps, &missing), 0);
+	assert_true(caps == 1ULL << 21);
+	/* a named capability that cannot be granted: refused, by number */
+	caps = 7;
+	assert_int_equal(caps_resolve(1ULL << 24 | 1ULL << 21, 0, bnd, &caps, &missing), -EPERM);
+	assert_int_equal(missing, 24);
+	assert_true(caps == 7);
+	assert_string_equal(cap_to_name(missing), "sys_resource");
+	/* what this process may grant: its bounding set, as the kernel shows it */
+	{
+		FILE *f = fopen("/proc/self/status", "re");
+		unsigned long long shown = ~0ULL;
+		char line[256];
+
+		assert_non_null(f);
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "CapBnd: %llx", &shown) == 1)
+				break;
+		fclose(f);
+		assert_true(caps_grantable() == shown);
+	}
+}
+
+static void test_input(void **state)
+{
+	char path[256], *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/input", dir);
+	write_file("input", "a\nbb\n\nlast");
+	assert_int_equal(input_read(NULL, path, 64, &text, &len), 0);
+	assert_int_equal(len, 10);
+	{
+		char *cur = text;
+
+		assert_string_equal(input_next_line(&cur), "a");
+		assert_string_equal(input_next_line(&cur), "bb");
+		assert_string_equal(input_next_line(&cur), "");
+		assert_string_equal(input_next_line(&cur), "last");
+		assert_null(input_next_line(&cur));
+	}
+	free(text);
+	/* exactly the cap is fine, one byte more is not */
+	assert_int_equal(input_read(NULL, path, 10, &text, &len), 0);
+	free(text);
+	text = NULL;
+	assert_int_equal(input_read(NULL, path, 9, &text, &len), -EFBIG);
+	assert_null(text);
+	assert_int_equal(input_read("test", "/dev/zero", 64, &text, &len), -EINVAL);
+	assert_int_equal(input_read(NULL, "/nonexistent/x", 64, &text, &len), -ENOENT);
+	assert_int_equal(input_read(NULL, dir, 64, &text, &len), -EINVAL);
+	snprintf(path, sizeof(path), "%s/fifo2", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	/* a FIFO with no writer: refused at once, never waited for */
+	assert_int_equal(input_read(NULL, path, 64, &text, &len), -EINVAL);
+	unlink(path);
+	/* an empty file */
+	snprintf(path, sizeof(path), "%s/empty", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(input_read(NULL, path, 64, &text, &len), 0);
+	assert_int_equal(len, 0);
+	assert_string_equal(text, "");
+	free(text);
 }
 
 static void test_seccomp_prog_cache(void **state)
@@ -244,6 +354,8 @@ int main(void)
 		cmocka_unit_test(test_user),
 		cmocka_unit_test(test_subid),
 		cmocka_unit_test(test_fsd_options),
+		cmocka_unit_test(test_caps_resolve),
+		cmocka_unit_test(test_input),
 		cmocka_unit_test(test_seccomp_build),
 		cmocka_unit_test(test_seccomp_prog_cache),
 	};

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -58,6 +59,33 @@ static const struct row rows[] = {
 	{ { "--cap-add", "NOT_A_CAP", "img", "x" }, -EINVAL },
 	{ { "-e", "=x", "img", "x" }, -EINVAL },     /* empty env key */
 	{ { "--env-file", "/nonexistent/env", "img", "x" }, -EINVAL },
+	/* --env-file: a regular file only, never read forever */
+	{ { "--env-file", "/dev/zero", "img", "x" }, -EINVAL },
+	{ { "--env-file", "/", "img", "x" }, -EINVAL },
+	/* --name: a printable file name */
+	{ { "--name", "web-1.x_y", "img", "x" }, OPTS_RUN, 1, "img", "x", 1 },
+	{ { "--name", "", "img", "x" }, -EINVAL },
+	{ { "--name", "a\nb", "img", "x" }, -EINVAL },
+	{ { "--name", "a\tb", "img", "x" }, -EINVAL },
+	{ { "--name", "\x7f", "img", "x" }, -EINVAL },
+	{ { "--name", "a/b", "img", "x" }, -EINVAL },
+	{ { "--name", "/", "img", "x" }, -EINVAL },
+	{ { "--name", ".", "img", "x" }, -EINVAL },
+	{ { "--name", "..", "img", "x" }, -EINVAL },
+	/* --log-max-size, --log-keep: checked, nothing wraps */
+	{ { "--log-max-size", "0", "--log-keep", "0", "img", "x" }, OPTS_RUN, 1, "img", "x", 1 },
+	{ { "--log-max-size", "4096", "--log-keep", "1000", "img", "x" }, OPTS_RUN, 1, "img", "x", 1 },
+	{ { "--log-max-size", "16777215T", "img", "x" }, OPTS_RUN, 1, "img", "x", 1 },
+	{ { "--log-max-size", "4095", "img", "x" }, -EINVAL },
+	{ { "--log-max-size", "16777216T", "img", "x" }, -EINVAL },
+	{ { "--log-max-size", "99999999999999999999", "img", "x" }, -EINVAL },
+	{ { "--log-max-size", "-1", "img", "x" }, -EINVAL },
+	{ { "--log-max-size", "1x", "img", "x" }, -EINVAL },
+	{ { "--log-max-size", "", "img", "x" }, -EINVAL },
+	{ { "--log-keep", "1001", "img", "x" }, -EINVAL },
+	{ { "--log-keep", "1k", "img", "x" }, -EINVAL },
+	{ { "--log-keep", "-1", "img", "x" }, -EINVAL },
+	{ { "--log-keep", "", "img", "x" }, -EINVAL },
 };
 
 static void test_rows(void **state)
@@ -109,7 +137,18 @@ static void test_values(void **state)
 	assert_string_equal(o.log_path, "/l");
 	assert_int_equal(o.tmpfs.n, 2);
 	assert_string_equal(o.tmpfs.v[1], "/b:size=1m");
+	/* the log is capped unless asked otherwise */
+	assert_true(o.log_max_size == 64ULL << 20);
+	assert_int_equal(o.log_keep, 4);
 	opts_free(&o);
+	{
+		char *a[] = { "amber-run", "--log-max-size", "1G", "--log-keep", "9", "img", "cmd", NULL };
+
+		assert_int_equal(opts_parse(7, a, &o), OPTS_RUN);
+		assert_true(o.log_max_size == 1ULL << 30);
+		assert_int_equal(o.log_keep, 9);
+		opts_free(&o);
+	}
 }
 
 static void test_env(void **state)
@@ -142,6 +181,47 @@ static void test_env(void **state)
 	opts_free(&o);
 }
 
+/* --env-file takes a regular file of at most 1 MiB, and no NUL byte; a
+ * FIFO is refused at once (opened without blocking, never read). */
+static void test_env_file_bounds(void **state)
+{
+	char dir[] = "/tmp/amber-run-envdirXXXXXX", path[300];
+	struct strv env = { 0 };
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(env_add_file(&env, path), -EINVAL);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/big", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	for (int i = 0; i < (1 << 20) / 8; i++)
+		fputs("A=12345\n", f); /* exactly 1 MiB */
+	fclose(f);
+	assert_int_equal(env_add_file(&env, path), 0);
+	assert_int_equal(env.n, 1);
+	f = fopen(path, "a");
+	fputc('\n', f); /* one byte more */
+	fclose(f);
+	assert_int_equal(env_add_file(&env, path), -EFBIG);
+	f = fopen(path, "w");
+	fwrite("A=1\0B=2\r\n", 1, 10, f);
+	fclose(f);
+	assert_int_equal(env_add_file(&env, path), -EINVAL);
+	f = fopen(path, "w");
+	fputs("C=3\r\nD=4", f); /* CRLF, no final newline */
+	fclose(f);
+	assert_int_equal(env_add_file(&env, path), 0);
+	assert_string_equal(env.v[env.n - 2], "C=3");
+	assert_string_equal(env.v[env.n - 1], "D=4");
+	unlink(path);
+	rmdir(dir);
+	strv_free(&env);
+}
+
 static void test_split(void **state)
 {
 	static const struct { const char *in; size_t n; const char *last; } t[] = {
@@ -166,6 +246,7 @@ int main(void)
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_env),
+		cmocka_unit_test(test_env_file_bounds),
 		cmocka_unit_test(test_split),
 	};
 
