@@ -597,7 +597,7 @@ static int create_dir(struct unpack_ctx *c, struct archive_entry *ae, int pfd, c
 /* An empty regular file standing for what this user cannot create. */
 static int create_placeholder(struct unpack_ctx *c, int pfd, const char *base, const struct filelist_entry *fe)
 {
-	_cleanup_close_ int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0000);
+	_cleanup_close_ int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	int r;
 
 	if (fd < 0)
@@ -848,6 +848,11 @@ int unpack_layer(const struct unpack_params *p, struct unpack_result *ret)
 	}
 	if ((r = open_streams(&c)) < 0)
 		goto out;
+	/* A layer whose tar has no "." entry still describes its root. */
+	if (p->owners == UNPACK_OWNERS_OVERRIDE && (r = xattr_override(p->layer_fd, 0, 0, S_IFDIR | 0755, 0)) < 0) {
+		log_error_errno(r, "%s: cannot set %s on the layer root: %m", p->what, UNPACK_OVERRIDE_XATTR);
+		goto out;
+	}
 	while ((r = archive_read_next_header(c.tar, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
 		if ((r = do_entry(&c, ae)) < 0)
 			goto out;

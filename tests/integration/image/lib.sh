@@ -124,3 +124,8 @@ walk_flags() { # the treewalk.py flags for this mode
 	nosub) echo "--override" ;;
 	esac
 }
+
+mkdir_as() { # a directory below $T that the test user owns
+	mkdir -p "$@"
+	[ "$MODE" = root ] || chown "$TEST_USER" "$@"
+}

@@ -19,9 +19,15 @@
 command -v fusermount3 >/dev/null || skip "fusermount3 is missing"
 build_images
 python3 "$HERE/treewalk.py" $(walk_flags) "$IMGS/ref/rootfs" >"$T/ref.txt"
+if [ "$MODE" = user ]; then
+	# amberfs runs as the user here, outside the namespace: it cannot read
+	# below home/user (0750, owned by a subordinate id).  amber-run serves
+	# such layers from inside the namespace; verify covers them below.
+	grep -v '^home/user/' "$T/ref.txt" >"$T/ref.tmp" && mv "$T/ref.tmp" "$T/ref.txt"
+fi
 
 mnt=$T/mnt
-as mkdir "$mnt"
+mkdir_as "$mnt"
 n=0
 for src in "oci:$IMGS/img:t" "oci-archive:$IMGS/oci.tar" "docker-archive:$IMGS/docker.tar" \
 	"docker-archive:$IMGS/ocidocker.tar"; do
@@ -39,7 +45,7 @@ for src in "oci:$IMGS/img:t" "oci-archive:$IMGS/oci.tar" "docker-archive:$IMGS/d
 	ai mount "it/$n" "$mnt"
 	expect_rc 0 "mount it/$n"
 	walk_rc=0
-	as python3 "$HERE/treewalk.py" $(walk_flags) "$mnt" >"$T/got.txt" 2>"$T/walk.err" || walk_rc=$?
+	as /usr/bin/python3 "$HERE/treewalk.py" $(walk_flags) "$mnt" >"$T/got.txt" 2>"$T/walk.err" || walk_rc=$?
 	fusermount3 -u "$mnt"
 	[ $walk_rc = 0 ] || fail "walking the mount of $src: $(cat "$T/walk.err")"
 	if ! diff -u "$T/ref.txt" "$T/got.txt" >"$T/diff.txt"; then
@@ -78,7 +84,7 @@ user)
 	;;
 nosub)
 	f=$(ls "$STORE"/layers/*/root/home/user/file)
-	[ "$(getfattr --only-values -n user.containers.override_stat "$f")" = "1000:1000:0640:file" ] ||
+	[ "$(getfattr --absolute-names --only-values -n user.containers.override_stat "$f")" = "1000:1000:0640:file" ] ||
 		fail "override xattr of home/user/file: $(getfattr -d "$f")"
 	ok "nosub: owners and modes recorded in user.containers.override_stat"
 	;;
