@@ -350,13 +350,19 @@ static int flush_pending(struct audit *a)
 	return 0;
 }
 
-/* The record could not be written: its seq is spent, the range remembered. */
+/*
+ * The record could not be written: its seq is spent, the range remembered.
+ * One gap in the file is one range, announced by one loss record, even when
+ * the cause changes within it (ENOSPC, then EFBIG): a reader matches each
+ * gap to the loss record that follows it, and there is no record between
+ * two causes to split it; the reason given is the first.
+ */
 static void numbered_loss(struct audit *a, int r, const struct audit_item *it)
 {
 	struct audit_wloss *w = a->n_wloss ? &a->wloss[a->n_wloss - 1] : NULL;
 
 	a->seq++;
-	if (!w || w->err != r || w->seq_last + 1 != a->seq) {
+	if (!w || w->seq_last + 1 != a->seq) {
 		if (a->n_wloss < AUDIT_WLOSS_MAX) {
 			w = &a->wloss[a->n_wloss++];
 			*w = (struct audit_wloss){ .err = r, .seq_first = a->seq, .first = it->ts };
