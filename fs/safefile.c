@@ -18,6 +18,7 @@
 
 struct pidfile {
 	int dirfd;
+	int fd; /* held open, so that its inode number cannot go to another file */
 	char *name;
 	dev_t dev;
 	ino_t ino;
@@ -189,8 +190,6 @@ int pidfile_write(const char *path, pid_t pid, struct pidfile **ret)
 	r = write_all(fd, buf, strlen(buf));
 	if (r == 0 && fstat(fd, &st) < 0)
 		r = -errno;
-	if (r == 0 && close(TAKE_FD(fd)) < 0)
-		r = -errno;
 	/* rename() replaces the name itself: a symlink there is not followed */
 	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
 		r = -errno;
@@ -201,8 +200,8 @@ int pidfile_write(const char *path, pid_t pid, struct pidfile **ret)
 	p = malloc(sizeof(*p));
 	if (!p)
 		return -ENOMEM; /* the file stays: harmless, and the pid is in it */
-	*p = (struct pidfile){ .dirfd = TAKE_FD(dirfd), .name = TAKE_PTR(name), .dev = st.st_dev,
-			       .ino = st.st_ino };
+	*p = (struct pidfile){ .dirfd = TAKE_FD(dirfd), .fd = TAKE_FD(fd), .name = TAKE_PTR(name),
+			       .dev = st.st_dev, .ino = st.st_ino };
 	*ret = p;
 	return 0;
 }
@@ -218,6 +217,7 @@ struct pidfile *pidfile_remove(struct pidfile *p)
 	if (fstatat(p->dirfd, p->name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev == p->dev &&
 	    st.st_ino == p->ino)
 		(void)unlinkat(p->dirfd, p->name, 0);
+	close(p->fd);
 	close(p->dirfd);
 	free(p->name);
 	free(p);
