@@ -28,11 +28,24 @@
 #include "progress.h"
 #include "source.h"
 
+static inline void *mfree(void *p)
+{
+	free(p);
+	return NULL;
+}
+
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct source *, source_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put)
 #define _cleanup_json_ _cleanup_(json_object_putp)
 
+struct pending_layer {
+	char *tmp_name; /* tmp/... holding root/, files.jsonl, layer.json */
+	char hex[DIGEST_HEX_LEN + 1];
+};
+
 struct import_ctx {
+	struct pending_layer *pending; /* checked, not yet in layers/ */
+	size_t n_pending;
 	struct image_store *s;
 	const struct image_import_opts *o;
 	const struct source_image *img;
@@ -166,36 +179,65 @@ static int unpack_into_store(struct import_ctx *c, size_t i, const char *hex, co
 		r = log_error_errno(r < 0 ? r : -errno, "cannot write the record of layer %s: %m", l->diff_id);
 		goto fail;
 	}
-	if ((r = store_commit_layer(c->s, tmp_name, hex)) < 0)
-		goto fail;
+	c->pending[c->n_pending].tmp_name = TAKE_PTR(tmp_name);
+	snprintf(c->pending[c->n_pending].hex, sizeof(c->pending[0].hex), "%s", hex);
+	c->n_pending++;
 	return 0;
 fail:
 	(void)store_rm_rf_at(c->s->fd, tmp_name);
 	return r;
 }
 
+/* Unpacks a layer the store lacks into tmp/ and checks it.  No lock is
+ * held meanwhile: two imports of one layer may both unpack it, and the
+ * commit (commit_layers) keeps the first.  Holding a layer lock across
+ * the unpack would let two imports that stream their layers in different
+ * orders deadlock. */
 static int import_layer(void *userdata, size_t i, unpack_read_fn read, void *read_userdata)
 {
 	struct import_ctx *c = userdata;
 	const char *hex;
-	char what[64];
-	int lock_fd, r;
+	char what[160];
 
 	(void)digest_parse(c->img->layers[i].diff_id, &hex); /* checked by the config parser */
-	lock_fd = store_lock_layer(c->s, hex);
-	if (lock_fd < 0)
-		return lock_fd;
-	snprintf(what, sizeof(what), "layer %zu of %zu", i + 1, c->img->n_layers);
-	if (store_has_layer(c->s, hex)) {
-		/* Unpacked meanwhile by another import. */
-		close(lock_fd);
-		return 0;
-	}
+	snprintf(what, sizeof(what), "layer %zu of %zu (%s)", i + 1, c->img->n_layers,
+		 c->img->layers[i].blob_digest ? c->img->layers[i].blob_digest : c->img->layers[i].member);
+	if (store_has_layer(c->s, hex))
+		return 0; /* imported meanwhile by someone else */
 	c->inner = read;
 	c->inner_userdata = read_userdata;
-	r = unpack_into_store(c, i, hex, what);
-	close(lock_fd);
-	return r;
+	return unpack_into_store(c, i, hex, what);
+}
+
+/* Every layer checked: move them into layers/, each under its lock. */
+static int commit_layers(struct import_ctx *c)
+{
+	for (size_t i = 0; i < c->n_pending; i++) {
+		struct pending_layer *p = &c->pending[i];
+		int lock_fd = store_lock_layer(c->s, p->hex), r = 0;
+
+		if (lock_fd < 0)
+			return lock_fd;
+		if (store_has_layer(c->s, p->hex))
+			(void)store_rm_rf_at(c->s->fd, p->tmp_name); /* another import was first */
+		else
+			r = store_commit_layer(c->s, p->tmp_name, p->hex);
+		close(lock_fd);
+		if (r < 0)
+			return r;
+		p->tmp_name = mfree(p->tmp_name);
+	}
+	return 0;
+}
+
+static void drop_pending(struct import_ctx *c)
+{
+	for (size_t i = 0; i < c->n_pending; i++)
+		if (c->pending[i].tmp_name) {
+			(void)store_rm_rf_at(c->s->fd, c->pending[i].tmp_name);
+			free(c->pending[i].tmp_name);
+		}
+	free(c->pending);
 }
 
 static int image_record(const struct source_image *img, const char *name, const char *source, char **ret)
@@ -272,7 +314,14 @@ int image_import(struct image_store *s, const struct image_import_opts *o, char 
 			if (strcmp(img->layers[j].diff_id, img->layers[i].diff_id) == 0)
 				wanted[i] = false;
 	}
-	if ((r = source_for_each_layer(src, wanted, import_layer, &c)) < 0)
+	c.pending = calloc(img->n_layers + 1, sizeof(*c.pending));
+	if (!c.pending)
+		return -ENOMEM;
+	r = source_for_each_layer(src, wanted, import_layer, &c);
+	if (r >= 0)
+		r = commit_layers(&c);
+	drop_pending(&c);
+	if (r < 0)
 		return r;
 	if (img->manifest && (r = store_write_blob(s, img->manifest_digest, img->manifest, img->manifest_len)) < 0)
 		return r;

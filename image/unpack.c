@@ -296,7 +296,11 @@ static int drain_streams(struct unpack_ctx *c)
 
 static int refuse(struct unpack_ctx *c, const char *name, const char *why)
 {
-	log_error("%s: entry '%s' refused: %s", c->p->what, name ? name : "(no name)", why);
+	size_t n = name ? strlen(name) : 0;
+
+	/* A name past PATH_MAX is itself a refusal: show its start only. */
+	log_error("%s: entry '%.*s%s' refused: %s", c->p->what, n > 256 ? 256 : (int)n, name ? name : "",
+		  n > 256 ? "..." : "", why);
 	return -EPERM;
 }
 

@@ -162,8 +162,17 @@ static int effective(int dirfd, const char *name, const struct stat *st, struct 
 	return 0;
 }
 
+/* The mode an override-form file must have on disk (unpack.c writes it):
+ * a world-writable file in the store is drift even if its xattr is right. */
+static mode_t override_disk_mode(const struct filelist_entry *want)
+{
+	if (want->type != S_IFREG && want->type != S_IFDIR)
+		return 0600; /* a placeholder */
+	return (want->mode & 0777) | (want->type == S_IFDIR ? 0700 : 0600);
+}
+
 static int compare(struct walk *w, const char *path, const struct filelist_entry *want,
-		   const struct filelist_entry *got, bool override)
+		   const struct filelist_entry *got, bool override, mode_t disk_mode)
 {
 	char fields[128] = "";
 	bool owner = !(got->type == S_IFLNK && w->owners == UNPACK_OWNERS_OVERRIDE);
@@ -187,6 +196,7 @@ static int compare(struct walk *w, const char *path, const struct filelist_entry
 	DIFF((want->type == S_IFCHR || want->type == S_IFBLK) && want->rdev != got->rdev, "rdev");
 	DIFF(w->owners == UNPACK_OWNERS_OVERRIDE && !override && (got->type == S_IFREG || got->type == S_IFDIR),
 	     UNPACK_OVERRIDE_XATTR);
+	DIFF(override && strcmp(path, ".") != 0 && disk_mode != override_disk_mode(want), "disk_mode");
 #undef DIFF
 	return fields[0] ? report(w->rep, VERIFY_CHANGED, path, fields) : 0;
 }
@@ -207,7 +217,7 @@ static int check_one(struct walk *w, int dirfd, const char *name, const char *pa
 		log_error_errno(r, "cannot read '%s': %m", path);
 		r = report(w->rep, VERIFY_CHANGED, path, "unreadable");
 	} else {
-		r = compare(w, path, want, &got, override);
+		r = compare(w, path, want, &got, override, st->st_mode & 07777);
 	}
 	free(got.target);
 	return r;
