@@ -5,6 +5,7 @@ set -eu
 
 PKGS="meson ninja-build pkg-config gcc libc6-dev
 libfuse3-dev fuse3 libseccomp-dev libxxhash-dev libcmocka-dev libjson-c-dev
+libarchive-dev libssl-dev umoci skopeo
 python3 jq attr util-linux mount passwd kmod busybox-static uidmap procps psmisc
 valgrind fio hyperfine gnuplot-nox fuse-overlayfs bubblewrap crun squashfuse
 debootstrap"
