@@ -5,12 +5,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -153,11 +155,23 @@ static bool same_process(pid_t pid, unsigned long long start)
 	return now != 0 && (start == 0 || now == start);
 }
 
-/* Waits up to ms for the process to be gone (it is not our child). */
+/*
+ * Waits up to ms for the process to be gone.  It is not our child: a
+ * pidfd becomes readable the moment it exits (no polling delay); where
+ * pidfd_open() is missing (Linux < 5.3), /proc is polled every 10 ms.
+ */
 static bool wait_gone(pid_t pid, unsigned long long start, int ms)
 {
 	struct timespec step = { 0, 10 * 1000 * 1000 };
+	_cleanup_close_ int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 
+	if (pfd >= 0 && same_process(pid, start)) {
+		struct pollfd p = { .fd = pfd, .events = POLLIN };
+
+		while (poll(&p, 1, ms) < 0 && errno == EINTR)
+			;
+		return !same_process(pid, start);
+	}
 	for (int waited = 0; same_process(pid, start); waited += 10) {
 		if (waited >= ms)
 			return false;
