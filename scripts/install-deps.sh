@@ -8,7 +8,8 @@ libfuse3-dev fuse3 libseccomp-dev libxxhash-dev libcmocka-dev libjson-c-dev
 libarchive-dev libssl-dev umoci skopeo
 python3 jq attr util-linux mount passwd kmod busybox-static uidmap procps psmisc
 valgrind fio hyperfine gnuplot-nox fuse-overlayfs bubblewrap crun squashfuse
-debootstrap"
+debootstrap
+runc podman containerd"
 
 missing=""
 for p in $PKGS; do
