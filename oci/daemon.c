@@ -180,14 +180,40 @@ static bool wait_gone(pid_t pid, unsigned long long start, int ms)
 	return true;
 }
 
+/* Without CAP_SYS_ADMIN over the mount (amberfs mounted through
+ * fusermount3 by an unprivileged user): the setuid helper unmounts it. */
+static int fusermount_detach(const char *mountpoint)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return log_error_errno(-errno, "fork: %m");
+	if (pid == 0) {
+		execlp("fusermount3", "fusermount3", "-u", "-z", "--", mountpoint, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return log_error_errno(-errno, "waitpid(fusermount3): %m");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return log_error_errno(-EPERM, "cannot unmount '%s' (umount: EPERM, fusermount3 -u failed)", mountpoint);
+	return 0;
+}
+
 int daemon_stop(const char *mountpoint, pid_t pid, unsigned long long start)
 {
 	int r = 0;
 
 	if (umount2(mountpoint, 0) < 0 && errno != EINVAL && errno != ENOENT) {
+		int e;
+
 		log_debug("umount '%s': %m; detaching it", mountpoint);
-		if (umount2(mountpoint, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
-			r = log_error_errno(-errno, "cannot unmount '%s': %m", mountpoint);
+		e = umount2(mountpoint, MNT_DETACH) < 0 ? errno : 0;
+		if (e == EPERM)
+			r = fusermount_detach(mountpoint);
+		else if (e != 0 && e != EINVAL && e != ENOENT)
+			r = log_error_errno(-e, "cannot unmount '%s': %m", mountpoint);
 	}
 	if (pid <= 0 || !same_process(pid, start))
 		return r;
