@@ -92,6 +92,13 @@ uint64_t caps_grantable(void)
 	return m;
 }
 
+uint64_t caps_known(void)
+{
+	int last = cap_last();
+
+	return last >= 63 ? ~0ULL : (1ULL << (last + 1)) - 1;
+}
+
 int caps_first_unheld(uint64_t want)
 {
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };

@@ -28,6 +28,9 @@ uint64_t caps_compute(uint64_t add, uint64_t drop);
 /* What this process can pass on: its bounding set (PR_CAPBSET_READ),
  * only capabilities this kernel knows. */
 uint64_t caps_grantable(void);
+/* Every capability this kernel knows (0 .. cap_last_cap): what root of a
+ * new user namespace holds, whose bounding set starts full. */
+uint64_t caps_known(void);
 /*
  * The container's final set: caps_compute(add, drop) cut to grantable.
  * The default set is cut silently and "--cap-add ALL" means every

@@ -278,11 +278,18 @@ static int set_names(struct run_state *s)
 	return s->name && s->hostname ? 0 : -ENOMEM;
 }
 
+/*
+ * What the container may get: as root, amber-run's own bounding set;
+ * rootless, its root holds every capability of the new user namespace
+ * (whose bounding set starts full), which governs only what that
+ * namespace owns.
+ */
 static int resolve_caps(struct run_state *s)
 {
 	int missing = -1, r;
 
-	r = caps_resolve(s->o->cap_add, s->o->cap_drop, caps_grantable(), &s->caps, &missing);
+	r = caps_resolve(s->o->cap_add, s->o->cap_drop, s->rootless ? caps_known() : caps_grantable(), &s->caps,
+			 &missing);
 	if (r < 0)
 		return log_error_errno(r, "--cap-add: capability '%s' cannot be granted: it is not in amber-run's "
 				       "bounding set",
@@ -308,6 +315,7 @@ int prepare_inputs(struct run_state *s)
 	if ((r = spec_build(s->o, NULL, &s->spec)) < 0 || (r = spec_validate(&s->spec, true)) < 0 ||
 	    (r = spec_synthdirs(&s->spec, &s->synthdirs)) < 0)
 		return r;
+	s->rootless = geteuid() != 0;
 	if ((r = resolve_caps(s)) < 0)
 		return r;
 	{
@@ -317,7 +325,6 @@ int prepare_inputs(struct run_state *s)
 		if (r < 0)
 			return r;
 	}
-	s->rootless = geteuid() != 0;
 	if (s->rootless)
 		userns_plan(&s->idmap);
 	decide_owners(s);

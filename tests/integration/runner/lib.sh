@@ -129,9 +129,8 @@ start_bg() {
 # Waits (at most $1 s) until the background runner has exited; its
 # status in $RC, its output in $OUT and $ERR.  Fails if it does not exit.
 wait_bg() {
-	local i
-	for i in $(seq 1 $(($1 * 20))); do
-		kill -0 "$BG" 2>/dev/null || break
+	local end=$((SECONDS + $1))
+	while kill -0 "$BG" 2>/dev/null && [ $SECONDS -lt $end ]; do
 		sleep 0.05
 	done
 	kill -0 "$BG" 2>/dev/null && fail "amber-run (pid $BG) still runs after $1 s: $(cat "$T/bg.err")"
@@ -143,10 +142,9 @@ wait_bg() {
 
 # Waits (at most $1 s) until nothing of a run is left (see assert_clean).
 wait_clean() {
-	local i
-	for i in $(seq 1 $(($1 * 20))); do
-		[ -z "$(ls -A "$T/run")$(leftovers)$(run_mounts)" ] && break
-		sleep 0.05
+	local end=$((SECONDS + $1))
+	while [ -n "$(ls -A "$T/run")$(leftovers)$(run_mounts)" ] && [ $SECONDS -lt $end ]; do
+		sleep 0.2
 	done
 	assert_clean
 }
