@@ -51,7 +51,7 @@ STATE=/run/containerd/runc/$NS/amber-oci
 ID=run-$$
 on_exit "rm -f /var/log/amber/$ID.log"
 out=$("${C[@]}" run --rm --runc-binary "$T/bin/amber-oci" "$IMG" "$ID" \
-	sh -c 'grep -c "^[0-9]* [0-9]* [0-9:]* / / .* - fuse.amberfs " /proc/self/mountinfo; echo x > /etc/x || echo refused; cat /etc/motd; exit 3' 2>&1)
+	sh -c 'exec 2>&1; grep -c "^[0-9]* [0-9]* [0-9:]* / / .* - fuse.amberfs " /proc/self/mountinfo; echo x > /etc/x || echo refused; cat /etc/motd; exit 3' 2>&1)
 rc=$?
 [ "$rc" = 3 ] || fail "ctr run: exit code $rc, want 3: $out"
 [ "$(grep -x -e 1 -e refused -e "image file" <<<"$out" | tr '\n' ' ')" = "1 refused image file " ] || fail "ctr run: $out"
