@@ -39,15 +39,15 @@ step() {
 
 scenario() {
 	local I=localhost/amber-oci-parity
-	step same read "${RUN[@]}" --rm $I sh -c 'cat /etc/motd; ls /bin | wc -l; id; cat /etc/hostname >/dev/null && echo hostname-ok'
-	step same exit "${RUN[@]}" --rm $I sh -c 'exit 7'
+	step same read "${RUN[@]}" --rm $I sh -c 'exec 2>&1; cat /etc/motd; ls /bin | wc -l; id; cat /etc/hostname >/dev/null && echo hostname-ok'
+	step same exit "${RUN[@]}" --rm $I sh -c 'exec 2>&1; exit 7'
 	step same missing "${RUN[@]}" --rm $I /no/such/program
-	step write etc "${RUN[@]}" --rm $I sh -c 'echo x > /etc/x && cat /etc/x'
-	step write rm "${RUN[@]}" --rm $I sh -c 'rm /etc/motd && echo removed'
-	step same ro-tmpfs "${RUN[@]}" --rm --read-only --tmpfs /tmp $I sh -c 'echo t > /tmp/t && cat /tmp/t; echo x > /etc/x || echo refused'
-	step same detach "${RUN[@]}" -d --name par $I sh -c 'trap "exit 42" TERM; while :; do sleep 0.1; done' >/dev/null
+	step write etc "${RUN[@]}" --rm $I sh -c 'exec 2>&1; echo x > /etc/x && cat /etc/x'
+	step write rm "${RUN[@]}" --rm $I sh -c 'exec 2>&1; rm /etc/motd && echo removed'
+	step same ro-tmpfs "${RUN[@]}" --rm --read-only --tmpfs /tmp $I sh -c 'exec 2>&1; echo t > /tmp/t && cat /tmp/t; echo x > /etc/x || echo refused'
+	step same detach "${RUN[@]}" -d --name par $I sh -c 'exec 2>&1; trap "exit 42" TERM; while :; do sleep 0.1; done' >/dev/null
 	echo "same detach-id rc=0: $("${P[@]}" ps -q --filter name=par | wc -l)"
-	step same exec exec par sh -c 'cat /etc/passwd; echo $((6 * 7))'
+	step same exec exec par sh -c 'exec 2>&1; cat /etc/passwd; echo $((6 * 7))'
 	step same stop stop -t 20 par
 	step same exit-code inspect --format '{{.State.ExitCode}}' par
 	step same rm rm par
