@@ -167,13 +167,30 @@ void perm_load_caller(struct perm_caller *c)
 	}
 }
 
+/*
+ * Whether the answer depends on the caller's supplementary groups.  They
+ * can take access away as well as give it: a 0604 file of one of the
+ * caller's groups is not readable by it, whatever "other" may do.
+ */
+static bool groups_matter(const struct perm_caller *c, const struct perm_object *o, int mask)
+{
+	if (c->uid == o->uid)
+		return false;
+	if (o->acl && (o->mode & S_IRWXG))
+		return true; /* named groups */
+	return (mask & (o->mode ^ (o->mode >> 3)) & 7) && c->gid != o->gid;
+}
+
 int perm_check(struct perm_caller *c, const struct perm_object *o, int mask)
 {
-	int r = perm_decide(c, o, mask);
+	int r;
 
+	if (!c->loaded && groups_matter(c, o, mask))
+		perm_load_caller(c);
+	r = perm_decide(c, o, mask);
 	if (r == 0 || c->loaded)
 		return r;
-	perm_load_caller(c);
+	perm_load_caller(c); /* capabilities */
 	return perm_decide(c, o, mask);
 }
 

@@ -13,7 +13,9 @@
  *
  * The decision itself (perm_decide) is a pure function, table-tested.  The
  * caller's supplementary groups and capabilities are read from
- * /proc/<tid>/status only when the answer depends on them, which is rare:
+ * /proc/<tid>/status only when the answer depends on them (a non-owner, on
+ * an entry whose group and other bits differ for the request, or with an
+ * ACL; a refusal that a capability could lift), which is uncommon:
  * the caller is blocked in its syscall until we reply, so the tid cannot
  * be reused meanwhile.  Capabilities are honoured for callers whose uid is
  * 0 in the mount's user namespace only: a process that made a user
@@ -82,8 +84,8 @@ int perm_decide(const struct perm_caller *c, const struct perm_object *o, int ma
 /* Reads Groups and CapEff of c->tid from /proc (once). */
 void perm_load_caller(struct perm_caller *c);
 
-/* perm_decide, loading the caller's groups and capabilities if they could
- * change a refusal into a grant. */
+/* perm_decide, loading the caller's groups and capabilities first where
+ * the answer depends on them (groups can refuse as well as grant). */
 int perm_check(struct perm_caller *c, const struct perm_object *o, int mask);
 
 /* Decodes a system.posix_acl_access value; -EINVAL if malformed. */

@@ -37,6 +37,8 @@ static const struct mode_case mode_cases[] = {
 	{ "group via primary gid", 1001, 50, 0, 0, 0, 50, S_IFREG | 0640, PERM_R, 0 },
 	{ "group via supplementary", 1001, 1001, 50, 0, 0, 50, S_IFREG | 0640, PERM_R, 0 },
 	{ "group bits win over other", 1001, 50, 0, 0, 0, 50, S_IFREG | 0604, PERM_R, -EACCES },
+	{ "supplementary group bits win over other", 1001, 1001, 50, 0, 0, 50, S_IFREG | 0604, PERM_R,
+	  -EACCES },
 	{ "not in group: other", 1001, 1001, 0, 0, 0, 50, S_IFREG | 0640, PERM_R, -EACCES },
 	{ "search 0711 dir", 1001, 1001, 0, 0, 0, 0, S_IFDIR | 0711, PERM_X, 0 },
 	{ "list 0711 dir", 1001, 1001, 0, 0, 0, 0, S_IFDIR | 0711, PERM_R, -EACCES },
