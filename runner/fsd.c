@@ -170,7 +170,8 @@ static void kill_children(void)
 /*
  * Waits for the foreground amberfs, which exits once the mount is live.
  * Bounded (a daemon that never answers the kernel's INIT would hang us),
- * and SIGTERM/SIGINT/SIGHUP/SIGQUIT (blocked here, see run.c) abort it.
+ * and SIGTERM/SIGINT/SIGHUP/SIGQUIT (blocked since run.c's preparation;
+ * the holder gets SIGTERM when the runner dies) abort it.
  */
 static int wait_mounted(pid_t pid, int *ret_status)
 {

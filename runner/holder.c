@@ -266,8 +266,11 @@ _Noreturn void holder_main(struct run_state *s, pid_t runner)
 		.pidfile = NULL, /* see find_daemon() in fsd.c */
 		.mountpoint = s->root, .squash_root = s->squash_root,
 	};
-	if (holder_enter(s) < 0)
-		_exit(EXIT_RUNNER); /* nothing mounted, nothing started */
+	if (holder_enter(s) < 0) {
+		/* nothing mounted, nothing started; the runner may be gone */
+		state_dir_remove(s);
+		_exit(EXIT_RUNNER);
+	}
 	/* The daemon forks away from amberfs: let it become our child. */
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
 	if (fsd_start(&h.fc, &h.daemon) < 0 || start_init(&h) < 0)
