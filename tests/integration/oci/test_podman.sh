@@ -48,19 +48,19 @@ else
 	STATE=/run/amber-oci
 fi
 P=(podman --root "$T/pstore" --runroot "$T/prun" --tmpdir "$T/ptmp" --storage-driver vfs
-	--cgroup-manager cgroupfs --events-backend file --runtime "$T/bin/amber-oci")
-pod() { as "${P[@]}" "$@"; }
+	--cgroup-manager cgroupfs --events-backend file)
+pod() { as "${P[@]}" --runtime "$T/bin/amber-oci" "$@"; }
 RUN=(run --network=none "${ULIMITS[@]}")
 on_exit 'pod rm -af -t 0'
 
 make_rootfs "$T/rootfs"
 tar -C "$T/rootfs" -cf "$T/rootfs.tar" .
 chmod 0644 "$T/rootfs.tar"
-pod import "$T/rootfs.tar" localhost/amber-oci-test >/dev/null 2>"$T/import.err" ||
+as "${P[@]}" import "$T/rootfs.tar" localhost/amber-oci-test >/dev/null 2>"$T/import.err" ||
 	skip "podman cannot import an image here: $(tail -1 "$T/import.err")"
 # An engine that cannot start a container at all on this machine is a skip;
 # the same container with runc itself must work, or the machine is at fault.
-pod --runtime "$(command -v runc || command -v crun)" "${RUN[@]}" --rm localhost/amber-oci-test true 2>"$T/pre.err" ||
+as "${P[@]}" --runtime "$(command -v runc || command -v crun)" "${RUN[@]}" --rm localhost/amber-oci-test true 2>"$T/pre.err" ||
 	skip "podman cannot run a container with runc here: $(tail -1 "$T/pre.err")"
 
 # 1. A write to /etc fails and is logged, in the default log.
