@@ -204,16 +204,15 @@ static int prepare(const struct oci_globals *g, const struct create_args *ca, st
 	return bundle_write_private(b, c->mountpoint, private);
 }
 
-/* The caller's arguments with the bundle replaced by the private one. */
+/* The caller's arguments with the bundle replaced by opt ("--bundle=PRIVATE",
+ * which must outlive *ret). */
 static int create_argv(const struct oci_globals *g, char **args, size_t n, const struct create_args *ca,
-		       const char *private, char ***ret)
+		       char *opt, char ***ret)
 {
 	_cleanup_free_ char **a = calloc(n + 2, sizeof(*a));
-	_cleanup_free_ char *opt = NULL;
 	size_t k = 0;
-	int r;
 
-	if (!a || asprintf(&opt, "--bundle=%s", private) < 0)
+	if (!a)
 		return -ENOMEM;
 	a[k++] = opt;
 	for (size_t i = 0; i < n; i++) {
@@ -224,18 +223,14 @@ static int create_argv(const struct oci_globals *g, char **args, size_t n, const
 		}
 		a[k++] = args[i];
 	}
-	r = runtime_argv(g, "create", a, k, ret);
-	if (r < 0)
-		return r;
-	(void)TAKE_PTR(opt); /* lives until exit, as argv */
-	return 0;
+	return runtime_argv(g, "create", a, k, ret);
 }
 
 int cmd_create(const struct oci_globals *g, char **args, size_t n)
 {
 	_cleanup_(cstate_freep) struct cstate *c = calloc(1, sizeof(*c));
 	_cleanup_free_ char **argv = NULL;
-	_cleanup_free_ char *private = NULL;
+	_cleanup_free_ char *private = NULL, *opt = NULL;
 	struct create_args ca = { 0 };
 	int r;
 
@@ -255,8 +250,8 @@ int cmd_create(const struct oci_globals *g, char **args, size_t n)
 	if (mkdir(c->dir, 0700) < 0)
 		return log_error_errno(-errno, "container '%s': '%s': %m%s", ca.id, c->dir,
 				       errno == EEXIST ? " (delete it first)" : "");
-	if (asprintf(&private, "%s/bundle", c->dir) < 0 || (r = prepare(g, &ca, c)) < 0 ||
-	    (r = create_argv(g, args, n, &ca, private, &argv)) < 0) {
+	if (asprintf(&private, "%s/bundle", c->dir) < 0 || asprintf(&opt, "--bundle=%s", private) < 0 ||
+	    (r = prepare(g, &ca, c)) < 0 || (r = create_argv(g, args, n, &ca, opt, &argv)) < 0) {
 		oci_cleanup(c->dir);
 		return r < 0 ? r : -ENOMEM;
 	}
