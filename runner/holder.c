@@ -252,7 +252,8 @@ _Noreturn void holder_main(struct run_state *s, pid_t runner)
 {
 	struct holder h = { .s = s, .daemon = -1, .init = -1, .ready_fd = -1, .sfd = -1, .code = EXIT_RUNNER };
 
-	/* A runner that died before this prctl would never send it. */
+	/* The runner is single-threaded (the parent-death signal follows the
+	 * thread that forked); one that died before this prctl never sends it. */
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != runner)
 		_exit(EXIT_RUNNER);
@@ -271,6 +272,8 @@ _Noreturn void holder_main(struct run_state *s, pid_t runner)
 		state_dir_remove(s);
 		_exit(EXIT_RUNNER);
 	}
+	/* A change of credentials clears the parent-death signal: again. */
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 	/* The daemon forks away from amberfs: let it become our child. */
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
 	if (fsd_start(&h.fc, &h.daemon) < 0 || start_init(&h) < 0)
