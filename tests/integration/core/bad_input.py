@@ -14,7 +14,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import mounts  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from amber import mounts  # noqa: E402
 
 NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']
 LINE = re.compile(r"^amberfs: [^:]+: (.+): [^\n]+$")

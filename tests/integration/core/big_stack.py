@@ -11,8 +11,9 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 import differential  # noqa: E402
-import mounts  # noqa: E402
+from amber import mounts  # noqa: E402
 import stackgen  # noqa: E402
 import stackwrite  # noqa: E402
 import treewalk  # noqa: E402

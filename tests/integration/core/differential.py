@@ -34,7 +34,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import mounts  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from amber import mounts  # noqa: E402
 import permwalk  # noqa: E402
 import stackgen  # noqa: E402
 import stackwrite  # noqa: E402

@@ -56,10 +56,9 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                '..', 'gate'))
-import gatelib  # noqa: E402
-import mounts  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from amber import auditlog as gatelib  # noqa: E402
+from amber import mounts  # noqa: E402
 import permwalk  # noqa: E402
 import stackgen  # noqa: E402
 import stackwrite  # noqa: E402

@@ -34,7 +34,8 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import gatelib as g  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from amber import auditlog as g  # noqa: E402
 
 libc = ctypes.CDLL(None, use_errno=True)
 EXTRA_OPTS = []

@@ -21,7 +21,8 @@ import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import gatelib as g  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from amber import auditlog as g  # noqa: E402
 
 
 def mkdirs(mnt, prefix, n):

@@ -4,11 +4,13 @@
 OCSF required fields) on a generated log with a known workload; bad input
 named with file and line and never fatal."""
 import os
+import sys
 import shutil
 import stat
 import subprocess
 
-from ltlib import *
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from amber.amberlog import *  # noqa: E402,F403
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

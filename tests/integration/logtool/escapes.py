@@ -10,9 +10,11 @@ escapes of its exact bytes (file.path_hex), and the width-limited COMM
 column is cut between escapes, never inside one.  No mount needed."""
 import json
 import os
+import sys
 import shutil
 
-from ltlib import *
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from amber.amberlog import *  # noqa: E402,F403
 
 ESC_NAME = b"\x1b[2J\x1b[1;1Hgotcha"          # clears the screen, homes the cursor
 C1_EXE = b"/bin/\xc2\x9b" b"2Jsh"                  # U+009B CSI

@@ -12,7 +12,8 @@ import random
 import shutil
 import sys
 
-from ltlib import *
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from amber.amberlog import *  # noqa: E402,F403
 
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 150
 rnd = random.Random(int(sys.argv[2]) if len(sys.argv) > 2 else 4242)

@@ -13,7 +13,8 @@ import subprocess
 import sys
 import time
 
-from ltlib import *
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from amber.amberlog import *  # noqa: E402,F403
 
 skip_unless_mountable("setpriv")
 

@@ -8,12 +8,14 @@ stop must be named; a series trimmed by log_keep verifies, with a note.
 Root and /dev/fuse needed (exit 77 otherwise)."""
 import glob
 import os
+import sys
 import shutil
 import signal
 import subprocess
 import time
 
-from ltlib import *
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from amber.amberlog import *  # noqa: E402,F403
 
 skip_unless_mountable()
 

@@ -15,7 +15,8 @@ import shutil
 import subprocess
 import sys
 
-from ltlib import *
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from amber.amberlog import *  # noqa: E402,F403
 
 skip_unless_mountable()
 ROUNDS = 20

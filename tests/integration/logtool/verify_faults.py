@@ -4,9 +4,11 @@
 (flipped byte, deleted line, reordered pair, truncated tail, missing rotated
 file) and each kind of bad input is caught and named with file and line."""
 import os
+import sys
 import shutil
 
-from ltlib import *
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from amber.amberlog import *  # noqa: E402,F403
 
 d = tmpdir()
 try:

@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: MIT
+"""amber - the helper library of the Python integration tests."""
