@@ -9,6 +9,7 @@ libarchive-dev libssl-dev umoci skopeo
 python3 jq attr util-linux mount passwd kmod busybox-static uidmap procps psmisc
 valgrind fio hyperfine gnuplot-nox fuse-overlayfs bubblewrap crun squashfuse
 debootstrap
+clang-format scdoc
 runc podman containerd"
 
 missing=""
