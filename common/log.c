@@ -7,6 +7,7 @@
  */
 #include "log.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,12 +51,34 @@ void log_set_sink(log_sink_fn fn)
 	log_sink = fn;
 }
 
+#ifndef NDEBUG
+/* Whether fmt has a %m conversion ("%%m" has none). */
+static bool has_percent_m(const char *fmt)
+{
+	for (const char *p = fmt; (p = strchr(p, '%'));) {
+		p++;
+		if (*p == '%') {
+			p++;
+			continue;
+		}
+		p += strspn(p, "-+ #0'123456789.*hlLqjzt");
+		if (*p == 'm')
+			return true;
+	}
+	return false;
+}
+#endif
+
 void log_fullv(enum log_level level, int err, const char *fmt, va_list ap)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	char buf[4096];
 	int n;
 
+	/* %m with no error (log_error() and the like pass 0) would print
+	 * "Success": pass the error with log_*_errno().  Checked before the
+	 * level is, so a message that is not shown is caught too. */
+	assert(!(err == 0 && has_percent_m(fmt)));
 	if (level > log_max)
 		return;
 	/* %m in fmt must print err, not whatever errno is now. */

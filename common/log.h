@@ -8,6 +8,9 @@
  * and return it negated, so a boundary can write
  *     return log_error_errno(r, "Failed to open layer '%s': %m", path);
  * Audit records are written only by fs/audit.c and never pass through here.
+ * log_error(), log_warning(), log_info() and log_debug() carry no error:
+ * their format must not use %m, which would print "Success" (a debug
+ * build asserts this, and tests/lint/log_percent_m.py checks every call).
  */
 #pragma once
 

@@ -199,7 +199,7 @@ static void cut_fragment(struct audit *a, size_t n)
 	off_t end = lseek(a->fd, 0, SEEK_END);
 
 	if (n > 0 && end >= (off_t)n && ftruncate(a->fd, end - (off_t)n) < 0)
-		log_debug("audit: cannot cut a partial line from '%s': %m", a->path);
+		log_debug_errno(-errno, "audit: cannot cut a partial line from '%s': %m", a->path);
 }
 
 /* One write(2) of the rendered line; 0 or -errno, and never a partial line.

@@ -258,7 +258,7 @@ static int merge_first(struct merge *m, int dirfd, const char *name, uint32_t la
 	bool hardlink;
 
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		log_debug("layer %u: cannot stat '%s/%s': %m", layer, m->rel, name);
+		log_debug_errno(-errno, "layer %u: cannot stat '%s/%s': %m", layer, m->rel, name);
 		return 0;
 	}
 	s = merge_add(m, name);

@@ -176,8 +176,8 @@ static int layer_init(struct layer *l, const char *path)
 			close(fd);
 			fd = clone;
 		} else {
-			log_debug("layer '%s': no private clone of its mount (%m); submounts stay hidden",
-				  path);
+			log_debug_errno(-errno, "layer '%s': no private clone of its mount (%m); submounts stay hidden",
+					 path);
 		}
 	}
 	abs = realpath(path, NULL);

@@ -208,7 +208,7 @@ int daemon_stop(const char *mountpoint, pid_t pid, unsigned long long start)
 	if (umount2(mountpoint, 0) < 0 && errno != EINVAL && errno != ENOENT) {
 		int e;
 
-		log_debug("umount '%s': %m; detaching it", mountpoint);
+		log_debug_errno(-errno, "umount '%s': %m; detaching it", mountpoint);
 		e = umount2(mountpoint, MNT_DETACH) < 0 ? errno : 0;
 		if (e == EPERM)
 			r = fusermount_detach(mountpoint);

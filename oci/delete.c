@@ -73,7 +73,7 @@ static void unlink_in(const char *dir, const char *name, int flags)
 	if (asprintf(&p, "%s/%s", dir, name) < 0)
 		return;
 	if (unlinkat(AT_FDCWD, p, flags) < 0 && errno != ENOENT)
-		log_warning("cannot remove '%s': %m", p);
+		log_warning_errno(-errno, "cannot remove '%s': %m", p);
 }
 
 void oci_cleanup(const char *dir)
@@ -100,7 +100,7 @@ void oci_cleanup(const char *dir)
 	unlink_in(dir, ".state.json.new", 0);
 	unlink_in(dir, "state.json", 0);
 	if (rmdir(dir) < 0 && errno != ENOENT)
-		log_warning("cannot remove '%s': %m", dir);
+		log_warning_errno(-errno, "cannot remove '%s': %m", dir);
 }
 
 /* The last word that is not an option (or an option's value). */

@@ -25,6 +25,7 @@
 
 #include "cleanup.h"
 #include "exec.h"
+#include "exitcode.h"
 #include "init.h"
 #include "log.h"
 #include "mounts.h"
@@ -135,17 +136,17 @@ _Noreturn void container_main(const struct container_config *c)
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	(void)prctl(PR_SET_NAME, "amber-init");
 	if (prepare(c) < 0)
-		_exit(125);
+		_exit(EXIT_RUNNER);
 	/* Pivoted: nothing on the host side is needed any more (holder.h). */
 	if (c->ready_fd >= 0) {
 		if (write(c->ready_fd, "r", 1) != 1)
-			log_debug("cannot tell the holder that the root is ready: %m");
+			log_debug_errno(-errno, "cannot tell the holder that the root is ready: %m");
 		close(c->ready_fd);
 	}
 	if (exec_user_resolve(c->opts->user, "/etc/passwd", "/etc/group", &user) < 0)
-		_exit(125);
+		_exit(EXIT_RUNNER);
 	if (c->opts->tty && make_pty(c->ctl_fd, &tty_fd) < 0)
-		_exit(125);
+		_exit(EXIT_RUNNER);
 	if (c->ctl_fd >= 0)
 		close(c->ctl_fd);
 	ec = (struct exec_config){
@@ -161,8 +162,8 @@ _Noreturn void container_main(const struct container_config *c)
 		exec_command(&ec);
 	child = fork();
 	if (child < 0) {
-		log_error("fork: %m");
-		_exit(125);
+		log_error_errno(-errno, "fork: %m");
+		_exit(EXIT_RUNNER);
 	}
 	if (child == 0)
 		exec_command(&ec);

@@ -24,6 +24,7 @@
 
 #include "caps.h"
 #include "cleanup.h"
+#include "exitcode.h"
 #include "input.h"
 #include "log.h"
 
@@ -160,10 +161,10 @@ static void setup_tty(int fd)
 	if (fd < 0)
 		return;
 	if (setsid() < 0 || ioctl(fd, TIOCSCTTY, 0) < 0)
-		fail(125, -errno, "cannot make the terminal controlling", "pty");
+		fail(EXIT_RUNNER, -errno, "cannot make the terminal controlling", "pty");
 	for (int i = 0; i < 3; i++)
 		if (dup2(fd, i) < 0)
-			fail(125, -errno, "dup2", "pty");
+			fail(EXIT_RUNNER, -errno, "dup2", "pty");
 	if (fd > 2)
 		close(fd);
 }
@@ -175,13 +176,13 @@ static void switch_user(const struct exec_user *u)
 	snprintf(id, sizeof(id), "%u:%u", (unsigned)u->uid, (unsigned)u->gid);
 	/* EPERM: a single-id user namespace denies setgroups; nothing to clear. */
 	if (setgroups(u->n_groups, u->groups) < 0 && errno != EPERM)
-		fail(125, -errno, "setgroups for user", id);
+		fail(EXIT_RUNNER, -errno, "setgroups for user", id);
 	if (setresgid(u->gid, u->gid, u->gid) < 0)
-		fail(125, -errno, errno == EINVAL ? "gid not mapped in the user namespace (no /etc/subgid range?)"
+		fail(EXIT_RUNNER, -errno, errno == EINVAL ? "gid not mapped in the user namespace (no /etc/subgid range?)"
 						  : "setgid",
 		     id);
 	if (setresuid(u->uid, u->uid, u->uid) < 0)
-		fail(125, -errno, errno == EINVAL ? "uid not mapped in the user namespace (no /etc/subuid range?)"
+		fail(EXIT_RUNNER, -errno, errno == EINVAL ? "uid not mapped in the user namespace (no /etc/subuid range?)"
 						  : "setuid",
 		     id);
 }
@@ -199,7 +200,7 @@ _Noreturn void exec_command(const struct exec_config *c)
 	setup_tty(c->tty_fd);
 	r = caps_bounding_apply(c->caps);
 	if (r < 0)
-		fail(125, r, "cannot drop capabilities", "bounding set");
+		fail(EXIT_RUNNER, r, "cannot drop capabilities", "bounding set");
 	/* Keep the capability sets across a uid switch only for root. */
 	switch_user(c->user);
 	/* A uid change cleared the parent-death signal: as PID 1 (--no-init)
@@ -210,23 +211,23 @@ _Noreturn void exec_command(const struct exec_config *c)
 
 		if (cap >= 0 && cap_to_name(cap)) {
 			log_error_errno(r, "cannot set capability '%s': %m (not in the permitted set)", cap_to_name(cap));
-			_exit(125);
+			_exit(EXIT_RUNNER);
 		}
-		fail(125, r, "cannot set capabilities", "capset");
+		fail(EXIT_RUNNER, r, "cannot set capabilities", "capset");
 	}
 	if (chdir(c->workdir) < 0)
-		fail(125, -errno, "cannot change to the working directory", c->workdir);
+		fail(EXIT_RUNNER, -errno, "cannot change to the working directory", c->workdir);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		fail(125, -errno, "prctl", "no_new_privs");
+		fail(EXIT_RUNNER, -errno, "prctl", "no_new_privs");
 	/* Only stdin, stdout and stderr reach the command: descriptors the
 	 * caller leaked to amber-run must not leak into the container. */
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		fail(125, -errno, "close_range", "3..");
+		fail(EXIT_RUNNER, -errno, "close_range", "3..");
 	environ = c->env; /* execvp searches this PATH */
 	r = seccomp_prog_load(c->seccomp);
 	if (r < 0)
-		fail(125, r, "cannot load the seccomp filter", "seccomp");
+		fail(EXIT_RUNNER, r, "cannot load the seccomp filter", "seccomp");
 	execvp(c->argv[0], c->argv);
 	r = errno;
-	fail(r == ENOENT ? 127 : 126, -r, r == ENOENT ? "command not found" : "cannot execute", c->argv[0]);
+	fail(r == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC, -r, r == ENOENT ? "command not found" : "cannot execute", c->argv[0]);
 }

@@ -2,8 +2,8 @@
 /*
  * exec.h - the last steps in the command's own process, after pivot_root:
  * user and groups, working directory, capabilities, no_new_privs,
- * seccomp, execve.  Exit codes as Docker: 127 command not found, 126 found
- * but not executable, 125 when a step before exec fails.
+ * seccomp, execve.  Exit codes (exitcode.h): EXIT_NOT_FOUND, EXIT_CANNOT_EXEC,
+ * and EXIT_RUNNER when a step before exec fails.
  */
 #pragma once
 

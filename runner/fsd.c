@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "exitcode.h"
 #include "log.h"
 
 #ifndef AMBERFS_BUILD_PATH
@@ -240,8 +241,9 @@ int fsd_start(const struct fsd_config *c, pid_t *ret_pid)
 		sigprocmask(SIG_SETMASK, &all, NULL);
 		(void)close_range(3, ~0U, CLOSE_RANGE_CLOEXEC); /* nothing of ours for amberfs */
 		execlp(bin, "amberfs", "-o", opts, c->mountpoint, (char *)NULL);
-		log_error("cannot execute amberfs '%s': %m (build it, or set AMBERFS=/path/to/amberfs)", bin);
-		_exit(errno == ENOENT ? 127 : 126);
+		r = -errno;
+		log_error_errno(r, "cannot execute amberfs '%s': %m (build it, or set AMBERFS=/path/to/amberfs)", bin);
+		_exit(r == -ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
 	}
 	r = wait_mounted(pid, &status);
 	if (r < 0)
@@ -310,7 +312,7 @@ void fsd_stop(const struct fsd_config *c, pid_t pid)
 	bool unmounted = umount2(c->mountpoint, 0) == 0 || errno == EINVAL || errno == ENOENT;
 
 	if (!unmounted && umount2(c->mountpoint, MNT_DETACH) < 0 && errno != EINVAL)
-		log_warning("cannot unmount '%s': %m", c->mountpoint);
+		log_warning_errno(-errno, "cannot unmount '%s': %m", c->mountpoint);
 	/*
 	 * The unmount ends the daemon's loop and it writes its "stop" record.
 	 * A SIGTERM sent now could land after libfuse restored the default

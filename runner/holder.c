@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "container.h"
+#include "exitcode.h"
 #include "fsd.h"
 #include "init.h"
 #include "log.h"
@@ -181,7 +182,7 @@ static void holder_wait(struct holder *h)
 	sigaddset(&set, SIGCHLD);
 	h->sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (h->sfd < 0) {
-		log_error("signalfd: %m");
+		log_error_errno(-errno, "signalfd: %m");
 		stop_container(h);
 		(void)wait_init(h, 10000);
 		return;
@@ -196,7 +197,7 @@ static void holder_wait(struct holder *h)
 		if (poll(p, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			log_error("poll: %m");
+			log_error_errno(-errno, "poll: %m");
 			stop_container(h);
 			(void)wait_init(h, 10000);
 			return;

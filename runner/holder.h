@@ -11,7 +11,7 @@
  *     (SIGTERM) covers the start-up, before this loop runs.
  *   - amberfs.  A daemon that dies while the container runs leaves it a
  *     dead root (ENOTCONN, SIGBUS): the holder kills the container and
- *     exits 125, saying how the daemon died.
+ *     exits EXIT_RUNNER, saying how the daemon died.
  *   - init's "ready" byte, sent once init has pivoted into the root.  The
  *     holder then detaches the root from its own mount namespace, so the
  *     container's namespace holds the only reference to the mount: when
@@ -29,5 +29,5 @@
 #include "prepare.h"
 
 /* Runs in the child of the runner (whose pid is runner); never returns:
- * exits with init's exit code, or 125. */
+ * exits with init's exit code, or EXIT_RUNNER. */
 _Noreturn void holder_main(struct run_state *s, pid_t runner);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <sys/wait.h>
 
+#include "exitcode.h"
 #include "log.h"
 
 void init_forward_set(sigset_t *ret)
@@ -27,7 +28,7 @@ int init_exit_code(int status)
 		return WEXITSTATUS(status);
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
-	return 125;
+	return EXIT_RUNNER;
 }
 
 int init_run(pid_t child)
@@ -44,8 +45,8 @@ int init_run(pid_t child)
 		if (sig < 0) {
 			if (errno == EINTR)
 				continue;
-			log_error("init: sigwaitinfo: %m");
-			return 125;
+			log_error_errno(-errno, "init: sigwaitinfo: %m");
+			return EXIT_RUNNER;
 		}
 		if (sig != SIGCHLD) {
 			if (si.si_code != SI_KERNEL)

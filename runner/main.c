@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 
+#include "exitcode.h"
 #include "log.h"
 #include "opts.h"
 #include "run.h"

@@ -245,7 +245,7 @@ static int make_sys(int root_fd, const struct mount_op *op)
 		m = fsmount(fs, FSMOUNT_CLOEXEC, attr_from_flags(op->flags));
 	if (m >= 0)
 		return attach(m, target, op->dst);
-	log_debug("new sysfs refused (%m): binding the host's /sys read-only");
+	log_debug_errno(-errno, "new sysfs refused (%m): binding the host's /sys read-only");
 	return bind_path("/sys", target, op->dst, op->flags);
 }
 

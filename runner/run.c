@@ -237,7 +237,7 @@ int run_container(const struct run_opts *o)
 	}
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (sfd < 0) {
-		log_error("signalfd: %m");
+		log_error_errno(-errno, "signalfd: %m");
 		goto out;
 	}
 	if (runner_start(&s, &holder) < 0) {

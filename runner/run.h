@@ -13,12 +13,11 @@
  *   init     (PID 1 of the new pid namespace) see container.h.
  * Killing any one of them ends the others and the daemon, and leaves no
  * state directory behind once the container has started (holder.h).
- * Exit codes: the command's, 128+N, 125 runner error, 126, 127.
+ * Exit codes: see exitcode.h.
  */
 #pragma once
 
+#include "exitcode.h"
 #include "opts.h"
-
-#define EXIT_RUNNER 125
 
 int run_container(const struct run_opts *o);

@@ -3,7 +3,7 @@
  * seccomp_filter.c - default profile and Docker-JSON profile loader (seccomp_filter.h).
  *
  * The filter is compiled in the runner before any namespace exists
- * (seccomp_prog_get), so a bad FILE profile is reported (exit 125) before
+ * (seccomp_prog_get), so a bad FILE profile is reported (EXIT_RUNNER) before
  * anything runs, and the command's process only loads the BPF program.
  */
 #include "seccomp_filter.h"

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "exitcode.h"
 #include "input.h"
 #include "log.h"
 
@@ -86,7 +87,7 @@ static int run_helper(const char *prog, pid_t pid, unsigned long id, unsigned lo
 		return -errno;
 	if (c == 0) {
 		execl(prog, prog, a_pid, "0", a_id, "1", "1", a_sub, a_n, (char *)NULL);
-		_exit(127);
+		_exit(EXIT_NOT_FOUND);
 	}
 	if (waitpid(c, &status, 0) < 0)
 		return -errno;
