@@ -254,9 +254,10 @@ static bool caps_condition(json_object *rule, const char *key, uint64_t caps, bo
 	    !json_object_object_get_ex(cond, "caps", &list) || !json_object_is_type(list, json_type_array))
 		return true;
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		/* NULL for a null element, which names no capability */
+		const char *name = json_object_get_string(json_object_array_get_idx(list, i));
 		uint64_t bit = 0;
-		bool have = cap_from_name(json_object_get_string(json_object_array_get_idx(list, i)), &bit) == 0 &&
-			    (caps & bit);
+		bool have = name && cap_from_name(name, &bit) == 0 && (caps & bit);
 
 		if (want_all != have)
 			return false;
