@@ -6,8 +6,8 @@
  * against the whitelist.
  *
  * The input is an argv, one argument per line (argv[0] = "amber-run").
- * Inputs that name an --env-file are skipped: the file would be any path
- * of this machine (/dev/stdin blocks, /dev/zero never ends a line), and
+ * Inputs that name an --env-file are skipped: the file would be any file
+ * of this machine, so what an input covers would depend on the machine;
  * the env-file reader has a target of its own (fuzz_runner_envfile.c).
  */
 #include <stdbool.h>
