@@ -18,20 +18,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "hash.h"
 #include "log.h"
+#include "strv.h"
 #include "whiteout.h"
 
 struct index {
 	const struct layer_stack *layers;
 	struct inode_table *inodes;
 	pthread_mutex_t merge_lock;
-	char **synth;
-	size_t n_synth;
+	struct strv synth; /* synthdir=, a copy */
 	struct timespec mount_time;
 	uid_t uid;
 	gid_t gid;
@@ -206,16 +207,46 @@ static int merge_seen_again(struct merge *m, struct mslot *s, int dirfd,
 }
 
 /*
- * "UID:GID:MODE" (MODE octal, with or without the type bits), as rootless
- * podman and fuse-overlayfs write it for owners and modes that an
- * unprivileged user could not set.  Only the permission bits of MODE are
- * taken: the type is the entry's own.  A malformed value is ignored.
+ * The TYPE field of an override value: what an unprivileged import had to
+ * store as an empty regular file (a device node, a fifo, a socket) is
+ * presented as what the image says it is.  Other types must be the
+ * entry's own.  false: a type we do not take.
+ */
+static bool override_type(const char *t, struct stat *st)
+{
+	unsigned maj, min;
+	char kind[8], end;
+
+	if (strcmp(t, "file") == 0 || strcmp(t, "dir") == 0 || strcmp(t, "symlink") == 0)
+		return (strcmp(t, "file") == 0 && S_ISREG(st->st_mode)) ||
+		       (strcmp(t, "dir") == 0 && S_ISDIR(st->st_mode)) ||
+		       (strcmp(t, "symlink") == 0 && S_ISLNK(st->st_mode));
+	if (!S_ISREG(st->st_mode) || st->st_size != 0)
+		return false;
+	if (strcmp(t, "pipe") == 0 || strcmp(t, "socket") == 0) {
+		st->st_mode = (st->st_mode & ~S_IFMT) | (t[0] == 'p' ? S_IFIFO : S_IFSOCK);
+		return true;
+	}
+	if (sscanf(t, "%5[a-z]-%u-%u%c", kind, &maj, &min, &end) != 3 ||
+	    (strcmp(kind, "char") != 0 && strcmp(kind, "block") != 0))
+		return false;
+	st->st_mode = (st->st_mode & ~S_IFMT) | (kind[0] == 'c' ? S_IFCHR : S_IFBLK);
+	st->st_rdev = makedev(maj, min);
+	return true;
+}
+
+/*
+ * "UID:GID:MODE[:TYPE]" (MODE octal, the 12 permission bits; older writers
+ * add type bits, which are ignored), as rootless podman, fuse-overlayfs and
+ * amber-image write it for owners, modes and special files that an
+ * unprivileged user could not create.  A malformed value is ignored.
  */
 static void apply_override_stat(const struct index *ix, int dirfd, const char *name,
 				struct stat *st)
 {
-	char buf[64], *p, *end;
+	char buf[96], *p, *end;
 	unsigned long long v[3];
+	struct stat o = *st;
 	ssize_t len;
 
 	if (!ix->override_xattr)
@@ -228,15 +259,19 @@ static void apply_override_stat(const struct index *ix, int dirfd, const char *n
 	for (int i = 0; i < 3; i++) {
 		errno = 0;
 		v[i] = strtoull(p, &end, i == 2 ? 8 : 10);
-		if (errno || end == p || *p == '-' || *end != (i == 2 ? '\0' : ':'))
+		if (errno || end == p || *p == '-' || *p == '+' ||
+		    (*end != ':' && !(i == 2 && *end == '\0')))
 			return;
 		p = end + 1;
 	}
 	if (v[0] >= UINT32_MAX || v[1] >= UINT32_MAX || (v[2] & ~(unsigned long long)(S_IFMT | 07777)))
 		return;
-	st->st_uid = (uid_t)v[0];
-	st->st_gid = (gid_t)v[1];
-	st->st_mode = (st->st_mode & S_IFMT) | (mode_t)(v[2] & 07777);
+	if (*end == ':' && !override_type(p, &o))
+		return;
+	o.st_uid = (uid_t)v[0];
+	o.st_gid = (gid_t)v[1];
+	o.st_mode = (o.st_mode & S_IFMT) | (mode_t)(v[2] & 07777);
+	*st = o;
 }
 
 /* The owner we present: the layer's, unless squash_to_* says otherwise. */
@@ -367,8 +402,8 @@ static int merge_synth(struct merge *m)
 	struct index *ix = m->ix;
 	size_t rl = strlen(m->rel);
 
-	for (size_t i = 0; i < ix->n_synth; i++) {
-		const char *p = ix->synth[i] + 1, *end;
+	for (size_t i = 0; i < ix->synth.n; i++) {
+		const char *p = ix->synth.v[i] + 1, *end;
 		_cleanup_free_ char *comp = NULL;
 		struct mslot *s;
 		struct node *n;
@@ -386,7 +421,7 @@ static int merge_synth(struct merge *m)
 		if (s && s->node) {
 			if (!s->is_dir)
 				log_warning("synthdir '%s': '%s' exists in the image and is not a directory",
-					    ix->synth[i], comp);
+					    ix->synth.v[i], comp);
 			continue;
 		}
 		if (!s && !(s = merge_add(m, comp)))
@@ -476,7 +511,7 @@ static int index_merge(struct index *ix, struct node *dir, struct dir_table **re
 		if (r == -ENOENT || r == -ENOTDIR)
 			r = 0;
 	}
-	if (r == 0 && ix->n_synth)
+	if (r == 0 && ix->synth.n)
 		r = merge_synth(&m);
 	if (r == 0)
 		r = merge_finish(&m, ret);
@@ -561,22 +596,11 @@ int index_new(const struct layer_stack *layers, struct inode_table *inodes,
 	ix->uid = geteuid();
 	ix->gid = getegid();
 	ix->squash_uid = ix->squash_gid = -1;
-	if (n_synth) {
-		ix->synth = calloc(n_synth, sizeof(*ix->synth));
-		if (!ix->synth) {
-			free(ix);
+	for (size_t i = 0; i < n_synth; i++)
+		if (strv_push(&ix->synth, synth[i]) < 0) {
+			index_free(ix);
 			return -ENOMEM;
 		}
-		for (size_t i = 0; i < n_synth; i++) {
-			ix->synth[i] = strdup(synth[i]);
-			if (!ix->synth[i]) {
-				ix->n_synth = i;
-				index_free(ix);
-				return -ENOMEM;
-			}
-		}
-		ix->n_synth = n_synth;
-	}
 	*ret = ix;
 	return 0;
 }
@@ -612,9 +636,7 @@ struct index *index_free(struct index *ix)
 {
 	if (!ix)
 		return NULL;
-	for (size_t i = 0; i < ix->n_synth; i++)
-		free(ix->synth[i]);
-	free(ix->synth);
+	strv_free(&ix->synth);
 	pthread_mutex_destroy(&ix->merge_lock);
 	free(ix);
 	return NULL;
