@@ -206,7 +206,7 @@ static int build_state(struct amberfs *fs)
 
 	r = inode_table_new(&fs->inodes);
 	if (r == 0)
-		r = index_new(fs->layers, fs->inodes, fs->cfg->synthdirs, fs->cfg->n_synthdirs,
+		r = index_new(fs->layers, fs->inodes, fs->cfg->synthdirs.v, fs->cfg->synthdirs.n,
 			      &fs->index);
 	if (r == 0) {
 		index_set_squash(fs->index, fs->cfg->squash_uid, fs->cfg->squash_gid);
@@ -435,7 +435,7 @@ int main(int argc, char *argv[])
 	fs.cfg = &cfg;
 	if (cfg.debug)
 		log_set_level(LOG_LEVEL_DEBUG);
-	r = layer_stack_open(cfg.lowerdirs, cfg.n_lowerdirs, &fs.layers);
+	r = layer_stack_open(cfg.lowerdirs.v, cfg.lowerdirs.n, &fs.layers);
 	if (r == 0)
 		r = check_mountpoint(&cfg, fs.layers);
 	if (r == 0)

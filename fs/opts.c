@@ -13,7 +13,9 @@
 #include "cleanup.h"
 #include "layer.h"
 #include "log.h"
+#include "optlist.h"
 #include "parse.h"
+#include "strv.h"
 
 struct raw_opts {
 	char *lowerdir, *synthdir, *log, *pidfile, *deny_errno, *log_policy;
@@ -22,8 +24,7 @@ struct raw_opts {
 	char *nonopt[3];
 	int n_nonopt;
 	int foreground, debug, single, help, version;
-	char **meta; /* "KEY=VALUE" of each meta.KEY=VALUE, in order */
-	size_t n_meta;
+	struct strv meta; /* "KEY=VALUE" of each meta.KEY=VALUE, in order */
 	int meta_err;
 };
 
@@ -66,21 +67,10 @@ static const struct fuse_opt opt_table[] = {
 
 static int meta_add(struct raw_opts *o, const char *kv)
 {
-	char **nv;
-
-	if (o->n_meta >= META_MAX) {
+	if (o->meta.n >= META_MAX)
 		o->meta_err = -E2BIG;
-		return 0;
-	}
-	nv = realloc(o->meta, (o->n_meta + 1) * sizeof(*nv));
-	if (!nv || !(nv[o->n_meta] = strdup(kv))) {
-		if (nv)
-			o->meta = nv;
+	else if (strv_push(&o->meta, kv) < 0)
 		o->meta_err = -ENOMEM;
-		return 0;
-	}
-	o->meta = nv;
-	o->n_meta++;
 	return 0; /* ours: not passed on to libfuse */
 }
 
@@ -114,58 +104,6 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 			return meta_add(o, arg + strlen(META_PREFIX));
 		return 1; /* libfuse's own option */
 	}
-}
-
-void opts_strv_free(char **v, size_t n)
-{
-	if (!v)
-		return;
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-int opts_split_list(const char *s, char ***ret, size_t *ret_n, size_t *ret_bad)
-{
-	size_t n = 0, len = strlen(s);
-	char **v = NULL, *cur;
-	size_t cl = 0;
-
-	cur = malloc(len + 1);
-	if (!cur)
-		return -ENOMEM;
-	for (size_t i = 0;; i++) {
-		if (s[i] == '\\' && s[i + 1] != '\0') {
-			cur[cl++] = s[++i];
-			continue;
-		}
-		if (s[i] != ':' && s[i] != '\0') {
-			cur[cl++] = s[i];
-			continue;
-		}
-		if (cl == 0) {
-			if (ret_bad)
-				*ret_bad = n + 1;
-			free(cur);
-			opts_strv_free(v, n);
-			return -EINVAL;
-		}
-		char **nv = realloc(v, (n + 1) * sizeof(*v));
-		if (!nv || !(nv[n] = strndup(cur, cl))) {
-			free(cur);
-			opts_strv_free(nv ? nv : v, n);
-			return -ENOMEM;
-		}
-		v = nv;
-		n++;
-		cl = 0;
-		if (s[i] == '\0')
-			break;
-	}
-	free(cur);
-	*ret = v;
-	*ret_n = n;
-	return 0;
 }
 
 int opts_normalize_abs(const char *in, char **ret)
@@ -228,7 +166,7 @@ static void print_help(const char *prog)
 	       "every change is refused and recorded.\n"
 	       "\n"
 	       "amberfs options:\n"
-	       "    -o lowerdir=A:B:C      layers, top first ('\\' escapes ':' and '\\')\n"
+	       "    -o lowerdir=A:B:C      layers, top first ('\\' escapes ':', ',' and '\\')\n"
 	       "    -o log=FILE            append the audit log (JSON Lines) to FILE\n"
 	       "    -o log_policy=block|drop  when the log queue is full (default block)\n"
 	       "    -o log_max_size=N[KMGT] rotate the log at N bytes\n"
@@ -261,32 +199,32 @@ static int cfg_lists(struct raw_opts *o, struct fs_config *cfg)
 	if (!o->lowerdir)
 		return log_error_errno(-EINVAL,
 			"lowerdir: (none given): usage: amberfs -o lowerdir=TOP:...:BOTTOM MOUNTPOINT");
-	r = opts_split_list(o->lowerdir, &cfg->lowerdirs, &cfg->n_lowerdirs, &bad);
+	r = optlist_split(o->lowerdir, &cfg->lowerdirs, &bad);
 	if (r == -EINVAL)
 		return log_error_errno(r, "lowerdir: '%s': empty element at position %zu",
 				       o->lowerdir, bad);
 	if (r < 0)
 		return log_error_errno(r, "lowerdir: '%s': %m", o->lowerdir);
-	if (cfg->n_lowerdirs > LAYER_MAX)
+	if (cfg->lowerdirs.n > LAYER_MAX)
 		return log_error_errno(-E2BIG, "lowerdir: %zu layers: too many (at most %d)",
-				       cfg->n_lowerdirs, LAYER_MAX);
+				       cfg->lowerdirs.n, LAYER_MAX);
 	if (!o->synthdir)
 		return 0;
-	r = opts_split_list(o->synthdir, &cfg->synthdirs, &cfg->n_synthdirs, &bad);
+	r = optlist_split(o->synthdir, &cfg->synthdirs, &bad);
 	if (r == -EINVAL)
 		return log_error_errno(r, "synthdir: '%s': empty element at position %zu",
 				       o->synthdir, bad);
 	if (r < 0)
 		return log_error_errno(r, "synthdir: '%s': %m", o->synthdir);
-	for (size_t i = 0; i < cfg->n_synthdirs; i++) {
+	for (size_t i = 0; i < cfg->synthdirs.n; i++) {
 		char *norm;
 
-		r = opts_normalize_abs(cfg->synthdirs[i], &norm);
+		r = opts_normalize_abs(cfg->synthdirs.v[i], &norm);
 		if (r < 0)
 			return log_error_errno(r, "synthdir: '%s': not an absolute path without '.' or '..'",
-					       cfg->synthdirs[i]);
-		free(cfg->synthdirs[i]);
-		cfg->synthdirs[i] = norm;
+					       cfg->synthdirs.v[i]);
+		free(cfg->synthdirs.v[i]);
+		cfg->synthdirs.v[i] = norm;
 	}
 	return 0;
 }
@@ -450,34 +388,34 @@ static int meta_render(const struct raw_opts *o, char **ret)
 		return log_error_errno(-E2BIG, "meta: more than %d meta.KEY=VALUE options", META_MAX);
 	if (o->meta_err < 0)
 		return log_error_errno(o->meta_err, "meta: %m");
-	if (o->n_meta == 0)
+	if (o->meta.n == 0)
 		return 0;
-	for (size_t i = 0; i < o->n_meta; i++) {
-		const char *eq = strchr(o->meta[i], '=');
-		size_t kl = eq ? (size_t)(eq - o->meta[i]) : strlen(o->meta[i]);
+	for (size_t i = 0; i < o->meta.n; i++) {
+		const char *m = o->meta.v[i], *eq = strchr(m, '=');
+		size_t kl = eq ? (size_t)(eq - m) : strlen(m);
 
-		if (!eq || !meta_key_valid(o->meta[i], kl))
+		if (!eq || !meta_key_valid(m, kl))
 			return log_error_errno(-EINVAL, "meta: '%s': give meta.KEY=VALUE, KEY of 1 to %d characters from A-Z a-z 0-9 . _ / -",
-					       o->meta[i], META_KEY_MAX);
+					       m, META_KEY_MAX);
 		if (strlen(eq + 1) > META_VALUE_MAX)
-			return log_error_errno(-E2BIG, "meta: '%.*s': value longer than %d bytes", (int)kl,
-					       o->meta[i], META_VALUE_MAX);
+			return log_error_errno(-E2BIG, "meta: '%.*s': value longer than %d bytes", (int)kl, m,
+					       META_VALUE_MAX);
 	}
 	afmt_obj_begin(&b);
-	for (size_t i = 0; i < o->n_meta; i++) {
-		size_t kl = strcspn(o->meta[i], "=");
-		_cleanup_free_ char *key = strndup(o->meta[i], kl);
+	for (size_t i = 0; i < o->meta.n; i++) {
+		size_t kl = strcspn(o->meta.v[i], "=");
+		_cleanup_free_ char *key = strndup(o->meta.v[i], kl);
 		bool later = false;
 
-		for (size_t j = i + 1; j < o->n_meta && !later; j++)
-			later = strncmp(o->meta[j], o->meta[i], kl + 1) == 0;
+		for (size_t j = i + 1; j < o->meta.n && !later; j++)
+			later = strncmp(o->meta.v[j], o->meta.v[i], kl + 1) == 0;
 		if (later)
 			continue;
 		if (!key) {
 			afmt_free(&b);
 			return log_error_errno(-ENOMEM, "out of memory");
 		}
-		afmt_kv_strz(&b, key, o->meta[i] + kl + 1);
+		afmt_kv_strz(&b, key, o->meta.v[i] + kl + 1);
 	}
 	afmt_obj_end(&b);
 	if (afmt_failed(&b)) {
@@ -500,7 +438,7 @@ static char *make_options_json(const struct fs_config *cfg, const char *meta)
 		     cfg->deny_errno, cfg->kernel_ro ? "true" : "false",
 		     cfg->log_drop ? "drop" : "block", (unsigned long long)cfg->log_max_size,
 		     cfg->log_keep, cfg->threads, cfg->single_thread ? "true" : "false",
-		     cfg->nosplice ? "false" : "true", cfg->n_synthdirs,
+		     cfg->nosplice ? "false" : "true", cfg->synthdirs.n,
 		     (long long)cfg->squash_uid, (long long)cfg->squash_gid,
 		     cfg->override_xattr ? cfg->override_xattr : "",
 		     meta ? ",\"meta\":" : "", meta ?: "") < 0)
@@ -524,14 +462,15 @@ static void raw_free(struct raw_opts *o)
 	free(o->xattr_perms);
 	for (int i = 0; i < 3 && i < o->n_nonopt; i++)
 		free(o->nonopt[i]);
-	opts_strv_free(o->meta, o->n_meta);
+	strv_free(&o->meta);
 }
 
 /*
  * The value of KEY= as written on the command line.  fuse_opt removes one
  * level of backslashes, which would turn "a\:b" into two layers; list
  * options are taken from argv directly so that '\' escapes work as in
- * overlayfs.  The last occurrence wins, as with fuse_opt.
+ * overlayfs (common/optlist.h).  An escaped ',' does not end the option
+ * here either, as in fuse_opt.  The last occurrence wins, as with fuse_opt.
  */
 static char *raw_option(int argc, char **argv, const char *key)
 {
@@ -631,8 +570,8 @@ int opts_parse(struct fuse_args *args, struct fs_config *cfg)
 
 void opts_free(struct fs_config *cfg)
 {
-	opts_strv_free(cfg->lowerdirs, cfg->n_lowerdirs);
-	opts_strv_free(cfg->synthdirs, cfg->n_synthdirs);
+	strv_free(&cfg->lowerdirs);
+	strv_free(&cfg->synthdirs);
 	free(cfg->source);
 	free(cfg->mountpoint);
 	free(cfg->log_path);

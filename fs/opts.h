@@ -5,8 +5,9 @@
  * A fuse_opt table picks out amberfs's own -o options; everything else is
  * left in the fuse_args for libfuse (which rejects what it does not know).
  * Both "amberfs MOUNTPOINT" and the mount-helper form "amberfs SOURCE
- * MOUNTPOINT" are accepted.  Lists (lowerdir=, synthdir=) are split on ':'
- * with '\' escaping the next character, as overlayfs does.
+ * MOUNTPOINT" are accepted.  Lists (lowerdir=, synthdir=) follow the rule
+ * of common/optlist.h: split on ':', '\' takes the next character as it
+ * is, as overlayfs does, and an empty element is refused.
  * meta.KEY=VALUE options (repeatable; a ',' or '\' inside VALUE is escaped
  * with '\', as fuse_opt reads it) land in options_json as "meta":{...}:
  * labels such as a container id that the start record carries verbatim.
@@ -20,11 +21,11 @@
 #define FUSE_USE_VERSION 314
 #include <fuse_lowlevel.h>
 
+#include "strv.h"
+
 struct fs_config {
-	char **lowerdirs;
-	size_t n_lowerdirs;
-	char **synthdirs;  /* normalized absolute paths */
-	size_t n_synthdirs;
+	struct strv lowerdirs;
+	struct strv synthdirs; /* normalized absolute paths */
 	char *source;
 	char *mountpoint;
 	char *log_path;
@@ -46,13 +47,6 @@ struct fs_config {
 	const char *override_xattr;
 	char *options_json; /* for the audit start record */
 };
-
-/*
- * Splits a ':'-separated list with '\' escapes.  An empty element is an
- * error: -EINVAL with its 1-based position in *ret_bad.
- */
-int opts_split_list(const char *s, char ***ret, size_t *ret_n, size_t *ret_bad);
-void opts_strv_free(char **v, size_t n);
 
 /* Normalizes an absolute merged-tree path; -EINVAL if it is not one. */
 int opts_normalize_abs(const char *in, char **ret);

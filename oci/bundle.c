@@ -27,9 +27,7 @@ struct bundle *bundle_free(struct bundle *b)
 	free(b->dir);
 	free(b->rootfs);
 	json_object_put(b->config);
-	for (size_t i = 0; i < b->n_synthdirs; i++)
-		free(b->synthdirs[i]);
-	free(b->synthdirs);
+	strv_free(&b->synthdirs);
 	free(b);
 	return NULL;
 }
@@ -180,16 +178,7 @@ static int create_file_target(int rootfd, const char *dst)
 
 static int add_synthdir(struct bundle *b, const char *dst)
 {
-	char **v = realloc(b->synthdirs, (b->n_synthdirs + 1) * sizeof(*v));
-
-	if (!v)
-		return -ENOMEM;
-	b->synthdirs = v;
-	v[b->n_synthdirs] = strdup(dst);
-	if (!v[b->n_synthdirs])
-		return -ENOMEM;
-	b->n_synthdirs++;
-	return 0;
+	return strv_push(&b->synthdirs, dst);
 }
 
 /* A bind mount of a file needs a file to mount on; everything else a directory. */

@@ -26,14 +26,15 @@
 
 #include <stddef.h>
 
+#include "strv.h"
+
 struct json_object;
 
 struct bundle {
 	char *dir;                 /* the caller's bundle, absolute */
 	char *rootfs;              /* root.path, absolute, no symlinks */
 	struct json_object *config;
-	char **synthdirs;          /* after bundle_mountpoints() */
-	size_t n_synthdirs;
+	struct strv synthdirs;     /* after bundle_mountpoints() */
 };
 
 int bundle_load(const char *dir, struct bundle **ret);

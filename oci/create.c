@@ -113,14 +113,9 @@ static int check_log(const char *path)
 	return oci_mkdir_p(*dir ? dir : "/", 0750);
 }
 
-struct meta {
-	char **v;
-	size_t n;
-};
-
-static int meta_add(struct meta *m, const char *key, const char *value)
+static int meta_add(struct strv *m, const char *key, const char *value)
 {
-	char **nv;
+	_cleanup_free_ char *kv = NULL;
 
 	if (m->n >= META_MAX || strlen(key) > META_KEY_MAX || strlen(value) > META_VALUE_MAX ||
 	    strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/-") != strlen(key) ||
@@ -128,14 +123,11 @@ static int meta_add(struct meta *m, const char *key, const char *value)
 		log_debug("annotation '%s' not carried into the audit log", key);
 		return 0;
 	}
-	nv = realloc(m->v, (m->n + 1) * sizeof(*nv));
-	if (!nv)
+	if (asprintf(&kv, "%s=%s", key, value) < 0) {
+		kv = NULL; /* undefined after a failed asprintf */
 		return -ENOMEM;
-	m->v = nv;
-	if (asprintf(&nv[m->n], "%s=%s", key, value) < 0)
-		return -ENOMEM;
-	m->n++;
-	return 0;
+	}
+	return strv_push(m, kv);
 }
 
 static int meta_annotation(const char *key, const char *value, void *userdata)
@@ -143,18 +135,11 @@ static int meta_annotation(const char *key, const char *value, void *userdata)
 	return meta_add(userdata, key, value);
 }
 
-static void meta_free(struct meta *m)
-{
-	for (size_t i = 0; i < m->n; i++)
-		free(m->v[i]);
-	free(m->v);
-}
-
 /* Mounts amberfs and records the daemon; c->dir exists. */
 static int mount_root(struct cstate *c, struct bundle *b, const char *runtime)
 {
 	_cleanup_free_ char *pidfile = NULL;
-	struct meta m = { 0 };
+	struct strv m = { 0 };
 	struct daemon_config dc;
 	int r;
 
@@ -164,15 +149,15 @@ static int mount_root(struct cstate *c, struct bundle *b, const char *runtime)
 		return log_error_errno(-errno, "mkdir '%s': %m", c->mountpoint);
 	if ((r = meta_add(&m, "container_id", c->id)) < 0 || (r = meta_add(&m, "bundle", c->bundle)) < 0 ||
 	    (r = meta_add(&m, "runtime", runtime)) < 0 || (r = bundle_annotations(b, meta_annotation, &m)) < 0) {
-		meta_free(&m);
+		strv_free(&m);
 		return r;
 	}
 	dc = (struct daemon_config){
 		.layer = b->rootfs, .log = c->log, .pidfile = pidfile, .mountpoint = c->mountpoint,
-		.synthdirs = b->synthdirs, .n_synthdirs = b->n_synthdirs, .meta = m.v, .n_meta = m.n,
+		.synthdirs = &b->synthdirs, .meta = &m,
 	};
 	r = daemon_start(&dc, &c->daemon_pid);
-	meta_free(&m);
+	strv_free(&m);
 	if (r < 0)
 		return r;
 	c->daemon_start = cstate_proc_start(c->daemon_pid);

@@ -20,6 +20,7 @@
 #include "cleanup.h"
 #include "cstate.h"
 #include "log.h"
+#include "optlist.h"
 
 #ifndef AMBERFS_BUILD_PATH
 #define AMBERFS_BUILD_PATH ""
@@ -58,39 +59,40 @@ const char *daemon_binary(void)
 	return "amberfs";
 }
 
-/* Appends [sep] key value-with-escapes to *s. */
-static int append(char **s, const char *sep, const char *key, const char *v, const char *special)
+/* Appends [","] key and the value as it is to *s. */
+static int append(char **s, const char *key, const char *v)
 {
-	size_t n = *s ? strlen(*s) : 0;
-	char *o = realloc(*s, n + strlen(sep) + strlen(key) + 2 * strlen(v) + 1), *p;
+	char *n;
 
-	if (!o)
+	if (asprintf(&n, "%s%s%s%s", *s ? *s : "", *s ? "," : "", key, v) < 0)
 		return -ENOMEM;
-	*s = o;
-	p = stpcpy(stpcpy(o + n, n ? sep : ""), key);
-	for (; *v; v++) {
-		if (strchr(special, *v))
-			*p++ = '\\';
-		*p++ = *v;
-	}
-	*p = '\0';
+	free(*s);
+	*s = n;
 	return 0;
+}
+
+/* Appends [","] key and the value, escaped (common/optlist.h), to *s. */
+static int append_escaped(char **s, const char *key, const char *v)
+{
+	_cleanup_free_ char *e = NULL;
+
+	return optlist_escape(v, &e) < 0 ? -ENOMEM : append(s, key, e);
 }
 
 int daemon_options(const struct daemon_config *c, char **ret)
 {
-	_cleanup_free_ char *o = NULL;
+	_cleanup_free_ char *o = NULL, *synth = NULL;
 	int r;
 
-	if ((r = append(&o, ",", "lowerdir=", c->layer, ",:\\")) < 0 ||
-	    (r = append(&o, ",", "log=", c->log, ",\\")) < 0 ||
-	    (r = append(&o, ",", "pidfile=", c->pidfile, ",\\")) < 0)
+	if ((r = append_escaped(&o, "lowerdir=", c->layer)) < 0 || (r = append_escaped(&o, "log=", c->log)) < 0 ||
+	    (r = append_escaped(&o, "pidfile=", c->pidfile)) < 0)
 		return r;
-	for (size_t i = 0; i < c->n_synthdirs; i++)
-		if ((r = append(&o, i ? ":" : ",", i ? "" : "synthdir=", c->synthdirs[i], ",:\\")) < 0)
-			return r;
-	for (size_t i = 0; i < c->n_meta; i++)
-		if ((r = append(&o, ",", "meta.", c->meta[i], ",\\")) < 0)
+	if (c->synthdirs && c->synthdirs->n > 0 &&
+	    ((r = optlist_join(c->synthdirs->v, c->synthdirs->n, &synth)) < 0 ||
+	     (r = append(&o, "synthdir=", synth)) < 0))
+		return r;
+	for (size_t i = 0; c->meta && i < c->meta->n; i++)
+		if ((r = append_escaped(&o, "meta.", c->meta->v[i])) < 0)
 			return r;
 	*ret = TAKE_PTR(o);
 	return 0;

@@ -20,15 +20,15 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "strv.h"
+
 struct daemon_config {
 	const char *layer;       /* absolute */
 	const char *log;         /* absolute */
 	const char *pidfile;     /* absolute */
 	const char *mountpoint;  /* absolute, an empty directory */
-	char *const *synthdirs;
-	size_t n_synthdirs;
-	char *const *meta;       /* "KEY=VALUE" (KEY already checked) */
-	size_t n_meta;
+	const struct strv *synthdirs;
+	const struct strv *meta; /* "KEY=VALUE" (KEY already checked) */
 };
 
 /* Which amberfs: $AMBERFS, the build tree's (when amber-oci runs from it),
@@ -36,7 +36,7 @@ struct daemon_config {
  * the install directory, then PATH. */
 const char *daemon_binary(void);
 
-/* The -o string; '\' escapes ',' and '\' (and ':' in lists). */
+/* The -o string, every value escaped as common/optlist.h says. */
 int daemon_options(const struct daemon_config *c, char **ret);
 
 int daemon_start(const struct daemon_config *c, pid_t *ret_pid);

@@ -20,6 +20,7 @@
 #include "cleanup.h"
 #include "exitcode.h"
 #include "log.h"
+#include "optlist.h"
 
 #ifndef AMBERFS_BUILD_PATH
 #define AMBERFS_BUILD_PATH ""
@@ -58,62 +59,61 @@ const char *fsd_binary(void)
 	return "amberfs"; /* PATH */
 }
 
-static int check_path(const char *what, const char *p)
-{
-	if (strpbrk(p, ",:\\"))
-		return log_error_errno(-EINVAL, "%s '%s' contains ',', ':' or '\\', which amberfs options cannot carry",
-				       what, p);
-	return 0;
-}
-
-/* *s += sep + key + value */
-static int append(char **s, const char *sep, const char *key, const char *v)
+/* *s += [","] key value; the value as it is (escaped by the caller). */
+static int append(char **s, const char *key, const char *v)
 {
 	char *n;
 
-	if (asprintf(&n, "%s%s%s%s", *s ? *s : "", sep, key, v) < 0)
+	if (asprintf(&n, "%s%s%s%s", *s ? *s : "", *s ? "," : "", key, v) < 0)
 		return -ENOMEM;
 	free(*s);
 	*s = n;
 	return 0;
 }
 
+/* *s += [","] key and the path, escaped (common/optlist.h). */
+static int append_path(char **s, const char *key, const char *path)
+{
+	_cleanup_free_ char *e = NULL;
+	int r;
+
+	r = optlist_escape(path, &e);
+	return r < 0 ? r : append(s, key, e);
+}
+
+/* *s += [","] key and the paths as one escaped ':' list. */
+static int append_list(char **s, const char *key, const struct strv *v)
+{
+	_cleanup_free_ char *e = NULL;
+	int r;
+
+	r = optlist_join(v->v, v->n, &e);
+	return r < 0 ? r : append(s, key, e);
+}
+
 int fsd_options(const struct fsd_config *c, char **ret)
 {
 	_cleanup_free_ char *o = NULL;
+	char n[32];
 	int r;
 
-	for (size_t i = 0; i < c->layers->n; i++) {
-		if ((r = check_path("layer", c->layers->v[i])) < 0)
-			return r;
-		r = append(&o, i ? ":" : "", i ? "" : "lowerdir=", c->layers->v[i]);
-		if (r < 0)
-			return r;
-	}
-	for (size_t i = 0; c->synthdirs && i < c->synthdirs->n; i++) {
-		if ((r = check_path("mount destination", c->synthdirs->v[i])) < 0)
-			return r;
-		r = append(&o, i ? ":" : ",", i ? "" : "synthdir=", c->synthdirs->v[i]);
-		if (r < 0)
-			return r;
-	}
-	if (c->log_path) {
-		char n[32];
-
-		if ((r = check_path("log file", c->log_path)) < 0 || (r = append(&o, ",", "log=", c->log_path)) < 0)
-			return r;
+	if ((r = append_list(&o, "lowerdir=", c->layers)) < 0)
+		return r;
+	if (c->synthdirs && c->synthdirs->n > 0 && (r = append_list(&o, "synthdir=", c->synthdirs)) < 0)
+		return r;
+	if (c->log_path && (r = append_path(&o, "log=", c->log_path)) < 0)
+		return r;
+	if (c->log_path && c->log_max_size > 0) {
 		snprintf(n, sizeof(n), "%" PRIu64, c->log_max_size);
-		if (c->log_max_size > 0 && (r = append(&o, ",", "log_max_size=", n)) < 0)
+		if ((r = append(&o, "log_max_size=", n)) < 0)
 			return r;
 		snprintf(n, sizeof(n), "%u", c->log_keep);
-		if (c->log_max_size > 0 && (r = append(&o, ",", "log_keep=", n)) < 0)
+		if ((r = append(&o, "log_keep=", n)) < 0)
 			return r;
 	}
-	if (c->pidfile) {
-		if ((r = check_path("pid file", c->pidfile)) < 0 || (r = append(&o, ",", "pidfile=", c->pidfile)) < 0)
-			return r;
-	}
-	if (c->squash_root && (r = append(&o, ",", "squash_to_root", "")) < 0)
+	if (c->pidfile && (r = append_path(&o, "pidfile=", c->pidfile)) < 0)
+		return r;
+	if (c->squash_root && (r = append(&o, "squash_to_root", "")) < 0)
 		return r;
 	*ret = TAKE_PTR(o);
 	return 0;

@@ -35,8 +35,8 @@ struct fsd_config {
 const char *fsd_binary(void);
 
 /* Renders "lowerdir=...,synthdir=...,log=...,log_max_size=N,log_keep=K,
- * pidfile=..." (checks that no path contains ',', ':' or '\\', which the
- * option syntax cannot carry). */
+ * pidfile=...", every path escaped (common/optlist.h), so that any path,
+ * one with ',', ':' or '\\' included, reaches amberfs unchanged. */
 int fsd_options(const struct fsd_config *c, char **ret);
 
 /* Returns once the mount is live; SIGTERM, SIGINT, SIGHUP and SIGQUIT

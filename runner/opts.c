@@ -18,30 +18,8 @@
 #include "cleanup.h"
 #include "input.h"
 #include "log.h"
+#include "optlist.h"
 #include "parse.h"
-
-int strv_push(struct strv *s, const char *str)
-{
-	char **v = realloc(s->v, (s->n + 2) * sizeof(char *));
-
-	if (!v)
-		return -ENOMEM;
-	s->v = v;
-	v[s->n] = strdup(str);
-	if (!v[s->n])
-		return -ENOMEM;
-	v[++s->n] = NULL;
-	return 0;
-}
-
-void strv_free(struct strv *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	s->v = NULL;
-	s->n = 0;
-}
 
 void opts_free(struct run_opts *o)
 {
@@ -58,33 +36,6 @@ void opts_free(struct run_opts *o)
 	free(o->log_path);
 	free(o->seccomp_file);
 	*o = (struct run_opts){ 0 };
-}
-
-int split_escaped(const char *s, struct strv *ret)
-{
-	_cleanup_free_ char *cur = malloc(strlen(s) + 1);
-	size_t n = 0;
-	int r;
-
-	if (!cur)
-		return -ENOMEM;
-	for (const char *p = s;; p++) {
-		if (*p == '\\' && (p[1] == ':' || p[1] == '\\')) {
-			cur[n++] = *++p;
-			continue;
-		}
-		if (*p == ':' || *p == '\0') {
-			cur[n] = '\0';
-			r = strv_push(ret, cur);
-			if (r < 0)
-				return r;
-			n = 0;
-			if (*p == '\0')
-				return 0;
-			continue;
-		}
-		cur[n++] = *p;
-	}
 }
 
 static bool env_key_valid(const char *k, size_t len)
@@ -347,18 +298,19 @@ static int parse_one(struct run_opts *o, int c, const char *arg)
 
 static int parse_positional(struct run_opts *o, int argc, char **argv, int i)
 {
+	size_t bad;
 	int r;
 
 	if (i >= argc)
 		return log_error_errno(-EINVAL, "missing LAYER[:LAYER...] and COMMAND (see --help)");
 	if (argv[i][0] == '\0')
 		return log_error_errno(-EINVAL, "empty layer list");
-	r = split_escaped(argv[i++], &o->layers);
+	r = optlist_split(argv[i], &o->layers, &bad);
+	if (r == -EINVAL)
+		return log_error_errno(r, "empty layer path at position %zu in '%s'", bad, argv[i]);
 	if (r < 0)
 		return r;
-	for (size_t k = 0; k < o->layers.n; k++)
-		if (o->layers.v[k][0] == '\0')
-			return log_error_errno(-EINVAL, "empty layer path in '%s'", argv[i - 1]);
+	i++;
 	if (i < argc && strcmp(argv[i], "--") == 0)
 		i++;
 	if (i >= argc)

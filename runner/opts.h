@@ -16,17 +16,11 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "strv.h"
+
 enum net_mode { NET_NONE, NET_HOST };
 
 enum seccomp_mode { SECCOMP_MODE_DEFAULT, SECCOMP_MODE_UNCONFINED, SECCOMP_MODE_FILE };
-
-/* A growable list of owned strings. */
-struct strv {
-	char **v;
-	size_t n;
-};
-int strv_push(struct strv *s, const char *str);
-void strv_free(struct strv *s);
 
 /* Who the files of the image are shown as owned by (amberfs squash_to_root). */
 enum owners_mode {
@@ -36,7 +30,7 @@ enum owners_mode {
 };
 
 struct run_opts {
-	struct strv layers;     /* top first, unescaped, as given */
+	struct strv layers;     /* top first, unescaped (common/optlist.h) */
 	struct strv tmpfs;      /* raw "DST[:opts]" */
 	struct strv volumes;    /* raw "SRC:DST[:ro|rw]" */
 	struct strv ro_binds;   /* raw "SRC:DST" */
@@ -77,9 +71,6 @@ enum opts_result {
  */
 int opts_parse(int argc, char **argv, struct run_opts *ret);
 void opts_free(struct run_opts *o);
-
-/* Splits "A:B\:C" on unescaped colons ("\:" and "\\" are escapes). */
-int split_escaped(const char *s, struct strv *ret);
 
 /* Adds one env entry ("KEY=VAL", or "KEY" taken from our environment). */
 int env_add(struct strv *env, const char *entry);

@@ -22,6 +22,7 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "optlist.h"
 #include "parse.h"
 
 static const char *const kind_names[_MOUNT_KIND_MAX] = {
@@ -269,19 +270,19 @@ int spec_parse_volume(const char *arg, bool force_ro, struct mount_op *ret)
 {
 	const char *what = force_ro ? "--ro-bind" : "--volume";
 	struct mount_op op = { .kind = MOUNT_BIND, .flags = MS_NOSUID | MS_NODEV };
+	static const char *const part_names[] = { "source", "destination", "mode" };
 	struct strv parts = { 0 };
+	size_t bad;
 	int r;
 
-	r = split_escaped(arg, &parts);
-	if (r < 0)
+	r = optlist_split(arg, &parts, &bad);
+	if (r == -EINVAL && bad <= ELEMENTSOF(part_names))
+		return log_error_errno(r, "%s '%s': empty %s", what, arg, part_names[bad - 1]);
+	if (r < 0 && r != -EINVAL)
 		return r;
-	if (parts.n < 2 || parts.n > (force_ro ? 2u : 3u)) {
+	if (r < 0 || parts.n < 2 || parts.n > (force_ro ? 2u : 3u)) {
 		r = log_error_errno(-EINVAL, "%s '%s': expected %s", what, arg,
 				    force_ro ? "SRC:DST" : "SRC:DST[:ro|rw]");
-		goto out;
-	}
-	if (parts.v[0][0] == '\0') {
-		r = log_error_errno(-EINVAL, "%s '%s': empty source", what, arg);
 		goto out;
 	}
 	if (parts.n == 3) {

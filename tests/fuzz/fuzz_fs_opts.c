@@ -5,7 +5,7 @@
  * The input is an argv, one argument per line (argv[0] = "amberfs"),
  * parsed as amberfs's main() does: a fuse_args handed to opts_parse(),
  * then opts_free() and fuse_opt_free_args().  The whole input is also
- * given, as one string, to the list splitter (lowerdir=, synthdir=) and to
+ * given, as one string, to the list splitter (common/optlist.h) and to
  * the path normalizer that synthdir= uses, which take option values.
  */
 #include <stdint.h>
@@ -14,6 +14,7 @@
 
 #include "fuzz_util.h"
 #include "log.h"
+#include "optlist.h"
 #include "opts.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -28,13 +29,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static void fuzz_lists(const uint8_t *data, size_t size)
 {
-	char *s = strndup((const char *)data, size), *norm = NULL, **v = NULL;
-	size_t n = 0, bad = 0;
+	char *s = strndup((const char *)data, size), *norm = NULL;
+	struct strv v = { 0 };
+	size_t bad = 0;
 
 	if (!s)
 		return;
-	if (opts_split_list(s, &v, &n, &bad) == 0)
-		opts_strv_free(v, n);
+	if (optlist_split(s, &v, &bad) == 0)
+		strv_free(&v);
 	if (opts_normalize_abs(s, &norm) == 0)
 		free(norm);
 	free(s);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* test_opts.c - lowerdir list splitting, escapes and option validation. */
+/* test_opts.c - option parsing: lists as given, escapes, validation (the list
+ * syntax itself: tests/unit/common/test_optlist.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,47 +11,6 @@
 #include <string.h>
 
 #include "opts.h"
-
-static void test_split(void **state)
-{
-	static const struct {
-		const char *in;
-		int ret;
-		size_t bad;            /* position of the empty element */
-		const char *out[4];    /* NULL-terminated */
-	} cases[] = {
-		{ "a", 0, 0, { "a" } },
-		{ "a:b:c", 0, 0, { "a", "b", "c" } },
-		{ "/x/y:rel/z", 0, 0, { "/x/y", "rel/z" } },
-		{ "a\\:b:c", 0, 0, { "a:b", "c" } },
-		{ "a\\\\:b", 0, 0, { "a\\", "b" } },
-		{ "a\\\\\\:b", 0, 0, { "a\\:b" } },
-		{ "sp ace:t\tab", 0, 0, { "sp ace", "t\tab" } },
-		{ "a\\", 0, 0, { "a\\" } },
-		{ "a::b", -EINVAL, 2, { NULL } },
-		{ ":a", -EINVAL, 1, { NULL } },
-		{ "a:", -EINVAL, 2, { NULL } },
-		{ "", -EINVAL, 1, { NULL } },
-	};
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char **v = NULL;
-		size_t n = 0, bad = 0, k;
-		int r = opts_split_list(cases[i].in, &v, &n, &bad);
-
-		assert_int_equal(r, cases[i].ret);
-		if (r < 0) {
-			assert_int_equal(bad, cases[i].bad);
-			continue;
-		}
-		for (k = 0; cases[i].out[k]; k++) {
-			assert_true(k < n);
-			assert_string_equal(v[k], cases[i].out[k]);
-		}
-		assert_int_equal(k, n);
-		opts_strv_free(v, n);
-	}
-}
 
 static void test_normalize(void **state)
 {
@@ -103,13 +63,13 @@ static void test_parse(void **state)
 	const char *helper[] = { "amberfs", "src", "mnt", "-o", "lowerdir=a", NULL };
 
 	assert_int_equal(parse(ok, &cfg), 0);
-	assert_int_equal(cfg.n_lowerdirs, 2);
-	assert_string_equal(cfg.lowerdirs[0], "a:1");
-	assert_string_equal(cfg.lowerdirs[1], "b");
+	assert_int_equal(cfg.lowerdirs.n, 2);
+	assert_string_equal(cfg.lowerdirs.v[0], "a:1");
+	assert_string_equal(cfg.lowerdirs.v[1], "b");
 	assert_string_equal(cfg.log_path, "/tmp/x.log");
 	assert_int_equal(cfg.deny_errno, EPERM);
-	assert_int_equal(cfg.n_synthdirs, 2);
-	assert_string_equal(cfg.synthdirs[1], "/data/v");
+	assert_int_equal(cfg.synthdirs.n, 2);
+	assert_string_equal(cfg.synthdirs.v[1], "/data/v");
 	assert_true(cfg.log_drop);
 	assert_int_equal(cfg.log_max_size, 1 << 20);
 	assert_int_equal(cfg.log_keep, 3);
@@ -120,6 +80,29 @@ static void test_parse(void **state)
 	assert_int_equal(parse(helper, &cfg), 0);
 	assert_string_equal(cfg.source, "src");
 	assert_string_equal(cfg.mountpoint, "mnt");
+	opts_free(&cfg);
+}
+
+/* What common/optlist.h escapes comes back unchanged: ',' ':' and '\' in a
+ * list element (taken from argv) and in a plain value (through fuse_opt). */
+static void test_parse_escapes(void **state)
+{
+	struct fs_config cfg;
+	const char *argv[] = { "amberfs", "-o",
+			       "lowerdir=/l/a\\,b\\:c\\\\d:/l/e,log=/tmp/x\\,y\\:z\\\\.log,"
+			       "synthdir=/s\\,1:/s\\:2,pidfile=/p\\,q",
+			       "mnt", NULL };
+
+	(void)state;
+	assert_int_equal(parse(argv, &cfg), 0);
+	assert_int_equal(cfg.lowerdirs.n, 2);
+	assert_string_equal(cfg.lowerdirs.v[0], "/l/a,b:c\\d");
+	assert_string_equal(cfg.lowerdirs.v[1], "/l/e");
+	assert_string_equal(cfg.log_path, "/tmp/x,y:z\\.log");
+	assert_int_equal(cfg.synthdirs.n, 2);
+	assert_string_equal(cfg.synthdirs.v[0], "/s,1");
+	assert_string_equal(cfg.synthdirs.v[1], "/s:2");
+	assert_string_equal(cfg.pidfile, "/p,q");
 	opts_free(&cfg);
 }
 
@@ -277,9 +260,9 @@ static void test_parse_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_normalize),
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_parse_escapes),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_squash),
 		cmocka_unit_test(test_numbers),

@@ -175,9 +175,15 @@ static void test_fsd_options(void **state)
 	assert_int_equal(fsd_options(&c, &o), 0);
 	assert_string_equal(o, "lowerdir=/i/top:/i/base,synthdir=/proc:/data,log=/l/log,pidfile=/s/pid");
 	free(o);
-	/* Separators cannot be carried inside a path. */
+	/* ',' ':' and '\' in a path are escaped (common/optlist.h). */
 	strv_push(&synth, "/a,b");
-	assert_int_equal(fsd_options(&c, &o), -EINVAL);
+	strv_push(&layers, "/i/x:y\\z,");
+	c.log_path = "/l/a,b:c";
+	c.pidfile = "/s/p\\";
+	assert_int_equal(fsd_options(&c, &o), 0);
+	assert_string_equal(o, "lowerdir=/i/top:/i/base:/i/x\\:y\\\\z\\,,synthdir=/proc:/data:/a\\,b,"
+			       "log=/l/a\\,b\\:c,pidfile=/s/p\\\\");
+	free(o);
 	strv_free(&layers);
 	strv_free(&synth);
 }

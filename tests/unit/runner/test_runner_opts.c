@@ -222,24 +222,6 @@ static void test_env_file_bounds(void **state)
 	strv_free(&env);
 }
 
-static void test_split(void **state)
-{
-	static const struct { const char *in; size_t n; const char *last; } t[] = {
-		{ "a", 1, "a" }, { "a:b", 2, "b" }, { "a\\:b", 1, "a:b" }, { ":", 2, "" },
-		{ "a\\\\:b", 2, "b" }, { "x\\y", 1, "x\\y" },
-	};
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		struct strv s = { 0 };
-
-		assert_int_equal(split_escaped(t[i].in, &s), 0);
-		assert_int_equal(s.n, t[i].n);
-		assert_string_equal(s.v[s.n - 1], t[i].last);
-		strv_free(&s);
-	}
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,7 +229,6 @@ int main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_env),
 		cmocka_unit_test(test_env_file_bounds),
-		cmocka_unit_test(test_split),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
