@@ -15,9 +15,11 @@ import subprocess
 import sys
 
 SYSTEMS = ["overlayfs", "native", "fuse-overlayfs", "amberfs", "amberfs-st",
-           "amberfs-nosplice", "amberfs-log", "amber-run", "bwrap", "crun"]
+           "amberfs-nosplice", "amberfs-log", "amber-run", "bwrap", "crun",
+           "amber-run-rootless", "bwrap-rootless"]
 LABEL = {"amberfs-st": "amberfs -s", "amberfs-nosplice": "amberfs nosplice",
-         "amberfs-log": "amberfs log=", "overlayfs": "kernel overlayfs"}
+         "amberfs-log": "amberfs log=", "overlayfs": "kernel overlayfs",
+         "amber-run-rootless": "amber-run rootless", "bwrap-rootless": "bwrap rootless"}
 # workload -> (unit, function(sample) -> value)
 def per_op_us(s, ns="ns", ops="ops"):
     return s[ns] / max(s[ops], 1) / 1e3
@@ -37,10 +39,11 @@ METRICS = {
     "contention-alone": ("µs/op", lambda s: per_op_us(s, "alone_ns", "alone_ops")),
     "contention-flood": ("µs/op", per_op_us),
     "contention-writes": ("µs/op", lambda s: per_op_us(s, "flood_ns", "flood_ops")),
+    "writer": ("µs/op", per_op_us),
 }
 ORDER = ["statwalk", "readdir", "readall", "openclose", "neglookup", "mount", "seqread",
          "randread", "compile", "refused", "contention-alone", "contention-flood",
-         "contention-writes", "startup"]
+         "contention-writes", "writer", "startup"]
 DESCR = {
     "statwalk": "lstat of every entry (whole tree)",
     "readdir": "readdir-only walk (d_type)",
@@ -55,6 +58,7 @@ DESCR = {
     "contention-alone": "reader open+close, alone",
     "contention-flood": "same reader while a refused-write flood runs",
     "contention-writes": "the flood's refused writes",
+    "writer": "the audit writer alone (no FUSE): µs per record written, 2 threads submitting distinct events",
     "startup": "runner start-up, `true`",
 }
 
