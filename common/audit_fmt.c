@@ -1,38 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * audit_fmt.c - JSON writer, timestamps and symbolic names for audit records;
- * see audit_fmt.h.  No global state: safe from any thread.
+ * audit_fmt.c - JSON writer, timestamps and UTF-8 checks; see audit_fmt.h.
+ * No global state: safe from any thread.
  */
 #include "audit_fmt.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#ifndef RENAME_NOREPLACE
-#define RENAME_NOREPLACE (1 << 0)
-#endif
-#ifndef RENAME_EXCHANGE
-#define RENAME_EXCHANGE (1 << 1)
-#endif
-#ifndef RENAME_WHITEOUT
-#define RENAME_WHITEOUT (1 << 2)
-#endif
-
-/* glibc defines O_LARGEFILE as 0 on 64-bit targets, but the kernel still
- * sets its own bit in the flags FUSE forwards. */
-#if defined(__x86_64__) || defined(__i386__)
-#define KERNEL_O_LARGEFILE 0100000
-#elif defined(__aarch64__) || defined(__arm__)
-#define KERNEL_O_LARGEFILE 0400000
-#else
-#define KERNEL_O_LARGEFILE 0
-#endif
 
 void afmt_free(struct afmt_buf *b)
 {
@@ -87,6 +66,17 @@ void afmt_raw(struct afmt_buf *b, const void *s, size_t n)
 	b->data[b->len] = '\0';
 }
 
+/* One byte: the quotes, commas and brackets around every value. */
+static void put_char(struct afmt_buf *b, char c)
+{
+	if (b->len + 1 < b->cap && !b->failed) {
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+		return;
+	}
+	afmt_raw(b, &c, 1);
+}
+
 void afmt_rawz(struct afmt_buf *b, const char *s)
 {
 	afmt_raw(b, s, strlen(s));
@@ -124,7 +114,7 @@ static void separator(struct afmt_buf *b)
 		return;
 	}
 	if (b->nonempty & (1u << b->depth))
-		afmt_raw(b, ",", 1);
+		put_char(b, ',');
 	b->nonempty |= 1u << b->depth;
 }
 
@@ -135,7 +125,7 @@ static void open_container(struct afmt_buf *b, char c)
 		b->failed = true;
 		return;
 	}
-	afmt_raw(b, &c, 1);
+	put_char(b, c);
 	b->depth++;
 	b->nonempty &= ~(1u << b->depth);
 }
@@ -146,7 +136,7 @@ static void close_container(struct afmt_buf *b, char c)
 		b->failed = true;
 		return;
 	}
-	afmt_raw(b, &c, 1);
+	put_char(b, c);
 	b->depth--;
 }
 
@@ -173,7 +163,7 @@ void afmt_arr_end(struct afmt_buf *b)
 void afmt_key(struct afmt_buf *b, const char *key)
 {
 	separator(b);
-	afmt_raw(b, "\"", 1);
+	put_char(b, '"');
 	afmt_rawz(b, key);
 	afmt_raw(b, "\":", 2);
 	b->after_key = true;
@@ -229,12 +219,19 @@ static void escape_into(struct afmt_buf *b, const unsigned char *p, size_t n)
 
 	while (i < n) {
 		unsigned char c = p[i];
-		size_t k = utf8_seq(p + i, n - i);
+		size_t k;
 		char esc[7];
 		const char *out = NULL;
 		size_t outlen = 2;
 
-		if (k > 1 || (k == 1 && c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)) {
+		/* Printable ASCII, the common case, without the UTF-8 decoder. */
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			i++;
+			run++;
+			continue;
+		}
+		k = utf8_seq(p + i, n - i);
+		if (k > 1) {
 			i += k;
 			run += k;
 			continue;
@@ -277,9 +274,9 @@ void afmt_str(struct afmt_buf *b, const char *s, size_t n)
 	/* Worst case 6 bytes out per byte in: reserve once. */
 	if (n < SIZE_MAX / 8 && !reserve(b, n + 2))
 		return;
-	afmt_raw(b, "\"", 1);
+	put_char(b, '"');
 	escape_into(b, (const unsigned char *)s, n);
-	afmt_raw(b, "\"", 1);
+	put_char(b, '"');
 }
 
 void afmt_strz(struct afmt_buf *b, const char *s)
@@ -396,72 +393,4 @@ size_t afmt_ts(const struct timespec *ts, char out[AFMT_TS_LEN + 1])
 	if (n != AFMT_TS_LEN)
 		return 0;
 	return (size_t)n;
-}
-
-const char *afmt_errno_name(int err)
-{
-	if (err < 0)
-		err = -err;
-	if (err == 0)
-		return NULL;
-	return strerrorname_np(err);
-}
-
-struct flag_name {
-	unsigned bit;
-	const char *name;
-};
-
-/* Appends names for the bits of v found in the table, then one hex string
- * for the rest. */
-static void flag_names(struct afmt_buf *b, unsigned v, const struct flag_name *t, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (t[i].bit && (v & t[i].bit) == t[i].bit) {
-			afmt_strz(b, t[i].name);
-			v &= ~t[i].bit;
-		}
-	}
-	if (v) {
-		char hex[16];
-
-		snprintf(hex, sizeof(hex), "0x%x", v);
-		afmt_strz(b, hex);
-	}
-}
-
-void afmt_open_flags(struct afmt_buf *b, int flags)
-{
-	/* O_SYNC includes O_DSYNC's bit: list it first so it wins. */
-	static const struct flag_name t[] = {
-		{ O_CREAT, "O_CREAT" },         { O_EXCL, "O_EXCL" },
-		{ O_NOCTTY, "O_NOCTTY" },       { O_TRUNC, "O_TRUNC" },
-		{ O_APPEND, "O_APPEND" },       { O_NONBLOCK, "O_NONBLOCK" },
-		{ O_SYNC, "O_SYNC" },           { O_DSYNC, "O_DSYNC" },
-		{ O_ASYNC, "O_ASYNC" },         { O_DIRECT, "O_DIRECT" },
-		{ KERNEL_O_LARGEFILE, "O_LARGEFILE" },
-		{ O_TMPFILE, "O_TMPFILE" },     { O_DIRECTORY, "O_DIRECTORY" },
-		{ O_NOFOLLOW, "O_NOFOLLOW" },   { O_NOATIME, "O_NOATIME" },
-		{ O_CLOEXEC, "O_CLOEXEC" },     { O_PATH, "O_PATH" },
-	};
-	static const char *const acc[] = { "O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE" };
-	unsigned v = (unsigned)flags;
-
-	afmt_arr_begin(b);
-	afmt_strz(b, acc[v & O_ACCMODE]);
-	flag_names(b, v & ~(unsigned)O_ACCMODE, t, sizeof(t) / sizeof(t[0]));
-	afmt_arr_end(b);
-}
-
-void afmt_rename_flags(struct afmt_buf *b, unsigned flags)
-{
-	static const struct flag_name t[] = {
-		{ RENAME_NOREPLACE, "RENAME_NOREPLACE" },
-		{ RENAME_EXCHANGE, "RENAME_EXCHANGE" },
-		{ RENAME_WHITEOUT, "RENAME_WHITEOUT" },
-	};
-
-	afmt_arr_begin(b);
-	flag_names(b, flags, t, sizeof(t) / sizeof(t[0]));
-	afmt_arr_end(b);
 }

@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * audit_fmt.h - the encoding pieces of an audit record, shared by the writer
- * (fs/audit.c) and anything that reads or renders records (amber-log).
+ * audit_fmt.h - the project's JSON writer, with RFC 3339 timestamps and a
+ * UTF-8 check.  It was written for the audit records, hence the name; every
+ * program that writes JSON uses it: amberfs (the records), amber-log
+ * (export), amber-image (layer metadata, file lists, image records), amber-oci (runc's log
+ * format) and the tests' log generator.  What only the daemon's records hold
+ * (flag and errno names) is rendered in fs/audit_render.h; the names
+ * themselves belong to common/audit_schema.h.
  *
  * It owns three things and nothing else:
  *   - a tiny JSON writer into a growable buffer: commas are inserted by the
@@ -10,11 +15,13 @@
  *     holding raw bytes - file names - must add a hex copy; afmt_utf8_valid()
  *     tells when);
  *   - RFC 3339 UTC timestamps with nanoseconds ("2026-11-29T06:12:03.123456789Z");
- *   - symbolic names: errno, open(2) flags, renameat2(2) flags.
+ *   - the UTF-8 check itself.
  *
- * Allocation failure is sticky: the buffer marks itself failed, later calls
- * do nothing, and afmt_failed() tells the caller once at the end, so the
- * rendering code needs no error check per field.
+ * The buffer keeps its memory across afmt_reset(), so a caller that renders
+ * one line after another into the same buffer allocates only while the
+ * longest line so far grows.  Allocation failure is sticky: the buffer marks
+ * itself failed, later calls do nothing, and afmt_failed() tells the caller
+ * once at the end, so the rendering code needs no error check per field.
  */
 #pragma once
 
@@ -87,11 +94,3 @@ bool afmt_utf8_valid(const char *s, size_t n);
 /* Writes an RFC 3339 UTC timestamp with 9 fractional digits and a NUL;
  * returns its length, or 0 if the time cannot be represented. */
 size_t afmt_ts(const struct timespec *ts, char out[AFMT_TS_LEN + 1]);
-
-/* "EROFS" for 30; NULL for a number the C library has no name for.
- * Accepts negative values (the -errno convention). */
-const char *afmt_errno_name(int err);
-/* Appends a JSON array of O_* names; unknown bits become one "0x..." string. */
-void afmt_open_flags(struct afmt_buf *b, int flags);
-/* Appends a JSON array of RENAME_* names; unknown bits become "0x...". */
-void afmt_rename_flags(struct afmt_buf *b, unsigned flags);

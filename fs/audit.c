@@ -32,39 +32,10 @@
 #define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
 #include <xxhash.h>
 
+#include "audit_render.h"
 #include "cleanup.h"
 #include "log.h"
 #include "parse.h"
-
-static const char *const action_names[_AUDIT_ACTION_MAX] = {
-	[AUDIT_OPEN_WRITE] = "open_write",
-	[AUDIT_OPEN_TRUNC] = "open_trunc",
-	[AUDIT_CREATE] = "create",
-	[AUDIT_MKNOD] = "mknod",
-	[AUDIT_MKDIR] = "mkdir",
-	[AUDIT_SYMLINK] = "symlink",
-	[AUDIT_LINK] = "link",
-	[AUDIT_UNLINK] = "unlink",
-	[AUDIT_RMDIR] = "rmdir",
-	[AUDIT_RENAME] = "rename",
-	[AUDIT_CHMOD] = "chmod",
-	[AUDIT_CHOWN] = "chown",
-	[AUDIT_TRUNCATE] = "truncate",
-	[AUDIT_UTIMES] = "utimes",
-	[AUDIT_SETXATTR] = "setxattr",
-	[AUDIT_REMOVEXATTR] = "removexattr",
-	[AUDIT_WRITE] = "write",
-	[AUDIT_FALLOCATE] = "fallocate",
-	[AUDIT_COPY_FILE_RANGE] = "copy_file_range",
-	[AUDIT_IOCTL] = "ioctl",
-};
-
-const char *audit_action_to_string(enum audit_action a)
-{
-	if ((int)a < 0 || a >= _AUDIT_ACTION_MAX)
-		return NULL;
-	return action_names[a];
-}
 
 int64_t audit_mono_ns(void)
 {
@@ -112,23 +83,9 @@ static void render_cstr(struct afmt_buf *b, const char *key, const char *hexkey,
 static void render_time_arg(struct afmt_buf *b, const char *key, const struct timespec *t)
 {
 	if (t->tv_nsec == UTIME_NOW)
-		afmt_kv_strz(b, key, "now");
+		afmt_kv_strz(b, key, AUDIT_TIME_NOW);
 	else
 		afmt_kv_ts(b, key, t);
-}
-
-static const char *file_type_name(mode_t m)
-{
-	switch (m & S_IFMT) {
-	case S_IFREG: return "reg";
-	case S_IFDIR: return "dir";
-	case S_IFCHR: return "chr";
-	case S_IFBLK: return "blk";
-	case S_IFIFO: return "fifo";
-	case S_IFSOCK: return "sock";
-	case S_IFLNK: return "lnk";
-	default: return NULL;
-	}
 }
 
 static void render_args(struct afmt_buf *b, const struct audit_args *g)
@@ -139,13 +96,13 @@ static void render_args(struct afmt_buf *b, const struct audit_args *g)
 	afmt_obj_begin(b);
 	if (g->has & AUDIT_ARG_FLAGS) {
 		afmt_key(b, "flags");
-		afmt_open_flags(b, g->flags);
+		audit_render_open_flags(b, g->flags);
 	}
 	if (g->has & AUDIT_ARG_MODE) {
 		snprintf(tmp, sizeof(tmp), "%04o", (unsigned)(g->mode & 07777));
 		afmt_kv_strz(b, "mode", tmp);
-		if (file_type_name(g->mode))
-			afmt_kv_strz(b, "type", file_type_name(g->mode));
+		if (audit_file_type_to_string(g->mode))
+			afmt_kv_strz(b, "type", audit_file_type_to_string(g->mode));
 	}
 	/* (uid_t)-1 means "leave unchanged", as in chown(2): written as -1. */
 	if (g->has & AUDIT_ARG_UID)
@@ -178,7 +135,7 @@ static void render_args(struct afmt_buf *b, const struct audit_args *g)
 		render_cstr(b, "target", "target_hex", g->target);
 	if (g->has & AUDIT_ARG_RENAME_FLAGS) {
 		afmt_key(b, "rename_flags");
-		afmt_rename_flags(b, g->rename_flags);
+		audit_render_rename_flags(b, g->rename_flags);
 	}
 	if (g->has & AUDIT_ARG_ATIME)
 		render_time_arg(b, "atime", &g->atime);
@@ -192,13 +149,13 @@ static void render_args(struct afmt_buf *b, const struct audit_args *g)
 static struct audit_body *render_body(const struct audit_event *ev, const struct afmt_buf *proc)
 {
 	struct afmt_buf b = AFMT_BUF_INIT;
-	const char *ename = afmt_errno_name(ev->err);
+	const char *ename = audit_errno_name(ev->err);
 	struct audit_body *body = NULL;
 
 	afmt_key(&b, "event");
 	afmt_obj_begin(&b);
 	afmt_kv_strz(&b, "action", audit_action_to_string(ev->action));
-	afmt_kv_strz(&b, "outcome", "denied");
+	afmt_kv_strz(&b, "outcome", AUDIT_OUTCOME_DENIED);
 	afmt_obj_end(&b);
 	afmt_kv_i64(&b, "errno", ev->err);
 	afmt_kv_strz(&b, "errno_name", ename);
@@ -539,7 +496,7 @@ const char *audit_loss_reason(const struct audit_totals *t, const char *path, ch
 	if (t->lost_write)
 		n += snprintf(buf + n, size - n, "%llu could not be written to '%s' (%s: %s)",
 			      (unsigned long long)t->lost_write, path ? path : "?",
-			      afmt_errno_name(t->write_err) ?: "?",
+			      audit_errno_name(t->write_err) ?: "?",
 			      t->write_err ? strerrordesc_np(t->write_err) ?: "?" : "?");
 	if (t->lost_queue && n < size)
 		n += snprintf(buf + n, size - n, "%s%llu were dropped before the writer (queue full or wait timed out)",
@@ -697,7 +654,7 @@ int audit_new(const struct audit_config *cfg, struct audit **ret)
 		 * changes nothing.  Not fatal. */
 		r = procinfo_start_helper(a->procs);
 		if (r < 0)
-			log_debug("audit: no /proc helper: %s", afmt_errno_name(r));
+			log_debug("audit: no /proc helper: %s", audit_errno_name(r));
 		r = audit_writer_open(a);
 		if (r < 0) {
 			audit_free_config(a);

@@ -20,33 +20,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-enum audit_action {
-	AUDIT_OPEN_WRITE,
-	AUDIT_OPEN_TRUNC,
-	AUDIT_CREATE,
-	AUDIT_MKNOD,
-	AUDIT_MKDIR,
-	AUDIT_SYMLINK,
-	AUDIT_LINK,
-	AUDIT_UNLINK,
-	AUDIT_RMDIR,
-	AUDIT_RENAME,
-	AUDIT_CHMOD,
-	AUDIT_CHOWN,
-	AUDIT_TRUNCATE,
-	AUDIT_UTIMES,
-	AUDIT_SETXATTR,
-	AUDIT_REMOVEXATTR,
-	AUDIT_WRITE,
-	AUDIT_FALLOCATE,
-	AUDIT_COPY_FILE_RANGE,
-	AUDIT_IOCTL,
-	_AUDIT_ACTION_MAX,
-	_AUDIT_ACTION_INVALID = -EINVAL,
-};
-
-/* "open_write" ...; NULL for a value out of range. */
-const char *audit_action_to_string(enum audit_action a);
+#include "audit_schema.h" /* enum audit_action, the names of the records */
 
 enum { /* bits of audit_args.has */
 	AUDIT_ARG_FLAGS = 1 << 0,

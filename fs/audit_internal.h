@@ -124,7 +124,7 @@ struct audit {
 	size_t n_wloss;
 	struct audit_lossacc qloss_full, qloss_timeout; /* taken from the shared ones, not yet reported */
 	bool rotate_pending;
-	const char *rotate_reason;
+	enum audit_rotate_reason rotate_reason;
 	char *rotate_prev_file;
 	char *gone_name; /* while fd is -1: the name the lost file had */
 	uint64_t rotate_prev_seq;

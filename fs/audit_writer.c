@@ -35,6 +35,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit_render.h"
 #include "cleanup.h"
 #include "log.h"
 #include "safefile.h"
@@ -111,7 +112,7 @@ static void fill_start(struct audit *a, const void *ctx, struct afmt_buf *b)
 
 static void fill_rotate(struct audit *a, const void *ctx, struct afmt_buf *b)
 {
-	afmt_kv_strz(b, "reason", a->rotate_reason);
+	afmt_kv_strz(b, "reason", audit_rotate_reason_to_string(a->rotate_reason));
 	afmt_kv_strz(b, "previous_file", a->rotate_prev_file);
 	afmt_kv_u64(b, "previous_seq", a->rotate_prev_seq);
 }
@@ -176,17 +177,17 @@ static void fill_stop(struct audit *a, const void *ctx, struct afmt_buf *b)
 
 /* ---- one line ---- */
 
-static void render(struct audit *a, const char *kind, const struct timespec *ts, fill_fn fill,
+static void render(struct audit *a, enum audit_kind kind, const struct timespec *ts, fill_fn fill,
 		   const void *ctx)
 {
 	struct afmt_buf *b = &a->line;
 
 	afmt_reset(b);
 	afmt_obj_begin(b);
-	afmt_kv_u64(b, "v", 1);
+	afmt_kv_u64(b, "v", AUDIT_SCHEMA_VERSION);
 	afmt_kv_u64(b, "seq", a->seq + 1);
 	afmt_kv_ts(b, "ts", ts);
-	afmt_kv_strz(b, "kind", kind);
+	afmt_kv_strz(b, "kind", audit_kind_to_string(kind));
 	fill(a, ctx, b);
 	afmt_kv_strz(b, "prev", a->prev);
 	afmt_obj_end(b);
@@ -252,7 +253,7 @@ static int flush_pending(struct audit *a);
 
 /* Renders and writes one record; on success it is numbered and chained.
  * Event records (may_rotate) may first rotate the file by size. */
-static int put(struct audit *a, const char *kind, const struct timespec *ts, fill_fn fill,
+static int put(struct audit *a, enum audit_kind kind, const struct timespec *ts, fill_fn fill,
 	       const void *ctx, bool may_rotate)
 {
 	int r;
@@ -289,7 +290,7 @@ static int put(struct audit *a, const char *kind, const struct timespec *ts, fil
 static int put_loss(struct audit *a, const struct loss_ctx *l)
 {
 	struct timespec ts = now_real();
-	int r = put(a, "loss", &ts, fill_loss, l, false);
+	int r = put(a, AUDIT_KIND_LOSS, &ts, fill_loss, l, false);
 
 	if (r < 0)
 		return r;
@@ -309,7 +310,7 @@ static int flush_pending(struct audit *a)
 	if (a->rotate_pending) {
 		struct timespec ts = now_real();
 
-		r = put(a, "rotate", &ts, fill_rotate, NULL, false);
+		r = put(a, AUDIT_KIND_ROTATE, &ts, fill_rotate, NULL, false);
 		if (r < 0)
 			return r;
 		a->rotate_pending = false;
@@ -318,18 +319,20 @@ static int flush_pending(struct audit *a)
 	}
 	while (a->n_wloss > 0) {
 		struct audit_wloss *w = &a->wloss[0];
-		const char *name = afmt_errno_name(w->err);
+		const char *name = audit_errno_name(w->err);
 		struct loss_ctx l = { reason, w->count, w->seq_first, w->seq_last, w->first, w->last,
 				      w->by_action };
 
-		snprintf(reason, sizeof(reason), "write_error:%s", name ? name : "EIO");
+		snprintf(reason, sizeof(reason), "%s%c%s", audit_loss_reason_to_string(AUDIT_LOSS_WRITE_ERROR),
+			 AUDIT_LOSS_ERRNO_SEP, name ? name : "EIO");
 		r = put_loss(a, &l);
 		if (r < 0)
 			return r;
 		memmove(a->wloss, a->wloss + 1, --a->n_wloss * sizeof(a->wloss[0]));
 	}
 	if (a->qloss_full.count > 0) {
-		struct loss_ctx l = { "queue_full", a->qloss_full.count, 0, 0, a->qloss_full.first,
+		struct loss_ctx l = { audit_loss_reason_to_string(AUDIT_LOSS_QUEUE_FULL),
+				      a->qloss_full.count, 0, 0, a->qloss_full.first,
 				      a->qloss_full.last, a->qloss_full.by_action };
 
 		r = put_loss(a, &l);
@@ -338,7 +341,8 @@ static int flush_pending(struct audit *a)
 		a->qloss_full = (struct audit_lossacc){ 0 };
 	}
 	if (a->qloss_timeout.count > 0) {
-		struct loss_ctx l = { "queue_timeout", a->qloss_timeout.count, 0, 0,
+		struct loss_ctx l = { audit_loss_reason_to_string(AUDIT_LOSS_QUEUE_TIMEOUT),
+				      a->qloss_timeout.count, 0, 0,
 				      a->qloss_timeout.first, a->qloss_timeout.last,
 				      a->qloss_timeout.by_action };
 
@@ -387,7 +391,7 @@ static void put_event(struct audit *a, const struct audit_item *it)
 	int r = flush_pending(a);
 
 	if (r >= 0)
-		r = put(a, it->summary ? "summary" : "attempt", &it->ts, fill_item, it, true);
+		r = put(a, it->summary ? AUDIT_KIND_SUMMARY : AUDIT_KIND_ATTEMPT, &it->ts, fill_item, it, true);
 	if (r < 0) {
 		numbered_loss(a, r, it);
 		return;
@@ -442,7 +446,7 @@ static void lock_shared(struct audit *a, int fd, int wait_ms)
 
 /* Makes fd the current file; the next record will be `rotate`.
  * Takes ownership of fd and prev_name. */
-static void switch_file(struct audit *a, int fd, const char *reason, char *prev_name)
+static void switch_file(struct audit *a, int fd, enum audit_rotate_reason reason, char *prev_name)
 {
 	struct stat st;
 
@@ -528,7 +532,7 @@ static void rotate_if_needed(struct audit *a)
 		return;
 	}
 	lock_shared(a, fd, LOCK_WAIT_SWITCH_MS); /* the new file before the old one goes */
-	switch_file(a, fd, "size", prev_name);
+	switch_file(a, fd, AUDIT_ROTATE_SIZE, prev_name);
 	return;
 fail:
 	a->next_rotate_try = now + ROTATE_RETRY_NS;
@@ -553,7 +557,7 @@ static int reopen(struct audit *a, bool warn)
 	}
 	prev_name = a->fd >= 0 ? fd_name(a->fd) : TAKE_PTR(a->gone_name);
 	lock_shared(a, fd, LOCK_WAIT_SWITCH_MS); /* the new file before the old one goes */
-	switch_file(a, fd, "reopen", prev_name);
+	switch_file(a, fd, AUDIT_ROTATE_REOPEN, prev_name);
 	return 0;
 }
 
@@ -676,7 +680,7 @@ int audit_writer_open(struct audit *a)
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		snprintf(a->session + 2 * i, 3, "%02x", rnd[i]);
 	a->quiet = true; /* no warning from put(): this failure is reported below */
-	r = put(a, "start", &ts, fill_start, NULL, false);
+	r = put(a, AUDIT_KIND_START, &ts, fill_start, NULL, false);
 	a->quiet = false;
 	if (r < 0)
 		goto fail;
@@ -750,7 +754,7 @@ static void write_end(struct audit *a)
 		if (r >= 0) {
 			audit_get_totals(a, &t);
 			ts = now_real();
-			r = put(a, "stop", &ts, fill_stop, &t, false);
+			r = put(a, AUDIT_KIND_STOP, &ts, fill_stop, &t, false);
 		}
 		if (r >= 0)
 			break;

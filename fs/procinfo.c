@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit_render.h"
 #include "cleanup.h"
 
 #define PROCINFO_DEFAULT_SLOTS 256
@@ -443,7 +444,7 @@ struct procinfo_cache *procinfo_cache_free(struct procinfo_cache *c)
 
 static void add_error(char *err, size_t cap, const char *what, int r)
 {
-	const char *name = afmt_errno_name(r);
+	const char *name = audit_errno_name(r);
 	size_t l = strlen(err);
 
 	snprintf(err + l, cap - l, "%s%s: %s", l ? "; " : "", what, name ? name : "error");

@@ -47,17 +47,27 @@ void logsum_mark(const char *path, struct log_mark *ret)
 
 static unsigned reason_bit(const char *reason)
 {
+	const char *ename;
+
 	if (!reason)
 		return 0;
-	if (strncmp(reason, "queue_", 6) == 0)
+	switch (audit_loss_reason_from_string(reason, &ename)) {
+	case AUDIT_LOSS_QUEUE_FULL:
+	case AUDIT_LOSS_QUEUE_TIMEOUT:
 		return LOSS_OVERLOAD;
-	if (strcmp(reason, "write_error:ENOSPC") == 0)
-		return LOSS_DISK_FULL;
-	if (strcmp(reason, "write_error:EDQUOT") == 0)
-		return LOSS_QUOTA;
-	if (strcmp(reason, "write_error:EFBIG") == 0)
-		return LOSS_FILE_SIZE;
-	return LOSS_WRITE_ERROR;
+	case AUDIT_LOSS_WRITE_ERROR:
+		if (strcmp(ename, "ENOSPC") == 0)
+			return LOSS_DISK_FULL;
+		if (strcmp(ename, "EDQUOT") == 0)
+			return LOSS_QUOTA;
+		if (strcmp(ename, "EFBIG") == 0)
+			return LOSS_FILE_SIZE;
+		return LOSS_WRITE_ERROR;
+	case _AUDIT_LOSS_REASON_MAX:
+	case _AUDIT_LOSS_REASON_INVALID:
+	default:
+		return LOSS_WRITE_ERROR;
+	}
 }
 
 /* What the records of one file say; reset at each "start" record. */
@@ -80,32 +90,33 @@ static void scan_line(struct scan *s, const char *line, size_t len)
 		return;
 	if (!s->first_seen) {
 		s->first_seen = true;
-		s->rotated_by_size = r->kind == RECORD_ROTATE && (o = record_obj(r)) &&
-				     json_get_str(o, "reason") && strcmp(json_get_str(o, "reason"), "size") == 0;
+		s->rotated_by_size = r->kind == AUDIT_KIND_ROTATE && (o = record_obj(r)) &&
+				     audit_rotate_reason_from_string(json_get_str(o, "reason")) == AUDIT_ROTATE_SIZE;
 	}
-	s->last_is_stop = r->kind == RECORD_STOP;
+	s->last_is_stop = r->kind == AUDIT_KIND_STOP;
 	switch (r->kind) {
-	case RECORD_START:
+	case AUDIT_KIND_START:
 		s->saw_start = true;
 		s->recorded = s->lost = 0;
 		s->reasons = 0;
 		break;
-	case RECORD_ATTEMPT:
-	case RECORD_SUMMARY:
+	case AUDIT_KIND_ATTEMPT:
+	case AUDIT_KIND_SUMMARY:
 		s->recorded += record_weight(r);
 		break;
-	case RECORD_LOSS:
+	case AUDIT_KIND_LOSS:
 		s->lost += r->count > 0 ? (uint64_t)r->count : 0;
 		o = record_obj(r);
 		s->reasons |= reason_bit(o ? json_get_str(o, "reason") : NULL);
 		break;
-	case RECORD_STOP:
+	case AUDIT_KIND_STOP:
 		o = record_obj(r);
 		s->stop_attempts = (uint64_t)json_get_int(o, "totals.attempts", 0);
 		s->stop_lost = (uint64_t)json_get_int(o, "totals.lost", 0);
 		break;
-	case RECORD_ROTATE:
-	case RECORD_UNKNOWN:
+	case AUDIT_KIND_ROTATE:
+	case _AUDIT_KIND_MAX:
+	case _AUDIT_KIND_INVALID:
 	default:
 		break;
 	}
@@ -221,7 +232,7 @@ static bool read_stop(int fd, off_t size, struct log_totals *t)
 	end = buf + n - 1;
 	start = memrchr(buf, '\n', end - buf);
 	start = start ? start + 1 : buf;
-	if (record_parse(parser, start, end - start, &rec) != RECORD_OK || rec.kind != RECORD_STOP)
+	if (record_parse(parser, start, end - start, &rec) != RECORD_OK || rec.kind != AUDIT_KIND_STOP)
 		return false;
 	o = json_object_get(record_obj(&rec));
 	if (!o)

@@ -18,14 +18,14 @@
 #include <string.h>
 
 #include "filter.h"
-#include "jsonw.h"
+#include "audit_fmt.h"
 #include "log.h"
 #include "logtool.h"
 
 enum format { FORMAT_ECS, FORMAT_OCSF };
 
 struct export {
-	struct jsonw w;
+	struct afmt_buf w;
 	enum format format;
 	struct filter f;
 	const char *hostname;
@@ -52,16 +52,46 @@ static const char *dir_name(const char *path, char *buf, size_t n)
 	return buf;
 }
 
-static bool is_one_of(const char *a, const char *const *list)
-{
-	for (; a && *list; list++)
-		if (strcmp(a, *list) == 0)
-			return true;
-	return false;
-}
+/* What an action does to the tree, as both formats classify it. */
+enum effect { EFFECT_CREATE, EFFECT_UPDATE, EFFECT_DELETE, EFFECT_RENAME, EFFECT_ATTRS, EFFECT_SECURITY,
+	      EFFECT_OPEN, EFFECT_OTHER };
 
-static const char *const creations[] = { "create", "mknod", "mkdir", "symlink", "link", NULL };
-static const char *const deletions[] = { "unlink", "rmdir", NULL };
+static enum effect action_effect(enum audit_action a)
+{
+	switch (a) {
+	case AUDIT_CREATE:
+	case AUDIT_MKNOD:
+	case AUDIT_MKDIR:
+	case AUDIT_SYMLINK:
+	case AUDIT_LINK:
+		return EFFECT_CREATE;
+	case AUDIT_WRITE:
+	case AUDIT_TRUNCATE:
+	case AUDIT_FALLOCATE:
+	case AUDIT_COPY_FILE_RANGE:
+		return EFFECT_UPDATE;
+	case AUDIT_UNLINK:
+	case AUDIT_RMDIR:
+		return EFFECT_DELETE;
+	case AUDIT_RENAME:
+		return EFFECT_RENAME;
+	case AUDIT_UTIMES:
+	case AUDIT_SETXATTR:
+	case AUDIT_REMOVEXATTR:
+		return EFFECT_ATTRS;
+	case AUDIT_CHMOD:
+	case AUDIT_CHOWN:
+		return EFFECT_SECURITY;
+	case AUDIT_OPEN_WRITE:
+	case AUDIT_OPEN_TRUNC:
+		return EFFECT_OPEN;
+	case AUDIT_IOCTL:
+	case _AUDIT_ACTION_MAX:
+	case _AUDIT_ACTION_INVALID:
+	default:
+		return EFFECT_OTHER;
+	}
+}
 
 static bool has_raw(const struct record_raw *r)
 {
@@ -111,133 +141,134 @@ static void uid_str(int64_t id, char buf[32])
 	snprintf(buf, 32, "%" PRId64, id);
 }
 
-static void ecs_event(struct jsonw *w, const struct record *r)
+static void ecs_event(struct afmt_buf *w, const struct record *r)
 {
-	jw_key(w, "event");
-	jw_obj(w);
-	jw_kstr(w, "kind", "event");
-	jw_key(w, "category");
-	jw_arr(w);
-	jw_str(w, "file");
-	jw_end_arr(w);
-	jw_key(w, "type");
-	jw_arr(w);
-	jw_str(w, is_one_of(r->action, creations) ? "creation" : is_one_of(r->action, deletions) ? "deletion" : "change");
-	jw_str(w, "denied");
-	jw_end_arr(w);
-	jw_kstr(w, "action", r->action);
-	jw_kstr(w, "outcome", "failure");
-	jw_kint(w, "sequence", r->seq);
-	jw_kstr(w, "provider", "amberfs");
-	jw_kstr(w, "dataset", "amberfs.audit");
-	if (r->kind == RECORD_SUMMARY) {
-		jw_kstr(w, "start", r->first_ts);
-		jw_kstr(w, "end", r->last_ts);
+	afmt_key(w, "event");
+	afmt_obj_begin(w);
+	afmt_kv_strz(w, "kind", "event");
+	afmt_key(w, "category");
+	afmt_arr_begin(w);
+	afmt_strz(w, "file");
+	afmt_arr_end(w);
+	afmt_key(w, "type");
+	afmt_arr_begin(w);
+	afmt_strz(w, action_effect(r->action_id) == EFFECT_CREATE   ? "creation"
+		  : action_effect(r->action_id) == EFFECT_DELETE ? "deletion"
+								 : "change");
+	afmt_strz(w, "denied"); /* ECS event.type */
+	afmt_arr_end(w);
+	afmt_kv_strz(w, "action", r->action);
+	afmt_kv_strz(w, "outcome", "failure");
+	afmt_kv_i64(w, "sequence", r->seq);
+	afmt_kv_strz(w, "provider", "amberfs");
+	afmt_kv_strz(w, "dataset", "amberfs.audit");
+	if (r->kind == AUDIT_KIND_SUMMARY) {
+		afmt_kv_strz(w, "start", r->first_ts);
+		afmt_kv_strz(w, "end", r->last_ts);
 	}
-	jw_end_obj(w);
+	afmt_obj_end(w);
 }
 
-static void ecs_process(struct jsonw *w, const struct record *r)
+static void ecs_process(struct afmt_buf *w, const struct record *r)
 {
-	jw_key(w, "process");
-	jw_obj(w);
-	jw_kint(w, "pid", r->pid);
+	afmt_key(w, "process");
+	afmt_obj_begin(w);
+	afmt_kv_i64(w, "pid", r->pid);
 	if (r->tid >= 0) {
-		jw_key(w, "thread");
-		jw_obj(w);
-		jw_kint(w, "id", r->tid);
-		jw_end_obj(w);
+		afmt_key(w, "thread");
+		afmt_obj_begin(w);
+		afmt_kv_i64(w, "id", r->tid);
+		afmt_obj_end(w);
 	}
 	if (r->ppid >= 0) {
-		jw_key(w, "parent");
-		jw_obj(w);
-		jw_kint(w, "pid", r->ppid);
-		jw_end_obj(w);
+		afmt_key(w, "parent");
+		afmt_obj_begin(w);
+		afmt_kv_i64(w, "pid", r->ppid);
+		afmt_obj_end(w);
 	}
 	if (r->name)
-		jw_kstr(w, "name", r->name);
+		afmt_kv_strz(w, "name", r->name);
 	if (r->exe)
-		jw_kstr(w, "executable", r->exe);
+		afmt_kv_strz(w, "executable", r->exe);
 	if (has_raw(&r->raw_proc_args) && r->raw_proc_args.p[0] == '[') {
-		jw_key(w, "args");
-		jw_raw(w, r->raw_proc_args.p, r->raw_proc_args.len);
+		afmt_key(w, "args");
+		afmt_json(w, r->raw_proc_args.p, r->raw_proc_args.len);
 	}
 	if (r->cwd)
-		jw_kstr(w, "working_directory", r->cwd);
-	jw_end_obj(w);
+		afmt_kv_strz(w, "working_directory", r->cwd);
+	afmt_obj_end(w);
 }
 
-static void ecs_record(struct jsonw *w, const struct export *x, const struct record *r)
+static void ecs_record(struct afmt_buf *w, const struct export *x, const struct record *r)
 {
 	char buf[4096];
 	/* only a symlink has a target: the whole record is parsed for it alone */
-	const char *target = r->action && !strcmp(r->action, "symlink") ? json_get_str(record_obj(r), "args.target")
-									: NULL;
+	const char *target = r->action_id == AUDIT_SYMLINK ? json_get_str(record_obj(r), "args.target") : NULL;
 
-	jw_obj(w);
-	jw_kstr(w, "@timestamp", r->ts);
-	jw_key(w, "ecs");
-	jw_obj(w);
-	jw_kstr(w, "version", "8.11.0");
-	jw_end_obj(w);
+	afmt_obj_begin(w);
+	afmt_kv_strz(w, "@timestamp", r->ts);
+	afmt_key(w, "ecs");
+	afmt_obj_begin(w);
+	afmt_kv_strz(w, "version", "8.11.0");
+	afmt_obj_end(w);
 	ecs_event(w, r);
-	jw_key(w, "file");
-	jw_obj(w);
-	jw_kstr(w, "path", r->path);
-	jw_kstr(w, "name", base_name(r->path, buf, sizeof(buf)));
-	jw_kstr(w, "directory", dir_name(r->path, buf, sizeof(buf)));
+	afmt_key(w, "file");
+	afmt_obj_begin(w);
+	afmt_kv_strz(w, "path", r->path);
+	afmt_kv_strz(w, "name", base_name(r->path, buf, sizeof(buf)));
+	afmt_kv_strz(w, "directory", dir_name(r->path, buf, sizeof(buf)));
 	if (target)
-		jw_kstr(w, "target_path", target);
-	jw_end_obj(w);
+		afmt_kv_strz(w, "target_path", target);
+	afmt_obj_end(w);
 	ecs_process(w, r);
 	if (r->uid >= 0) {
 		uid_str(r->uid, buf);
-		jw_key(w, "user");
-		jw_obj(w);
-		jw_kstr(w, "id", buf);
-		jw_end_obj(w);
+		afmt_key(w, "user");
+		afmt_obj_begin(w);
+		afmt_kv_strz(w, "id", buf);
+		afmt_obj_end(w);
 	}
 	if (r->gid >= 0) {
 		uid_str(r->gid, buf);
-		jw_key(w, "group");
-		jw_obj(w);
-		jw_kstr(w, "id", buf);
-		jw_end_obj(w);
+		afmt_key(w, "group");
+		afmt_obj_begin(w);
+		afmt_kv_strz(w, "id", buf);
+		afmt_obj_end(w);
 	}
-	jw_key(w, "error");
-	jw_obj(w);
-	jw_kstr(w, "code", r->errno_name);
+	afmt_key(w, "error");
+	afmt_obj_begin(w);
+	afmt_kv_strz(w, "code", r->errno_name);
 	snprintf(buf, sizeof(buf), "%s refused by the read-only root: %s", str_or_dash(r->action),
 		 str_or_dash(r->errno_name));
-	jw_kstr(w, "message", buf);
-	jw_end_obj(w);
+	afmt_kv_strz(w, "message", buf);
+	afmt_obj_end(w);
 	if (x->hostname) {
-		jw_key(w, "host");
-		jw_obj(w);
-		jw_kstr(w, "hostname", x->hostname);
-		jw_end_obj(w);
+		afmt_key(w, "host");
+		afmt_obj_begin(w);
+		afmt_kv_strz(w, "hostname", x->hostname);
+		afmt_obj_end(w);
 	}
-	jw_key(w, "amber");
-	jw_obj(w);
-	jw_kint(w, "seq", r->seq);
-	jw_kstr(w, "kind", r->kind_str);
-	jw_kint(w, "count", record_weight(r));
+	afmt_key(w, "amber");
+	afmt_obj_begin(w);
+	afmt_kv_i64(w, "seq", r->seq);
+	afmt_kv_strz(w, "kind", r->kind_str);
+	afmt_kv_i64(w, "count", record_weight(r));
 	if (r->new_path)
-		jw_kstr(w, "new_path", r->new_path);
+		afmt_kv_strz(w, "new_path", r->new_path);
 	if (r->layer >= 0)
-		jw_kint(w, "layer", r->layer);
+		afmt_kv_i64(w, "layer", r->layer);
 	if (has_raw(&r->raw_args)) {
-		jw_key(w, "args");
-		jw_raw(w, r->raw_args.p, r->raw_args.len);
+		afmt_key(w, "args");
+		afmt_json(w, r->raw_args.p, r->raw_args.len);
 	}
 	if (has_raw(&r->raw_path_hex)) {
-		jw_key(w, "path_hex");
-		jw_raw(w, r->raw_path_hex.p, r->raw_path_hex.len);
+		afmt_key(w, "path_hex");
+		afmt_json(w, r->raw_path_hex.p, r->raw_path_hex.len);
 	}
 	if (r->proc_error)
-		jw_kstr(w, "process_error", r->proc_error);
-	jw_end_obj(w);
-	jw_end_obj(w);
+		afmt_kv_strz(w, "process_error", r->proc_error);
+	afmt_obj_end(w);
+	afmt_obj_end(w);
 }
 
 struct ocsf_activity {
@@ -245,52 +276,51 @@ struct ocsf_activity {
 	const char *name;
 };
 
-static struct ocsf_activity ocsf_activity(const char *action)
+static struct ocsf_activity ocsf_activity(enum audit_action action)
 {
-	static const char *const update[] = { "write", "truncate", "fallocate", "copy_file_range", NULL };
-	static const char *const open[] = { "open_write", "open_trunc", NULL };
-	static const char *const attrs[] = { "utimes", "setxattr", "removexattr", NULL };
-	static const char *const security[] = { "chmod", "chown", NULL };
-
-	if (is_one_of(action, creations))
+	switch (action_effect(action)) {
+	case EFFECT_CREATE:
 		return (struct ocsf_activity){ 1, "Create" };
-	if (is_one_of(action, update))
+	case EFFECT_UPDATE:
 		return (struct ocsf_activity){ 3, "Update" };
-	if (is_one_of(action, deletions))
+	case EFFECT_DELETE:
 		return (struct ocsf_activity){ 4, "Delete" };
-	if (action && strcmp(action, "rename") == 0)
+	case EFFECT_RENAME:
 		return (struct ocsf_activity){ 5, "Rename" };
-	if (is_one_of(action, attrs))
+	case EFFECT_ATTRS:
 		return (struct ocsf_activity){ 6, "Set Attributes" };
-	if (is_one_of(action, security))
+	case EFFECT_SECURITY:
 		return (struct ocsf_activity){ 7, "Set Security" };
-	if (is_one_of(action, open))
+	case EFFECT_OPEN:
 		return (struct ocsf_activity){ 14, "Open" };
-	return (struct ocsf_activity){ 99, "Other" };
+	case EFFECT_OTHER:
+	default:
+		return (struct ocsf_activity){ 99, "Other" };
+	}
 }
 
 /* An OCSF file object; type_id -1: from the action. */
-static void ocsf_file(struct jsonw *w, const char *key, const char *path, const char *action, int type_id)
+static void ocsf_file(struct afmt_buf *w, const char *key, const char *path, enum audit_action action, int type_id)
 {
 	char buf[4096];
 	const char *tname = "Unknown";
 
 	if (type_id == 1)
 		tname = "Regular File";
-	else if (action && (!strcmp(action, "mkdir") || !strcmp(action, "rmdir")))
+	else if (action == AUDIT_MKDIR || action == AUDIT_RMDIR)
 		type_id = 2, tname = "Folder";
-	else if (action && !strcmp(action, "symlink"))
+	else if (action == AUDIT_SYMLINK)
 		type_id = 7, tname = "Symbolic Link";
 	else
 		type_id = 0;
-	jw_key(w, key);
-	jw_obj(w);
-	jw_kstr(w, "name", base_name(path, buf, sizeof(buf)));
-	jw_kstr(w, "path", path);
-	jw_kstr(w, "parent_folder", dir_name(path, buf, sizeof(buf)));
-	jw_kint(w, "type_id", type_id);
-	jw_kstr(w, "type", tname);
-	jw_end_obj(w);
+	afmt_key(w, key);
+	afmt_obj_begin(w);
+	afmt_kv_strz(w, "name", base_name(path, buf, sizeof(buf)));
+	afmt_kv_strz(w, "path", path);
+	afmt_kv_strz(w, "parent_folder", dir_name(path, buf, sizeof(buf)));
+	afmt_kv_i64(w, "type_id", type_id);
+	afmt_kv_strz(w, "type", tname);
+	afmt_obj_end(w);
 }
 
 static int64_t ts_ms(const char *ts)
@@ -302,119 +332,130 @@ static int64_t ts_ms(const char *ts)
 	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-static void ocsf_actor(struct jsonw *w, const struct record *r)
+static void ocsf_actor(struct afmt_buf *w, const struct record *r)
 {
 	char buf[4096], uid[32];
 
 	uid_str(r->uid, uid);
-	jw_key(w, "actor");
-	jw_obj(w);
+	afmt_key(w, "actor");
+	afmt_obj_begin(w);
 	if (r->uid >= 0) {
-		jw_key(w, "user");
-		jw_obj(w);
-		jw_kstr(w, "uid", uid);
-		jw_end_obj(w);
+		afmt_key(w, "user");
+		afmt_obj_begin(w);
+		afmt_kv_strz(w, "uid", uid);
+		afmt_obj_end(w);
 	}
-	jw_key(w, "process");
-	jw_obj(w);
-	jw_kint(w, "pid", r->pid);
+	afmt_key(w, "process");
+	afmt_obj_begin(w);
+	afmt_kv_i64(w, "pid", r->pid);
 	if (r->tid >= 0)
-		jw_kint(w, "tid", r->tid);
+		afmt_kv_i64(w, "tid", r->tid);
 	if (r->name)
-		jw_kstr(w, "name", r->name);
+		afmt_kv_strz(w, "name", r->name);
 	if (r->cwd)
-		jw_kstr(w, "working_directory", r->cwd);
+		afmt_kv_strz(w, "working_directory", r->cwd);
 	if (r->exe)
-		ocsf_file(w, "file", r->exe, NULL, 1);
+		ocsf_file(w, "file", r->exe, _AUDIT_ACTION_INVALID, 1);
 	if (r->ppid >= 0) {
-		jw_key(w, "parent_process");
-		jw_obj(w);
-		jw_kint(w, "pid", r->ppid);
-		jw_end_obj(w);
+		afmt_key(w, "parent_process");
+		afmt_obj_begin(w);
+		afmt_kv_i64(w, "pid", r->ppid);
+		afmt_obj_end(w);
 	}
 	cmd_line(r, buf, sizeof(buf));
 	if (buf[0])
-		jw_kstr(w, "cmd_line", buf);
+		afmt_kv_strz(w, "cmd_line", buf);
 	if (r->uid >= 0) {
-		jw_key(w, "user");
-		jw_obj(w);
-		jw_kstr(w, "uid", uid);
-		jw_end_obj(w);
+		afmt_key(w, "user");
+		afmt_obj_begin(w);
+		afmt_kv_strz(w, "uid", uid);
+		afmt_obj_end(w);
 	}
-	jw_end_obj(w);
-	jw_end_obj(w);
+	afmt_obj_end(w);
+	afmt_obj_end(w);
 }
 
-static void ocsf_record(struct jsonw *w, const struct export *x, const struct record *r)
+static void ocsf_record(struct afmt_buf *w, const struct export *x, const struct record *r)
 {
-	struct ocsf_activity act = ocsf_activity(r->action);
+	struct ocsf_activity act = ocsf_activity(r->action_id);
 	char buf[4096];
 
-	jw_obj(w);
-	jw_kint(w, "class_uid", 1001);
-	jw_kstr(w, "class_name", "File System Activity");
-	jw_kint(w, "category_uid", 1);
-	jw_kstr(w, "category_name", "System Activity");
-	jw_kint(w, "activity_id", act.id);
-	jw_kstr(w, "activity_name", act.name);
-	jw_kint(w, "type_uid", 1001 * 100 + act.id);
+	afmt_obj_begin(w);
+	afmt_kv_i64(w, "class_uid", 1001);
+	afmt_kv_strz(w, "class_name", "File System Activity");
+	afmt_kv_i64(w, "category_uid", 1);
+	afmt_kv_strz(w, "category_name", "System Activity");
+	afmt_kv_i64(w, "activity_id", act.id);
+	afmt_kv_strz(w, "activity_name", act.name);
+	afmt_kv_i64(w, "type_uid", 1001 * 100 + act.id);
 	snprintf(buf, sizeof(buf), "File System Activity: %s", act.name);
-	jw_kstr(w, "type_name", buf);
-	jw_kint(w, "severity_id", 1);
-	jw_kstr(w, "severity", "Informational");
-	jw_kint(w, "time", ts_ms(r->ts));
-	jw_kint(w, "status_id", 2);
-	jw_kstr(w, "status", "Failure");
-	jw_kstr(w, "status_code", r->errno_name);
-	jw_kint(w, "disposition_id", 2);
-	jw_kstr(w, "disposition", "Blocked");
-	jw_kint(w, "count", record_weight(r));
-	if (r->kind == RECORD_SUMMARY) {
-		jw_kint(w, "start_time", ts_ms(r->first_ts));
-		jw_kint(w, "end_time", ts_ms(r->last_ts));
+	afmt_kv_strz(w, "type_name", buf);
+	afmt_kv_i64(w, "severity_id", 1);
+	afmt_kv_strz(w, "severity", "Informational");
+	afmt_kv_i64(w, "time", ts_ms(r->ts));
+	afmt_kv_i64(w, "status_id", 2);
+	afmt_kv_strz(w, "status", "Failure");
+	afmt_kv_strz(w, "status_code", r->errno_name);
+	afmt_kv_i64(w, "disposition_id", 2);
+	afmt_kv_strz(w, "disposition", "Blocked");
+	afmt_kv_i64(w, "count", record_weight(r));
+	if (r->kind == AUDIT_KIND_SUMMARY) {
+		afmt_kv_i64(w, "start_time", ts_ms(r->first_ts));
+		afmt_kv_i64(w, "end_time", ts_ms(r->last_ts));
 	}
 	snprintf(buf, sizeof(buf), "%s %s refused (%s)", str_or_dash(r->action), str_or_dash(r->path),
 		 str_or_dash(r->errno_name));
-	jw_kstr(w, "message", buf);
-	jw_key(w, "metadata");
-	jw_obj(w);
-	jw_kstr(w, "version", "1.1.0");
-	jw_key(w, "product");
-	jw_obj(w);
-	jw_kstr(w, "name", "amberfs");
-	jw_kstr(w, "vendor_name", "amber");
-	jw_kstr(w, "version", AMBER_VERSION);
-	jw_end_obj(w);
-	jw_kint(w, "sequence", r->seq);
-	jw_kstr(w, "log_name", "amberfs audit");
-	jw_end_obj(w);
+	afmt_kv_strz(w, "message", buf);
+	afmt_key(w, "metadata");
+	afmt_obj_begin(w);
+	afmt_kv_strz(w, "version", "1.1.0");
+	afmt_key(w, "product");
+	afmt_obj_begin(w);
+	afmt_kv_strz(w, "name", "amberfs");
+	afmt_kv_strz(w, "vendor_name", "amber");
+	afmt_kv_strz(w, "version", AMBER_VERSION);
+	afmt_obj_end(w);
+	afmt_kv_i64(w, "sequence", r->seq);
+	afmt_kv_strz(w, "log_name", "amberfs audit");
+	afmt_obj_end(w);
 	ocsf_actor(w, r);
-	jw_key(w, "device");
-	jw_obj(w);
-	jw_kint(w, "type_id", 0);
-	jw_kstr(w, "type", "Unknown");
+	afmt_key(w, "device");
+	afmt_obj_begin(w);
+	afmt_kv_i64(w, "type_id", 0);
+	afmt_kv_strz(w, "type", "Unknown");
 	if (x->hostname)
-		jw_kstr(w, "hostname", x->hostname);
-	jw_end_obj(w);
-	ocsf_file(w, "file", r->path, r->action, -1);
+		afmt_kv_strz(w, "hostname", x->hostname);
+	afmt_obj_end(w);
+	ocsf_file(w, "file", r->path, r->action_id, -1);
 	if (r->new_path)
-		ocsf_file(w, "file_result", r->new_path, r->action, -1);
-	jw_key(w, "unmapped");
-	jw_obj(w);
-	jw_kint(w, "seq", r->seq);
-	jw_kstr(w, "action", r->action);
+		ocsf_file(w, "file_result", r->new_path, r->action_id, -1);
+	afmt_key(w, "unmapped");
+	afmt_obj_begin(w);
+	afmt_kv_i64(w, "seq", r->seq);
+	afmt_kv_strz(w, "action", r->action);
 	if (r->layer >= 0)
-		jw_kint(w, "layer", r->layer);
+		afmt_kv_i64(w, "layer", r->layer);
 	if (has_raw(&r->raw_args)) {
-		jw_key(w, "args");
-		jw_raw(w, r->raw_args.p, r->raw_args.len);
+		afmt_key(w, "args");
+		afmt_json(w, r->raw_args.p, r->raw_args.len);
 	}
 	if (has_raw(&r->raw_path_hex)) {
-		jw_key(w, "path_hex");
-		jw_raw(w, r->raw_path_hex.p, r->raw_path_hex.len);
+		afmt_key(w, "path_hex");
+		afmt_json(w, r->raw_path_hex.p, r->raw_path_hex.len);
 	}
-	jw_end_obj(w);
-	jw_end_obj(w);
+	afmt_obj_end(w);
+	afmt_obj_end(w);
+}
+
+/* Writes the rendered object and a newline; -errno on a write error. */
+static int flush_line(struct afmt_buf *b, FILE *f)
+{
+	afmt_raw(b, "\n", 1);
+	if (afmt_failed(b))
+		return -ENOMEM;
+	if (fwrite(b->data, 1, b->len, f) != b->len)
+		return -errno;
+	return 0;
 }
 
 static int export_one(void *ud, const struct reader_line *line, const struct record *r)
@@ -423,14 +464,14 @@ static int export_one(void *ud, const struct reader_line *line, const struct rec
 
 	if (!record_is_event(r) || !filter_match(&x->f, r))
 		return 0;
-	jw_reset(&x->w);
+	afmt_reset(&x->w);
 	if (x->format == FORMAT_ECS)
 		ecs_record(&x->w, x, r);
 	else
 		ocsf_record(&x->w, x, r);
 	x->n++;
 	(void)line;
-	return jw_flush_line(&x->w, stdout);
+	return flush_line(&x->w, stdout);
 }
 
 static void usage(FILE *f)
@@ -489,7 +530,7 @@ int cmd_export(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	r = scan_series(argv + optind, (size_t)(argc - optind), export_one, &x, &st);
-	jw_free(&x.w);
+	afmt_free(&x.w);
 	fflush(stdout);
 	if (r < 0) {
 		log_error("export failed: %s", strerror(-r));

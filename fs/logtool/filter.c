@@ -4,23 +4,20 @@
 
 #include <errno.h>
 #include <fnmatch.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 
-static const char *const known_actions[] = {
-	"open_write", "open_trunc", "create", "mknod", "mkdir", "symlink", "link",
-	"unlink", "rmdir", "rename", "chmod", "chown", "truncate", "utimes",
-	"setxattr", "removexattr", "write", "fallocate", "copy_file_range", "ioctl",
-};
-
-bool action_is_known(const char *a)
+/* "open_write open_trunc ... ioctl", for the message about an unknown one. */
+static void known_actions(char *buf, size_t size)
 {
-	for (size_t i = 0; i < sizeof(known_actions) / sizeof(*known_actions); i++)
-		if (strcmp(a, known_actions[i]) == 0)
-			return true;
-	return false;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < _AUDIT_ACTION_MAX && n < size; i++)
+		n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? " " : "", audit_action_to_string(i));
 }
 
 static int parse_int(const char *opt, const char *arg, int64_t *ret)
@@ -69,10 +66,11 @@ int filter_option(struct filter *f, int opt, const char *arg)
 		PUSH(f->exes, f->n_exes, arg, "exe");
 		return 1;
 	case FILTER_OPT_ACTION:
-		if (!action_is_known(arg)) {
-			log_error("--action: unknown action '%s' (known: open_write open_trunc create mknod mkdir "
-				  "symlink link unlink rmdir rename chmod chown truncate utimes setxattr removexattr "
-				  "write fallocate copy_file_range ioctl)", arg);
+		if (audit_action_from_string(arg) < 0) {
+			char known[512];
+
+			known_actions(known, sizeof(known));
+			log_error("--action: unknown action '%s' (known: %s)", arg, known);
 			return -EINVAL;
 		}
 		PUSH(f->actions, f->n_actions, arg, "action");
@@ -140,7 +138,7 @@ static bool time_match(const struct filter *f, const struct record *r)
 
 	if (!f->has_since && !f->has_until)
 		return true;
-	if (r->kind == RECORD_SUMMARY && r->first_ts && r->last_ts)
+	if (r->kind == AUDIT_KIND_SUMMARY && r->first_ts && r->last_ts)
 		a = r->first_ts, b = r->last_ts;
 	if (rfc3339_parse(a, &lo) < 0 || rfc3339_parse(b, &hi) < 0)
 		return false;

@@ -65,5 +65,3 @@ int filter_option(struct filter *f, int opt, const char *arg);
 /* True when a filter on the event fields (not just time) is set. */
 bool filter_wants_events_only(const struct filter *f);
 bool filter_match(const struct filter *f, const struct record *r);
-/* Checks that every --action names a known action. */
-bool action_is_known(const char *a);

@@ -60,3 +60,4 @@ int cmd_summary(int argc, char **argv);
 int cmd_tree(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_schema(int argc, char **argv);

@@ -20,6 +20,7 @@ static const struct {
 	{ "tree", cmd_tree, "process tree with each process's attempts" },
 	{ "replay", cmd_replay, "apply the attempts to a scratch copy, report the change set" },
 	{ "export", cmd_export, "NDJSON for SIEMs: --format ecs|ocsf" },
+	{ "schema", cmd_schema, "the names in the log: kinds, actions, reasons, flags (or --json)" },
 };
 
 static void usage(FILE *f)

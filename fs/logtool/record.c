@@ -79,27 +79,6 @@ struct json_object *record_obj(const struct record *crec)
 	return rec->obj_;
 }
 
-static const char *const kind_names[] = {
-	[RECORD_START] = "start",   [RECORD_ATTEMPT] = "attempt", [RECORD_SUMMARY] = "summary",
-	[RECORD_LOSS] = "loss",     [RECORD_ROTATE] = "rotate",   [RECORD_STOP] = "stop",
-	[RECORD_UNKNOWN] = "unknown",
-};
-
-const char *record_kind_to_string(enum record_kind k)
-{
-	if ((unsigned)k > RECORD_UNKNOWN)
-		return "unknown";
-	return kind_names[k];
-}
-
-static enum record_kind kind_from_string(const char *s)
-{
-	for (int k = 0; k < RECORD_UNKNOWN; k++)
-		if (strcmp(s, kind_names[k]) == 0)
-			return (enum record_kind)k;
-	return RECORD_UNKNOWN;
-}
-
 struct json_object *json_get_path(struct json_object *o, const char *dotted)
 {
 	char key[64];
@@ -138,9 +117,9 @@ int64_t json_get_int(struct json_object *o, const char *dotted, int64_t def)
 
 int64_t record_weight(const struct record *r)
 {
-	if (r->kind == RECORD_ATTEMPT)
+	if (r->kind == AUDIT_KIND_ATTEMPT)
 		return r->count > 0 ? r->count : 1;
-	if (r->kind == RECORD_SUMMARY)
+	if (r->kind == AUDIT_KIND_SUMMARY)
 		return r->count > 0 ? r->count : 0;
 	return 0;
 }
@@ -560,7 +539,7 @@ static int scan_value_(struct scanner *s, int depth, int id)
 			return s->err = "unexpected character", -1;
 		if (f == F_V) {
 			s->v_seen = true;
-			s->v_bad = k == 0 || v != 1;
+			s->v_bad = k == 0 || v != AUDIT_SCHEMA_VERSION;
 			if (s->v_bad)
 				snprintf(s->v_text, sizeof(s->v_text), "%.*s", (int)(s->p - st > 20 ? 20 : s->p - st), st);
 		}
@@ -616,6 +595,7 @@ enum record_status record_parse(struct record_parser *p, const char *data, size_
 	rec->len = len;
 	rec->seq = rec->seq_first = rec->seq_last = rec->previous_seq = -1;
 	rec->layer = rec->pid = rec->tid = rec->ppid = rec->start_time = rec->uid = rec->gid = rec->count = -1;
+	rec->action_id = _AUDIT_ACTION_INVALID;
 	if (rec->arena_cap < len + 1) {
 		char *a = realloc(rec->arena, len + 64);
 		if (!a)
@@ -638,7 +618,8 @@ enum record_status record_parse(struct record_parser *p, const char *data, size_
 	if (!s.v_seen)
 		return fail(rec, RECORD_BAD_VERSION, "no schema version \"v\"");
 	if (s.v_bad)
-		return fail(rec, RECORD_BAD_VERSION, "unknown schema version \"v\":%s (this reader knows 1)", s.v_text);
+		return fail(rec, RECORD_BAD_VERSION, "unknown schema version \"v\":%s (this reader knows %d)", s.v_text,
+			    AUDIT_SCHEMA_VERSION);
 	if (rec->seq < 0)
 		return fail(rec, RECORD_BAD_FIELDS, "\"seq\" missing or not a non-negative integer");
 	if (!rec->ts)
@@ -647,7 +628,8 @@ enum record_status record_parse(struct record_parser *p, const char *data, size_
 		return fail(rec, RECORD_BAD_FIELDS, "\"kind\" missing or not a string");
 	if (!rec->prev)
 		return fail(rec, RECORD_BAD_FIELDS, "\"prev\" missing or not a string");
-	rec->kind = kind_from_string(rec->kind_str);
+	rec->kind = audit_kind_from_string(rec->kind_str);
+	rec->action_id = audit_action_from_string(rec->action);
 	rec->path_exact = rec->path ? decode_hex(&s, &rec->raw_path_hex) : NULL;
 	if (!rec->path_exact)
 		rec->path_exact = rec->path;
@@ -655,7 +637,7 @@ enum record_status record_parse(struct record_parser *p, const char *data, size_
 	if (!rec->new_path_exact)
 		rec->new_path_exact = rec->new_path;
 	if (rec->count < 0)
-		rec->count = rec->kind == RECORD_ATTEMPT ? 1 : 0;
+		rec->count = rec->kind == AUDIT_KIND_ATTEMPT ? 1 : 0;
 	rec->status = RECORD_OK;
 	return RECORD_OK;
 }

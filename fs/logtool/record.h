@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * record.h - one audit record, parsed from a line (see notes/auditlog.md and
- * docs/amber-log.md for the format).
+ * record.h - one audit record, parsed from a line (docs/audit-log.md is the
+ * format, common/audit_schema.h its names; docs/amber-log.md says how
+ * liberally amber-log reads it).
  *
  * record_parse() validates the line as one JSON object with a small
  * single-pass scanner that builds no tree, and pulls the fields every command
@@ -19,22 +20,13 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "audit_schema.h"
 #include "cleanup.h"
-
-enum record_kind {
-	RECORD_START,
-	RECORD_ATTEMPT,
-	RECORD_SUMMARY,
-	RECORD_LOSS,
-	RECORD_ROTATE,
-	RECORD_STOP,
-	RECORD_UNKNOWN,
-};
 
 enum record_status {
 	RECORD_OK = 0,
 	RECORD_NOT_JSON,       /* did not parse, or not an object */
-	RECORD_BAD_VERSION,    /* "v" missing or not 1 */
+	RECORD_BAD_VERSION,    /* "v" missing or not AUDIT_SCHEMA_VERSION */
 	RECORD_BAD_FIELDS,     /* seq/ts/kind/prev missing or of the wrong type */
 };
 
@@ -50,10 +42,11 @@ struct record {
 	int64_t seq;                   /* -1 if missing */
 	const char *ts;
 	const char *kind_str;
-	enum record_kind kind;
+	enum audit_kind kind;          /* _AUDIT_KIND_INVALID: a kind this reader does not know */
 	const char *prev;
 	/* attempt / summary */
 	const char *action, *path, *new_path, *errno_name;
+	enum audit_action action_id;   /* _AUDIT_ACTION_INVALID: missing or unknown */
 	/* the exact bytes of path / new_path: file.path_hex / new_path_hex
 	 * decoded when the record has one (a name that is not valid UTF-8,
 	 * whose "path" holds U+FFFD instead), else the same as path /
@@ -92,12 +85,10 @@ void record_clear(struct record *rec);
  * the record; only while the line given to record_parse() is still valid. */
 struct json_object *record_obj(const struct record *rec);
 
-const char *record_kind_to_string(enum record_kind k);
-
 /* Attempts and summaries are the "events": what show/summary/tree count. */
 static inline bool record_is_event(const struct record *r)
 {
-	return r->status == RECORD_OK && (r->kind == RECORD_ATTEMPT || r->kind == RECORD_SUMMARY);
+	return r->status == RECORD_OK && (r->kind == AUDIT_KIND_ATTEMPT || r->kind == AUDIT_KIND_SUMMARY);
 }
 /* How many refused requests the record stands for: an attempt is 1 (its
  * count), a summary its count of further repeats. */

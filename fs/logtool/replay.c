@@ -43,8 +43,6 @@
 #include "cleanup.h"
 #include "log.h"
 #include "logtool.h"
-#include "optlist.h"
-#include "strv.h"
 
 struct replay {
 	int root;                 /* O_PATH fd of the scratch root */
@@ -153,14 +151,10 @@ static char type_char(mode_t m)
 
 static mode_t mknod_type(const struct record *r)
 {
-	const char *t = json_get_str(record_obj(r), "args.type");
-	if (!t)
-		return S_IFREG;
-	if (!strcmp(t, "chr")) return S_IFCHR;
-	if (!strcmp(t, "blk")) return S_IFBLK;
-	if (!strcmp(t, "fifo")) return S_IFIFO;
-	if (!strcmp(t, "sock")) return S_IFSOCK;
-	return S_IFREG;
+	mode_t t = audit_file_type_from_string(json_get_str(record_obj(r), "args.type"));
+
+	/* what mknod(2) makes; anything else, or no type, is a regular file */
+	return t == S_IFCHR || t == S_IFBLK || t == S_IFIFO || t == S_IFSOCK ? t : S_IFREG;
 }
 
 static dev_t arg_rdev(const struct record *r)
@@ -184,15 +178,15 @@ static int do_create(struct replay *rp, const struct record *r)
 {
 	_cleanup_free_ char *name = NULL;
 	_cleanup_close_ int dir = -1;
-	const char *a = r->action;
+	const enum audit_action a = r->action_id;
 	int64_t mode = arg_mode(r, -1);
 	char type = 'f', detail[512] = "";
 	/* a symlink's own path: file.path as amberfs writes it, or file.new_path
-	 * as audit_api.md describes it (then file.path is the target) */
-	const char *path = !strcmp(a, "symlink") && r->new_path_exact ? r->new_path_exact : r->path_exact;
+	 * (then file.path is the target) */
+	const char *path = a == AUDIT_SYMLINK && r->new_path_exact ? r->new_path_exact : r->path_exact;
 	int k = 0;
 
-	if (!strcmp(a, "link")) {
+	if (a == AUDIT_LINK) {
 		_cleanup_free_ char *oname = NULL;
 		_cleanup_close_ int odir = -1;
 		if (!r->new_path_exact)
@@ -208,14 +202,14 @@ static int do_create(struct replay *rp, const struct record *r)
 	}
 	if ((dir = open_parent(rp->root, path, &name)) < 0)
 		return dir;
-	if (!strcmp(a, "create")) {
+	if (a == AUDIT_CREATE) {
 		k = openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, (mode_t)(mode < 0 ? 0644 : mode));
 		if (k >= 0)
 			close(k);
-	} else if (!strcmp(a, "mkdir")) {
+	} else if (a == AUDIT_MKDIR) {
 		type = 'd';
 		k = mkdirat(dir, name, (mode_t)(mode < 0 ? 0755 : mode));
-	} else if (!strcmp(a, "mknod")) {
+	} else if (a == AUDIT_MKNOD) {
 		mode_t t = mknod_type(r);
 		type = type_char(t);
 		k = mknodat(dir, name, t | (mode_t)(mode < 0 ? 0644 : mode), arg_rdev(r));
@@ -246,14 +240,13 @@ static int do_create(struct replay *rp, const struct record *r)
 
 static unsigned rename_flags(const struct record *r)
 {
+	size_t n;
+	const struct audit_flag_name *t = audit_rename_flag_table(&n);
 	unsigned f = 0;
 
-	if (arg_has_flag(r, "rename_flags", "RENAME_NOREPLACE"))
-		f |= RENAME_NOREPLACE;
-	if (arg_has_flag(r, "rename_flags", "RENAME_EXCHANGE"))
-		f |= RENAME_EXCHANGE;
-	if (arg_has_flag(r, "rename_flags", "RENAME_WHITEOUT"))
-		f |= RENAME_WHITEOUT;
+	for (size_t i = 0; i < n; i++)
+		if (t[i].bit && arg_has_flag(r, "rename_flags", t[i].name))
+			f |= t[i].bit;
 	return f;
 }
 
@@ -265,8 +258,8 @@ static int do_remove(struct replay *rp, const struct record *r)
 
 	if ((dir = open_parent(rp->root, r->path_exact, &name)) < 0)
 		return dir;
-	if (!strcmp(r->action, "unlink") || !strcmp(r->action, "rmdir")) {
-		if (unlinkat(dir, name, !strcmp(r->action, "rmdir") ? AT_REMOVEDIR : 0) < 0)
+	if (r->action_id == AUDIT_UNLINK || r->action_id == AUDIT_RMDIR) {
+		if (unlinkat(dir, name, r->action_id == AUDIT_RMDIR ? AT_REMOVEDIR : 0) < 0)
 			return -errno;
 		cs_delete(rp->cs, r->path_exact, r->seq);
 		return 0;
@@ -297,7 +290,7 @@ static int parse_time_arg(const struct record *r, const char *key, struct timesp
 		ts->tv_nsec = UTIME_OMIT;
 		return 0;
 	}
-	if (!strcmp(s, "now")) {
+	if (!strcmp(s, AUDIT_TIME_NOW)) {
 		ts->tv_sec = 0;
 		ts->tv_nsec = UTIME_NOW;
 		return 0;
@@ -309,7 +302,7 @@ static int do_attr(struct replay *rp, const struct record *r)
 {
 	_cleanup_free_ char *name = NULL;
 	_cleanup_close_ int dir = -1;
-	const char *a = r->action;
+	const enum audit_action a = r->action_id;
 	char proc[4200];
 	struct stat st;
 
@@ -318,19 +311,19 @@ static int do_attr(struct replay *rp, const struct record *r)
 	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d/%s", dir, name);
-	if (!strcmp(a, "chmod")) {
+	if (a == AUDIT_CHMOD) {
 		int64_t mode = arg_mode(r, -1);
 		if (mode < 0)
 			return -EINVAL;
 		if (fchmodat(dir, name, (mode_t)mode, AT_SYMLINK_NOFOLLOW) < 0)
 			return -errno;
 		cs_chmod(rp->cs, r->path_exact, st.st_mode & 07777, (mode_t)mode, r->seq);
-	} else if (!strcmp(a, "chown")) {
+	} else if (a == AUDIT_CHOWN) {
 		int64_t uid = arg_int(r, "uid", -1), gid = arg_int(r, "gid", -1);
 		if (fchownat(dir, name, (uid_t)uid, (gid_t)gid, AT_SYMLINK_NOFOLLOW) < 0)
 			return -errno;
 		cs_chown(rp->cs, r->path_exact, uid, gid, r->seq);
-	} else if (!strcmp(a, "truncate")) {
+	} else if (a == AUDIT_TRUNCATE) {
 		int64_t size = arg_int(r, "size", -1);
 		if (size < 0)
 			return -EINVAL;
@@ -340,14 +333,14 @@ static int do_attr(struct replay *rp, const struct record *r)
 		if (fd < 0 || ftruncate(fd, size) < 0)
 			return -errno;
 		cs_truncate(rp->cs, r->path_exact, st.st_size, size, r->seq);
-	} else if (!strcmp(a, "utimes")) {
+	} else if (a == AUDIT_UTIMES) {
 		struct timespec ts[2];
 		if (parse_time_arg(r, "atime", &ts[0]) < 0 || parse_time_arg(r, "mtime", &ts[1]) < 0)
 			return -EINVAL;
 		if (utimensat(dir, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
 			return -errno;
 		cs_mark(rp->cs, r->path_exact, CS_TIMES, NULL, r->seq);
-	} else if (!strcmp(a, "removexattr")) {
+	} else if (a == AUDIT_REMOVEXATTR) {
 		const char *x = json_get_str(record_obj(r), "args.name");
 		if (!x)
 			return -EINVAL;
@@ -364,7 +357,7 @@ static int do_content(struct replay *rp, const struct record *r)
 {
 	_cleanup_free_ char *name = NULL;
 	_cleanup_close_ int dir = -1;
-	const char *a = r->action;
+	const enum audit_action a = r->action_id;
 	struct stat st;
 	char note[128];
 
@@ -372,9 +365,9 @@ static int do_content(struct replay *rp, const struct record *r)
 		return dir;
 	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
-	if (!strcmp(a, "open_write") || !strcmp(a, "open_trunc")) {
-		bool trunc = !strcmp(a, "open_trunc") || arg_has_flag(r, "flags", "O_TRUNC");
-		if (S_ISDIR(st.st_mode) && strcmp(a, "open_trunc"))
+	if (a == AUDIT_OPEN_WRITE || a == AUDIT_OPEN_TRUNC) {
+		bool trunc = a == AUDIT_OPEN_TRUNC || arg_has_flag(r, "flags", audit_open_flag_name(O_TRUNC));
+		if (S_ISDIR(st.st_mode) && a != AUDIT_OPEN_TRUNC)
 			return -EISDIR;
 		if (trunc && S_ISREG(st.st_mode)) {
 			_cleanup_close_ int fd = openat(dir, name, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
@@ -386,12 +379,12 @@ static int do_content(struct replay *rp, const struct record *r)
 		}
 		return 0;
 	}
-	if (!strcmp(a, "ioctl")) {
+	if (a == AUDIT_IOCTL) {
 		snprintf(note, sizeof(note), "ioctl %s: effect unknown", str_or_dash(json_get_str(record_obj(r), "args.cmd")));
 		cs_mark(rp->cs, r->path_exact, CS_IOCTL, note, r->seq);
 		return 0;
 	}
-	snprintf(note, sizeof(note), "%s of %" PRId64 " bytes at offset %" PRId64 ": content unknown", a,
+	snprintf(note, sizeof(note), "%s of %" PRId64 " bytes at offset %" PRId64 ": content unknown", r->action,
 		 arg_int(r, "length", -1), arg_int(r, "offset", -1));
 	cs_mark(rp->cs, r->path_exact, CS_WRITTEN, note, r->seq);
 	return 0;
@@ -399,23 +392,37 @@ static int do_content(struct replay *rp, const struct record *r)
 
 static int apply(struct replay *rp, const struct record *r)
 {
-	static const char *const creates[] = { "create", "mkdir", "mknod", "symlink", "link", NULL };
-	static const char *const removes[] = { "unlink", "rmdir", "rename", NULL };
-	static const char *const attrs[] = { "chmod", "chown", "truncate", "utimes", "setxattr", "removexattr", NULL };
-	const char *const *p;
-
 	if (!r->action || !r->path_exact || r->path_exact[0] != '/')
 		return -EINVAL;
-	for (p = creates; *p; p++)
-		if (!strcmp(r->action, *p))
-			return do_create(rp, r);
-	for (p = removes; *p; p++)
-		if (!strcmp(r->action, *p))
-			return do_remove(rp, r);
-	for (p = attrs; *p; p++)
-		if (!strcmp(r->action, *p))
-			return do_attr(rp, r);
-	return do_content(rp, r);
+	switch (r->action_id) {
+	case AUDIT_CREATE:
+	case AUDIT_MKDIR:
+	case AUDIT_MKNOD:
+	case AUDIT_SYMLINK:
+	case AUDIT_LINK:
+		return do_create(rp, r);
+	case AUDIT_UNLINK:
+	case AUDIT_RMDIR:
+	case AUDIT_RENAME:
+		return do_remove(rp, r);
+	case AUDIT_CHMOD:
+	case AUDIT_CHOWN:
+	case AUDIT_TRUNCATE:
+	case AUDIT_UTIMES:
+	case AUDIT_SETXATTR:
+	case AUDIT_REMOVEXATTR:
+		return do_attr(rp, r);
+	case AUDIT_OPEN_WRITE:
+	case AUDIT_OPEN_TRUNC:
+	case AUDIT_WRITE:
+	case AUDIT_FALLOCATE:
+	case AUDIT_COPY_FILE_RANGE:
+	case AUDIT_IOCTL:
+	case _AUDIT_ACTION_MAX:
+	case _AUDIT_ACTION_INVALID: /* an action this reader does not know: content */
+	default:
+		return do_content(rp, r);
+	}
 }
 
 static int replay_one(void *ud, const struct reader_line *line, const struct record *r)
@@ -428,7 +435,7 @@ static int replay_one(void *ud, const struct reader_line *line, const struct rec
 	rp->events++;
 	/* a summary repeats an attempt already applied: the same call again
 	 * changes nothing more (or fails the same way) */
-	if (r->kind == RECORD_SUMMARY) {
+	if (r->kind == AUDIT_KIND_SUMMARY) {
 		rp->skipped++;
 		return 0;
 	}
@@ -467,12 +474,62 @@ static int replay_one(void *ud, const struct reader_line *line, const struct rec
 
 /* ---- the scratch tree ---- */
 
+struct layers {
+	char **v;
+	size_t n;
+};
+
+static void layers_clear(struct layers *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static int layers_push(struct layers *l, const char *s, size_t len)
+{
+	char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	l->v = v;
+	if (!(v[l->n] = strndup(s, len)))
+		return -ENOMEM;
+	l->n++;
+	return 0;
+}
+
+/* "A:B\:C" -> A, B:C (same escaping as lowerdir=) */
+static int layers_parse(struct layers *l, const char *spec)
+{
+	_cleanup_free_ char *cur = malloc(strlen(spec) + 1);
+	size_t k = 0;
+
+	if (!cur)
+		return -ENOMEM;
+	for (const char *p = spec;; p++) {
+		if (*p == '\\' && p[1]) {
+			cur[k++] = *++p;
+		} else if (*p == ':' || *p == '\0') {
+			if (k && layers_push(l, cur, k) < 0)
+				return -ENOMEM;
+			k = 0;
+			if (!*p)
+				break;
+		} else {
+			cur[k++] = *p;
+		}
+	}
+	return l->n ? 0 : -EINVAL;
+}
+
 static int find_start(void *ud, const struct reader_line *line, const struct record *r)
 {
-	struct strv *l = ud;
+	struct layers *l = ud;
 	struct json_object *arr;
 
-	if (r->kind != RECORD_START)
+	if (r->kind != AUDIT_KIND_START)
 		return 0;
 	arr = json_get_path(record_obj(r), "layers");
 	if (!arr || !json_object_is_type(arr, json_type_array))
@@ -488,12 +545,27 @@ static int find_start(void *ud, const struct reader_line *line, const struct rec
 			/* a layer name that is not UTF-8: its exact bytes */
 			if (exact && hex_decode(hex, strlen(hex), exact) >= 0)
 				p = exact;
-			if (idx == (int64_t)i && p && strv_push(l, p) < 0)
+			if (idx == (int64_t)i && p && layers_push(l, p, strlen(p)) < 0)
 				return -ENOMEM;
 		}
 	}
 	(void)line;
 	return -ECANCELED; /* found: stop reading */
+}
+
+static int append_escaped(char **buf, size_t *len, const char *s)
+{
+	for (; *s; s++) {
+		char *b = realloc(*buf, *len + 3);
+		if (!b)
+			return -ENOMEM;
+		*buf = b;
+		if (*s == ':' || *s == '\\' || *s == ',')
+			b[(*len)++] = '\\';
+		b[(*len)++] = *s;
+		b[*len] = '\0';
+	}
+	return 0;
 }
 
 static int write_file(const char *path, const char *text)
@@ -524,13 +596,17 @@ static int enter_userns(void)
 	return write_file("/proc/self/gid_map", map) < 0 ? -errno : 0;
 }
 
-static int mount_overlay(const char *dir, const struct strv *l)
+static int mount_overlay(const char *dir, const struct layers *l)
 {
-	_cleanup_free_ char *lower = NULL, *upper = NULL, *work = NULL, *merged = NULL;
+	_cleanup_free_ char *opts = NULL, *upper = NULL, *work = NULL, *merged = NULL;
+	size_t len = 0;
 
 	if (asprintf(&upper, "%s/upper", dir) < 0 || asprintf(&work, "%s/work", dir) < 0 ||
 	    asprintf(&merged, "%s/merged", dir) < 0)
 		return log_error_errno(ENOMEM, "out of memory");
+	if (!(opts = strdup("lowerdir=")))
+		return -ENOMEM;
+	len = strlen(opts);
 	for (size_t i = 0; i < l->n; i++) {
 		if (l->v[i][0] != '/') {
 			/* the layer list comes from the log: escaped */
@@ -538,14 +614,20 @@ static int mount_overlay(const char *dir, const struct strv *l)
 			return log_error_errno(EINVAL, "layer '%s' is not an absolute path: give --layers",
 					       safe ? safe : "?");
 		}
+		if (i) {
+			char *b = realloc(opts, len + 2);
+			if (!b)
+				return -ENOMEM;
+			opts = b;
+			opts[len++] = ':';
+			opts[len] = '\0';
+		}
+		if (append_escaped(&opts, &len, l->v[i]) < 0)
+			return -ENOMEM;
 	}
-	/* the kernel's lowerdir= takes the escapes of common/optlist.h */
-	if (optlist_join(l->v, l->n, &lower) < 0)
-		return -ENOMEM;
 	_cleanup_free_ char *full = NULL;
 	bool rootless = geteuid() != 0;
-	if (asprintf(&full, "lowerdir=%s,upperdir=%s,workdir=%s%s", lower, upper, work,
-		     rootless ? ",userxattr" : "") < 0)
+	if (asprintf(&full, "%s,upperdir=%s,workdir=%s%s", opts, upper, work, rootless ? ",userxattr" : "") < 0)
 		return -ENOMEM;
 	if (rootless ? enter_userns() < 0 : unshare(CLONE_NEWNS) < 0)
 		return log_error_errno(errno, "cannot make a private mount namespace: %m (use --copy)");
@@ -593,7 +675,7 @@ static bool dir_is_empty(const char *dir)
 	return true;
 }
 
-static int setup_scratch(const char *dir, const struct strv *l, bool copy, int *ret_root)
+static int setup_scratch(const char *dir, const struct layers *l, bool copy, int *ret_root)
 {
 	char sub[3][4200];
 	static const char *const names[] = { "upper", "work", "merged" };
@@ -649,7 +731,7 @@ static void usage(FILE *f)
 	      f);
 }
 
-static int replay_run(const char *onto, struct strv *l, bool copy, bool json, char **files, size_t n)
+static int replay_run(const char *onto, struct layers *l, bool copy, bool json, char **files, size_t n)
 {
 	struct replay rp = { .root = -1, .json = json, .rootless = geteuid() != 0 };
 	struct scan_stats st;
@@ -713,7 +795,7 @@ int cmd_replay(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{},
 	};
-	struct strv l = { 0 };
+	struct layers l = {0};
 	const char *onto = NULL, *spec = NULL;
 	bool copy = false, json = false;
 	int c, rc = EXIT_USAGE;
@@ -735,15 +817,8 @@ int cmd_replay(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (spec) {
-		size_t bad = 0;
-		int k = optlist_split(spec, &l, &bad);
-
-		if (k == -EINVAL) {
-			log_error("--layers '%s': empty layer at position %zu; expected TOP:...:BOTTOM", spec, bad);
-			goto out;
-		}
-		if (k < 0) {
-			log_error_errno(k, "--layers: %m");
+		if (layers_parse(&l, spec) < 0) {
+			log_error("--layers '%s': expected TOP:...:BOTTOM", spec);
 			goto out;
 		}
 	} else {
@@ -755,6 +830,6 @@ int cmd_replay(int argc, char **argv)
 	}
 	rc = replay_run(onto, &l, copy, json, argv + optind, (size_t)(argc - optind));
 out:
-	strv_free(&l);
+	layers_clear(&l);
 	return rc;
 }

@@ -65,7 +65,7 @@ static void print_event(FILE *o, const struct record *r)
 		fputs(" errno=", o);
 		esc_puts(o, r->errno_name);
 	}
-	if (r->kind == RECORD_SUMMARY) {
+	if (r->kind == AUDIT_KIND_SUMMARY) {
 		fprintf(o, "  (+%" PRId64 " identical, until ", r->count);
 		esc_puts(o, str_or_dash(r->last_ts));
 		fputc(')', o);
@@ -82,32 +82,33 @@ static void print_other(FILE *o, const struct record *r)
 	fputs(" --- ", o);
 	esc_puts(o, r->kind_str);
 	switch (r->kind) {
-	case RECORD_START:
+	case AUDIT_KIND_START:
 		fputs(": mount ", o);
 		esc_puts(o, str_or_dash(json_get_str(obj, "mountpoint")));
 		fprintf(o, ", daemon pid %" PRId64, json_get_int(obj, "daemon.pid", -1));
 		break;
-	case RECORD_LOSS:
+	case AUDIT_KIND_LOSS:
 		fprintf(o, ": %" PRId64 " attempts lost (", r->count);
 		esc_puts(o, str_or_dash(json_get_str(obj, "reason")));
 		fputc(')', o);
 		if (r->seq_first >= 0)
 			fprintf(o, ", seq %" PRId64 "..%" PRId64, r->seq_first, r->seq_last);
 		break;
-	case RECORD_ROTATE:
+	case AUDIT_KIND_ROTATE:
 		fputs(": ", o);
 		esc_puts(o, str_or_dash(json_get_str(obj, "reason")));
 		fputs(", previous file ", o);
 		esc_puts(o, str_or_dash(json_get_str(obj, "previous_file")));
 		fprintf(o, " ends at seq %" PRId64, r->previous_seq);
 		break;
-	case RECORD_STOP:
+	case AUDIT_KIND_STOP:
 		fprintf(o, ": %" PRId64 " attempts refused, %" PRId64 " lost", json_get_int(obj, "totals.attempts", -1),
 			json_get_int(obj, "totals.lost", -1));
 		break;
-	case RECORD_ATTEMPT:
-	case RECORD_SUMMARY:
-	case RECORD_UNKNOWN:
+	case AUDIT_KIND_ATTEMPT:
+	case AUDIT_KIND_SUMMARY:
+	case _AUDIT_KIND_MAX:
+	case _AUDIT_KIND_INVALID:
 		break;
 	}
 	fputs(" ---\n", o);

@@ -70,11 +70,11 @@ static int summary_one(void *ud, const struct reader_line *line, const struct re
 	char uid[32];
 	const char *keys[_BY_MAX];
 
-	if (r->kind == RECORD_START)
+	if (r->kind == AUDIT_KIND_START)
 		s->sessions++;
 	if (!record_is_event(r))
 		return 0;
-	if (r->kind == RECORD_SUMMARY && r->first_ts && r->last_ts)
+	if (r->kind == AUDIT_KIND_SUMMARY && r->first_ts && r->last_ts)
 		lo_s = r->first_ts, hi_s = r->last_ts;
 	if (rfc3339_parse(lo_s, &lo) < 0 || rfc3339_parse(hi_s, &hi) < 0) {
 		lo = hi = (struct timespec){ 0, 0 };

@@ -373,7 +373,7 @@ static void check_head(struct verify *v, const struct reader_line *l, const stru
 		add_finding(v, l->file, l->file_index, l->lineno, rec->seq,
 			    "the series starts with a rotate record, and the file before it, %s (named by that "
 			    "record), exists but was not given: pass the whole series, oldest first", pf);
-	else if (pf && ends_with(pf, " (deleted)") && reason && strcmp(reason, "reopen") == 0)
+	else if (pf && ends_with(pf, " (deleted)") && reason && audit_rotate_reason_from_string(reason) == AUDIT_ROTATE_REOPEN)
 		add_finding(v, l->file, l->file_index, l->lineno, rec->seq,
 			    "the file before this one, %s, was deleted while the daemon was writing it (it reopened "
 			    "a new file): its records up to seq %" PRId64 " are gone; rotation renames a file, it "
@@ -494,14 +494,14 @@ static void on_seq(struct verify *v, const struct reader_line *l, const struct r
 static void on_kind(struct verify *v, const struct reader_line *l, const struct record *rec)
 {
 	switch (rec->kind) {
-	case RECORD_ATTEMPT:
+	case AUDIT_KIND_ATTEMPT:
 		v->sess_written++;
 		v->sess_attempts += (uint64_t)record_weight(rec);
 		break;
-	case RECORD_SUMMARY:
+	case AUDIT_KIND_SUMMARY:
 		v->sess_summarized += (uint64_t)record_weight(rec);
 		break;
-	case RECORD_LOSS:
+	case AUDIT_KIND_LOSS:
 		v->sess_lost += rec->count > 0 ? (uint64_t)rec->count : 0;
 		if (rec->seq_first >= 0 && rec->seq_last >= rec->seq_first) {
 			int64_t want = rec->seq_last - rec->seq_first + 1;
@@ -513,14 +513,15 @@ static void on_kind(struct verify *v, const struct reader_line *l, const struct 
 					    rec->seq_first, rec->seq_last, got);
 		}
 		break;
-	case RECORD_STOP:
+	case AUDIT_KIND_STOP:
 		session_end_checks(v, l, rec);
 		gaps_flush(v);
 		v->in_session = false;
 		break;
-	case RECORD_START:
-	case RECORD_ROTATE:
-	case RECORD_UNKNOWN:
+	case AUDIT_KIND_START:
+	case AUDIT_KIND_ROTATE:
+	case _AUDIT_KIND_MAX:
+	case _AUDIT_KIND_INVALID:
 		break;
 	}
 }
@@ -535,19 +536,19 @@ static void on_record(struct verify *v, const struct reader_line *l, const struc
 	if (!is_hex32(rec->prev))
 		add_finding(v, l->file, l->file_index, l->lineno, rec->seq,
 			    "\"prev\" is not 32 lowercase hex digits: '%s'", rec->prev);
-	if (v->file_first_line && l->file_index > 0 && v->any_line && rec->kind == RECORD_START &&
+	if (v->file_first_line && l->file_index > 0 && v->any_line && rec->kind == AUDIT_KIND_START &&
 	    strcmp(rec->prev, zero_hash) == 0) {
 		add_finding(v, l->file, l->file_index, l->lineno, rec->seq,
 			    "this file begins a new series (a start record whose prev is zero, written on an empty "
 			    "file): it does not continue the files before it; verify each series on its own");
 		chain_broken = false;
-	} else if (v->file_first_line && l->file_index > 0 && v->any_line && rec->kind != RECORD_ROTATE) {
+	} else if (v->file_first_line && l->file_index > 0 && v->any_line && rec->kind != AUDIT_KIND_ROTATE) {
 		add_finding(v, l->file, l->file_index, l->lineno, rec->seq,
 			    "this file does not begin with a rotate record (it begins with '%s'): it is not the "
 			    "next file of the series, or its first lines are missing",
 			    rec->kind_str);
 	}
-	if (rec->kind == RECORD_ROTATE) {
+	if (rec->kind == AUDIT_KIND_ROTATE) {
 		if (!v->file_first_line)
 			add_finding(v, l->file, l->file_index, l->lineno, rec->seq,
 				    "rotate record in the middle of a file (lines before it do not belong here)");
@@ -565,14 +566,14 @@ static void on_record(struct verify *v, const struct reader_line *l, const struc
 	}
 	v->accept_prev2 = false;
 
-	if (rec->kind == RECORD_START)
+	if (rec->kind == AUDIT_KIND_START)
 		on_start(v, l, rec, chain_broken);
 	else
 		on_seq(v, l, rec, chain_broken, links_two_back, explained);
 	on_kind(v, l, rec);
-	if (rec->kind != RECORD_STOP)
+	if (rec->kind != AUDIT_KIND_STOP)
 		v->sess_records++;
-	v->last_is_stop = rec->kind == RECORD_STOP;
+	v->last_is_stop = rec->kind == AUDIT_KIND_STOP;
 	v->last_seq = rec->seq;
 	v->unparsed_run = 0;
 	v->records++;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * genlog.c - writes contract-conformant audit logs (notes/auditlog.md) for
+ * genlog.c - writes contract-conformant audit logs (docs/audit-log.md, with
+ * the names of common/audit_schema.h) for
  * the amber-log tests and the million-record measurement: correct seq,
  * chain (common/hash.h), rotation, summaries, losses and stop totals.
  * Faults (flipped bytes, deleted lines, ...) are made afterwards by the
@@ -31,6 +32,7 @@
 #include <unistd.h>
 
 #include "audit_fmt.h"
+#include "audit_schema.h"
 #include "hash.h"
 
 struct gen {
@@ -47,18 +49,13 @@ struct gen {
 	char line[65536];
 };
 
-static const char *actions[] = {
-	"open_write", "open_trunc", "create", "mknod", "mkdir", "symlink", "link",
-	"unlink", "rmdir", "rename", "chmod", "chown", "truncate", "utimes",
-	"setxattr", "removexattr", "write", "fallocate", "copy_file_range", "ioctl",
-};
-
+/* by_action's slot for an action: its enum value, 31 for one the schema
+ * does not know (counted, never written into the totals) */
 static int action_index(const char *a)
 {
-	for (size_t i = 0; i < sizeof(actions) / sizeof(*actions); i++)
-		if (strcmp(a, actions[i]) == 0)
-			return (int)i;
-	return 31;
+	int i = audit_action_from_string(a);
+
+	return i >= 0 ? i : 31;
 }
 
 static void fmt_ts(uint64_t ns, char out[64], size_t n)
@@ -131,8 +128,8 @@ static void open_file(struct gen *g, const char *name)
 }
 
 /* body: the fields after "kind" without the leading comma, or "" */
-static void emit(struct gen *g, const char *kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void emit(struct gen *g, const char *kind, const char *fmt, ...)
+static void emit(struct gen *g, enum audit_kind kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void emit(struct gen *g, enum audit_kind kind, const char *fmt, ...)
 {
 	char ts[64], body[60000];
 	va_list ap;
@@ -143,8 +140,9 @@ static void emit(struct gen *g, const char *kind, const char *fmt, ...)
 	va_end(ap);
 	g->t_ns += 1234567;
 	fmt_ts(g->t_ns, ts, sizeof(ts));
-	n = snprintf(g->line, sizeof(g->line), "{\"v\":1,\"seq\":%" PRId64 ",\"ts\":\"%s\",\"kind\":\"%s\"%s%s,\"prev\":\"%s\"}\n",
-		     g->seq, ts, kind, body[0] ? "," : "", body, g->prev);
+	n = snprintf(g->line, sizeof(g->line),
+		     "{\"v\":%d,\"seq\":%" PRId64 ",\"ts\":\"%s\",\"kind\":\"%s\"%s%s,\"prev\":\"%s\"}\n",
+		     AUDIT_SCHEMA_VERSION, g->seq, ts, audit_kind_to_string(kind), body[0] ? "," : "", body, g->prev);
 	fwrite(g->line, 1, (size_t)n, g->f);
 	hash128_hex(g->line, (size_t)n, g->prev);
 	g->records++;
@@ -171,8 +169,8 @@ static void maybe_rotate(struct gen *g)
 	rename(g->path, to);
 	g->file_no++;
 	open_file(g, g->path);
-	emit(g, "rotate", "\"reason\":\"size\",\"previous_file\":\"%s\",\"previous_seq\":%" PRId64, to,
-	     g->last_file_seq);
+	emit(g, AUDIT_KIND_ROTATE, "\"reason\":\"%s\",\"previous_file\":\"%s\",\"previous_seq\":%" PRId64,
+	     audit_rotate_reason_to_string(AUDIT_ROTATE_SIZE), to, g->last_file_seq);
 }
 
 static void attempt(struct gen *g, long pid, long ppid, long uid, const char *comm, const char *exe,
@@ -181,6 +179,9 @@ static void attempt(struct gen *g, long pid, long ppid, long uid, const char *co
 {
 	char p[16600], np[16600], c[512], e[4096], extra[200] = "";
 	char ts1[64], ts2[64];
+	enum audit_action a = audit_action_from_string(action);
+	/* a name that does not exist yet has no layer */
+	bool new_entry = a == AUDIT_CREATE || a == AUDIT_MKDIR || a == AUDIT_MKNOD || a == AUDIT_SYMLINK;
 
 	maybe_rotate(g);
 	path_members(p, sizeof(p), "path", path);
@@ -192,14 +193,13 @@ static void attempt(struct gen *g, long pid, long ppid, long uid, const char *co
 		fmt_ts(g->t_ns, ts2, sizeof(ts2));
 		snprintf(extra, sizeof(extra), ",\"first_ts\":\"%s\",\"last_ts\":\"%s\"", ts1, ts2);
 	}
-	emit(g, summary ? "summary" : "attempt",
-	     "\"event\":{\"action\":\"%s\",\"outcome\":\"denied\"},\"errno\":30,\"errno_name\":\"EROFS\","
+	emit(g, summary ? AUDIT_KIND_SUMMARY : AUDIT_KIND_ATTEMPT,
+	     "\"event\":{\"action\":\"%s\",\"outcome\":\"%s\"},\"errno\":30,\"errno_name\":\"EROFS\","
 	     "\"file\":{%s,%s,\"layer\":%s},\"args\":%s,"
 	     "\"process\":{\"pid\":%ld,\"tid\":%ld,\"ppid\":%ld,\"name\":%s,\"executable\":%s,"
 	     "\"args\":[%s,\"-c\",\"work\"],\"cwd\":\"/\",\"start_time\":%ld},"
 	     "\"user\":{\"uid\":%ld,\"gid\":%ld},\"count\":%ld%s",
-	     action, p, np, (!strcmp(action, "create") || !strcmp(action, "mkdir") || !strcmp(action, "mknod") ||
-	      !strcmp(action, "symlink")) ? "null" : "0",
+	     action, AUDIT_OUTCOME_DENIED, p, np, new_entry ? "null" : "0",
 	     args && strcmp(args, "-") ? args : "{}", pid, pid, ppid, c, e, c, 1000 + pid, uid, uid, count, extra);
 	g->by_action[action_index(action)] += (uint64_t)count;
 	g->attempts += (uint64_t)count;
@@ -214,7 +214,7 @@ static void start(struct gen *g)
 	g->seq = 1;
 	g->records = g->attempts = g->written = g->summarized = g->lost = 0;
 	memset(g->by_action, 0, sizeof(g->by_action));
-	emit(g, "start",
+	emit(g, AUDIT_KIND_START,
 	     "\"version\":\"0.1.0\",\"session\":\"0123456789abcdef0123456789abcdef\",\"daemon\":{\"pid\":99},"
 	     "\"mountpoint\":\"/mnt/x\",\"options\":{\"deny_errno\":\"EROFS\",\"log_policy\":\"block\","
 	     "\"log_max_size\":0,\"log_keep\":0,\"kernel_ro\":false},"
@@ -228,13 +228,13 @@ static void stop(struct gen *g)
 	size_t k = 0;
 
 	by[k++] = '{';
-	for (size_t i = 0; i < sizeof(actions) / sizeof(*actions); i++)
+	for (int i = 0; i < _AUDIT_ACTION_MAX; i++)
 		if (g->by_action[i])
-			k += (size_t)snprintf(by + k, sizeof(by) - k, "%s\"%s\":%" PRIu64, k > 1 ? "," : "", actions[i],
-					      g->by_action[i]);
+			k += (size_t)snprintf(by + k, sizeof(by) - k, "%s\"%s\":%" PRIu64, k > 1 ? "," : "",
+					      audit_action_to_string(i), g->by_action[i]);
 	by[k++] = '}';
 	by[k] = '\0';
-	emit(g, "stop",
+	emit(g, AUDIT_KIND_STOP,
 	     "\"totals\":{\"attempts\":%" PRIu64 ",\"written\":%" PRIu64 ",\"summarized\":%" PRIu64
 	     ",\"lost\":%" PRIu64 ",\"records\":%" PRIu64 ",\"by_action\":%s},\"head\":\"%s\"",
 	     g->attempts + g->lost, g->written, g->summarized, g->lost, g->records + 1, by, g->prev);
@@ -250,21 +250,24 @@ static void synthetic(struct gen *g, long n, bool summaries, bool gap, bool loss
 	for (long i = 0; i < n; i++) {
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 		long proc = (long)(x % 5);
-		const char *action = actions[(x >> 8) % 20];
+		enum audit_action a = (enum audit_action)((x >> 8) % _AUDIT_ACTION_MAX);
+		const char *action = audit_action_to_string(a);
 		char path[256];
 		if ((x >> 16) % 4 == 0)
 			snprintf(path, sizeof(path), "/data/f%05" PRIu64, (x >> 20) % 50000);
 		else
 			snprintf(path, sizeof(path), "%s", paths[(x >> 16) % 8]);
-		bool two = !strcmp(action, "rename") || !strcmp(action, "link") || !strcmp(action, "symlink");
+		bool two = a == AUDIT_RENAME || a == AUDIT_LINK || a == AUDIT_SYMLINK;
 		bool sum = summaries && (x >> 40) % 10 == 0;
 		attempt(g, 100 + proc, proc ? 100 : 1, proc == 3 ? 1000 : 0, comms[proc], "/bin/busybox", action, path,
 			two ? "/tmp/new" : NULL, "{\"mode\":\"0644\"}", sum, sum ? 3 : 1);
 		if (gap && i == n / 2) {
 			g->seq += 2; /* numbered, never written: disk full */
 			if (loss_record) {
-				emit(g, "loss", "\"count\":2,\"reason\":\"write_error:ENOSPC\",\"seq_first\":%" PRId64
-				     ",\"seq_last\":%" PRId64 ",\"first_ts\":null,\"last_ts\":null", g->seq - 2, g->seq - 1);
+				emit(g, AUDIT_KIND_LOSS, "\"count\":2,\"reason\":\"%s%cENOSPC\",\"seq_first\":%" PRId64
+				     ",\"seq_last\":%" PRId64 ",\"first_ts\":null,\"last_ts\":null",
+				     audit_loss_reason_to_string(AUDIT_LOSS_WRITE_ERROR), AUDIT_LOSS_ERRNO_SEP, g->seq - 2,
+				     g->seq - 1);
 				g->lost += 2;
 			} else {
 				g->attempts += 2;

@@ -32,7 +32,7 @@ static void test_attempt_fields(void **state)
 
 	(void)state;
 	assert_int_equal(parse(p, &r, line), RECORD_OK);
-	assert_int_equal(r.kind, RECORD_ATTEMPT);
+	assert_int_equal(r.kind, AUDIT_KIND_ATTEMPT);
 	assert_int_equal(r.seq, 42);
 	assert_string_equal(r.ts, "2026-11-29T06:12:03.123456789Z");
 	assert_string_equal(r.action, "open_write");
@@ -96,7 +96,7 @@ static void test_bad_lines(void **state)
 		if (st != RECORD_OK)
 			assert_true(r.why[0] != '\0');
 	}
-	assert_int_equal(r.kind, RECORD_UNKNOWN);
+	assert_int_equal(r.kind, _AUDIT_KIND_INVALID);
 	record_clear(&r);
 	record_parser_free(p);
 }
@@ -129,7 +129,7 @@ static void test_summary_and_loss(void **state)
 	assert_string_equal(r.first_ts, "a");
 	assert_int_equal(parse(p, &r, "{\"v\":1,\"seq\":9,\"ts\":\"t\",\"kind\":\"loss\",\"count\":3,\"seq_first\":null,"
 				      "\"seq_last\":null," PREV "}"), RECORD_OK);
-	assert_int_equal(r.kind, RECORD_LOSS);
+	assert_int_equal(r.kind, AUDIT_KIND_LOSS);
 	assert_int_equal(r.seq_first, -1);
 	assert_int_equal(r.count, 3);
 	assert_int_equal(record_weight(&r), 0);
