@@ -11,46 +11,20 @@
 - the daemon is confined (seccomp filter, no_new_privs);
 - nothing stays mounted, whatever happens (every test unmounts in finally).
 """
-import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import amber  # noqa: E402
+from amber import auditlog, mounts  # noqa: E402
+from amber.mounts import mounted, unmount  # noqa: E402
 
 AMBERFS = os.environ.get("AMBERFS")
 FAILURES = []
-
-
-def skip(why):
-    print("SKIP:", why)
-    sys.exit(77)
-
-
-def mounted(mnt):
-    esc = mnt.replace("\\", "\\134").replace(" ", "\\040")
-    with open("/proc/self/mountinfo") as f:
-        return any(line.split()[4] == esc for line in f)
-
-
-def unmount(mnt):
-    for cmd in (["fusermount3", "-u", mnt], ["umount", mnt], ["umount", "-l", mnt]):
-        if not mounted(mnt):
-            return
-        subprocess.run(cmd, capture_output=True)
-
-
-def wait_gone(pid, timeout=10):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def check(name, cond, detail=""):
@@ -63,7 +37,8 @@ class Stack:
     """Two layers (one with a ':' in its name) and a mountpoint."""
 
     def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="amber-cli-")
+        self.w = mounts.Workdir(prefix="amber-cli-")
+        self.dir = self.w.tmp
         self.top = os.path.join(self.dir, "top:layer")
         self.low = os.path.join(self.dir, "low")
         self.mnt = os.path.join(self.dir, "mnt")
@@ -76,32 +51,28 @@ class Stack:
         self.lowerdir = self.top.replace(":", "\\:") + ":" + self.low
         self.log = os.path.join(self.dir, "audit.log")
         self.pidfile = os.path.join(self.dir, "pid")
-        self.pids = []
 
     def start(self, *extra, opts=""):
         o = f"lowerdir={self.lowerdir},log={self.log},pidfile={self.pidfile}" + opts
         r = subprocess.run([AMBERFS, *extra, "-o", o, self.mnt], capture_output=True,
                            text=True, timeout=30)
         if r.returncode == 0:
-            self.pids.append(self.pid())
+            self.started()
         return r
+
+    def started(self):
+        """A daemon mounted at self.mnt: unmounted and ended in close()."""
+        self.w.adopt(self.mnt, self.pid(), fuse=True)
 
     def pid(self):
         with open(self.pidfile) as f:
             return int(f.read())
 
     def records(self):
-        with open(self.log) as f:
-            return [json.loads(line) for line in f]
+        return auditlog.read_records(self.log)
 
     def close(self):
-        unmount(self.mnt)
-        for pid in self.pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        shutil.rmtree(self.dir, ignore_errors=True)
+        self.w.close()
 
 
 def test_daemon_ready_and_signals():
@@ -129,7 +100,7 @@ def test_daemon_ready_and_signals():
             else:
                 cmd = ["umount", s.mnt] if how == "umount" else ["fusermount3", "-u", s.mnt]
                 subprocess.run(cmd, check=True)
-            check(f"{how}: daemon exits", wait_gone(pid))
+            check(f"{how}: daemon exits", mounts.wait_exit(pid))
             check(f"{how}: nothing mounted after exit", not mounted(s.mnt))
             recs = s.records()
             check(f"{how}: log closed with stop", recs and recs[-1]["kind"] == "stop",
@@ -189,7 +160,7 @@ def test_mount_helper_forms():
         check("mount.fuse3 amberfs MNT -o lowerdir=...", r.returncode == 0 and mounted(s.mnt),
               f"rc={r.returncode} mounted={mounted(s.mnt)} {r.stdout} {r.stderr}")
         if r.returncode == 0:
-            s.pids.append(s.pid())
+            s.started()
             check("mount.fuse3: tree served", os.listdir(s.mnt) == ["etc", "hello"]
                   or sorted(os.listdir(s.mnt)) == ["etc", "hello"])
     finally:
@@ -206,7 +177,7 @@ def test_relative_and_synth():
         check("relative lowerdir and mountpoint", r.returncode == 0, r.stderr)
         if r.returncode:
             return
-        s.pids.append(s.pid())
+        s.started()
         names = sorted(os.listdir("mnt"))
         check("synthdir: top-level dirs appear", names == ["data", "etc", "hello", "tmp"], str(names))
         check("synthdir: nested under a synthesized parent", os.listdir("mnt/data") == ["vol"])
@@ -226,13 +197,7 @@ def test_relative_and_synth():
 
 
 def main():
-    if os.geteuid() != 0:
-        skip("needs root")
-    if not os.path.exists("/dev/fuse"):
-        skip("/dev/fuse is missing")
-    if not AMBERFS:
-        print("FAIL: AMBERFS not set")
-        return 1
+    amber.require()
     test_daemon_ready_and_signals()
     test_foreground_sigint()
     test_mount_helper_forms()

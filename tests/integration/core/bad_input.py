@@ -13,11 +13,11 @@ import re
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from amber import mounts  # noqa: E402
+import amber  # noqa: E402
+from amber import mounts, users  # noqa: E402
 
-NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']
+NOBODY = users.setpriv(users.NOBODY)
 LINE = re.compile(r"^amberfs: [^:]+: (.+): [^\n]+$")
 
 
@@ -104,16 +104,16 @@ def run_case(m, t, name, argv, words, mnt, as_nobody, amb):
         rc, err = r.returncode, r.stderr.decode(errors='replace')
     except subprocess.TimeoutExpired:
         rc, err = 'timeout', ''
-    left = [p for p in mounts.fuse_mounts_under(t)]
+    left = [p for p in mounts.mounts_under(t)]
     for p in left:
-        m.mnts.append((p, None))
+        m.adopt(p, fuse=True)
     pid = None
     if os.path.exists(pidfile):
         with open(pidfile) as f:
             pid = int(f.read().strip() or 0) or None
     daemon = pid is not None and mounts.alive(pid)
     if daemon:
-        m.mnts.append((mnt, pid))
+        m.adopt(mnt, pid, fuse=True)
     ok, why = message_ok(err, words)
     problems = []
     if rc == 0 or rc == 'timeout':
@@ -127,8 +127,7 @@ def run_case(m, t, name, argv, words, mnt, as_nobody, amb):
     print('%s %-44s exit=%s stderr=%r%s'
           % ('FAIL' if problems else 'ok  ', name, rc, err.strip()[:160],
              ('\n       ' + '; '.join(problems)) if problems else ''))
-    for p, pid_ in list(m.mnts):
-        m.umount(p, pid_)
+    m.umount_all()
     return not problems
 
 
@@ -151,11 +150,11 @@ def nobody_control(m, t, amb):
                 pid = int(f.read())
         except (OSError, ValueError):
             pass
-        m.mnts.append((mnt, pid))
+        daemon = m.adopt(mnt, pid, fuse=True)
         subprocess.run(NOBODY + ['fusermount3', '-u', mnt],
                        capture_output=True, timeout=30)
         ok = ok and not mounts.mounted(mnt)
-        m.umount(mnt, pid)
+        m.umount(daemon)
     print('%s %-44s exit=%s stderr=%r' % ('ok  ' if ok else 'FAIL',
                                         'control: nobody mounts a readable '
                                         'layer, fusermount3 -u', rc, err))
@@ -163,21 +162,21 @@ def nobody_control(m, t, amb):
 
 
 def main():
-    amb = mounts.require_env(need_overlay=False)
-    mounts.alarm(240)
+    amb = amber.require()
+    amber.alarm(240)
     failed = 0
     try:
-        with mounts.Mounts(keep='--keep' in sys.argv,
-                           prefix='amber-badinput-', deadline=180) as m:
+        with mounts.Workdir(keep='--keep' in sys.argv,
+                            prefix='amber-badinput-', deadline=180) as m:
             setup(m.tmp)
             for case in cases(m.tmp):
                 failed += not run_case(m, m.tmp, *case, amb)
             failed += not nobody_control(m, m.tmp, amb)
-    except mounts.Timeout as e:
+    except amber.Timeout as e:
         print('ERROR: %s' % e)
         return 1
     finally:
-        mounts.signal.alarm(0)
+        amber.alarm(0)
     print('%d bad-input cases failed' % failed)
     return 1 if failed else 0
 

@@ -10,8 +10,8 @@ import argparse
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+import amber  # noqa: E402
 import differential  # noqa: E402
 from amber import mounts  # noqa: E402
 import stackgen  # noqa: E402
@@ -33,11 +33,11 @@ def run_500(amb, keep):
 def run_4096(amb, keep):
     gen = stackgen.Generator(4096, n_layers=4096, scale=0.05)
     layers = gen.generate()
-    with mounts.Mounts(keep=keep, prefix='amber-4096-', deadline=200) as m:
+    with mounts.Workdir(keep=keep, prefix='amber-4096-', deadline=200) as m:
         ovl = os.fsencode(m.path('ovl'))
         names = stackwrite.write_stack(layers, ovl, 'overlay')
         mnt = m.path('amb')
-        m.amberfs(amb, names, ovl, mnt)
+        m.amberfs(names, mnt, cwd=ovl)
         got = treewalk.walk(mnt)
         diffs = differential.model_check(layers, got)
         diffs += [(p, 'lstat', 'ok', r['lstat'])
@@ -61,15 +61,15 @@ def main():
     ap.add_argument('--keep', action='store_true')
     ap.add_argument('--only', choices=['500', '4096'])
     args = ap.parse_args()
-    amb = mounts.require_env()
+    amb = amber.require(overlay=True)
     ok = True
-    mounts.alarm(500)
+    amber.alarm(500)
     try:
         if args.only in (None, '500'):
             ok &= run_500(amb, args.keep)
         if args.only in (None, '4096'):
             ok &= run_4096(amb, args.keep)
-    except (mounts.MountError, mounts.Timeout, OSError) as e:
+    except (mounts.MountError, amber.Timeout, OSError) as e:
         print('ERROR: %s' % e)
         ok = False
     return 0 if ok else 1

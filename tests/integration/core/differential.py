@@ -29,13 +29,14 @@ answer must be the kernel's.
 import argparse
 import os
 import stat
+import subprocess
 import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from amber import mounts  # noqa: E402
+import amber  # noqa: E402
+from amber import mounts, users  # noqa: E402
 import permwalk  # noqa: E402
 import stackgen  # noqa: E402
 import stackwrite  # noqa: E402
@@ -90,9 +91,9 @@ def tmpfs_names(m, d, n):
     mounted at d/t (a stack across two filesystems)."""
     t = os.path.join(d, b't')
     os.makedirs(t)
-    mounts.subprocess.run([b'mount', b'-t', b'tmpfs', b'-o', b'size=4g',
-                           b'amber-test', t], check=True)
-    m.mnts.append((os.fsdecode(t), None))
+    subprocess.run([b'mount', b'-t', b'tmpfs', b'-o', b'size=4g',
+                    b'amber-test', t], check=True)
+    m.adopt(t)
     return [(b't/%d' if i % 2 else b'%d') % i for i in range(n)]
 
 
@@ -100,8 +101,8 @@ def run_seed(seed, amb, keep=False, scale=1.0, n_layers=None, deadline=None,
              tmpfs=False):
     gen = stackgen.Generator(seed, n_layers=n_layers, scale=scale)
     layers = gen.generate()
-    with mounts.Mounts(keep=keep, prefix='amber-diff-%d-' % seed,
-                       deadline=deadline) as m:
+    with mounts.Workdir(keep=keep, prefix='amber-diff-%d-' % seed,
+                        deadline=deadline) as m:
         ovl = os.fsencode(m.path('ovl'))
         oci = os.fsencode(m.path('oci'))
         mixed = os.fsencode(m.path('mixed'))
@@ -143,8 +144,8 @@ def run_seed(seed, amb, keep=False, scale=1.0, n_layers=None, deadline=None,
                 ('mixed', mixed, mixed_names, ('ctime_ns', 'blocks') + tskip,
                  ('size',))):
             mnt = m.path('amb-' + label)
-            pid = m.amberfs(amb, amb_lowerdirs(lnames, d, seed % 2), d, mnt,
-                            opts)
+            daemon = m.amberfs(amb_lowerdirs(lnames, d, seed % 2), mnt,
+                               opts=opts, cwd=d)
             if label == 'ovl' and seed % 3 == 0:
                 walks = concurrent_walks(mnt, 4)
             else:
@@ -163,7 +164,7 @@ def run_seed(seed, amb, keep=False, scale=1.0, n_layers=None, deadline=None,
             diffs += [(b'[' + label.encode() + b'] ' + p, f, k, a)
                       for p, f, k, a in dd]
             entries += len(got) * len(walks)
-            m.umount(mnt, pid)
+            m.umount(daemon)
     return len(layers), entries, nprobe, ghosts, diffs
 
 
@@ -171,7 +172,7 @@ def walk_users(mnt, the_plan, probes):
     """Root's full walk first (warm caches), then every path as root and as
     each user: {user name: walk}."""
     out = {}
-    for user in (permwalk.ROOT,) + permwalk.USERS:
+    for user in (users.ROOT,) + permwalk.USERS:
         out[user.name] = permwalk.walk_as(user, mnt, the_plan, probes)
     return out
 
@@ -179,8 +180,8 @@ def walk_users(mnt, the_plan, probes):
 def run_seed_nonroot(seed, amb, keep=False, scale=1.0, deadline=None):
     gen = stackgen.Generator(seed, scale=scale, perms=True)
     layers = gen.generate()
-    with mounts.Mounts(keep=keep, prefix='amber-diff-nr-%d-' % seed,
-                       deadline=deadline) as m:
+    with mounts.Workdir(keep=keep, prefix='amber-diff-nr-%d-' % seed,
+                        deadline=deadline) as m:
         permwalk.traversable(m.tmp)
         ovl = os.fsencode(m.path('ovl'))
         names = stackwrite.write_stack(layers, ovl, 'overlay')
@@ -200,8 +201,8 @@ def run_seed_nonroot(seed, amb, keep=False, scale=1.0, deadline=None):
         if not amb:
             return len(layers), entries, len(probes), nghosts, diffs
         mnt = m.path('amb')
-        pid = m.amberfs(amb, names, ovl, mnt,
-                        [(), ('threads=2',), ('nosplice',)][seed % 3])
+        daemon = m.amberfs(names, mnt, cwd=ovl,
+                           opts=[(), ('threads=2',), ('nosplice',)][seed % 3])
         got = treewalk.walk(mnt)
         root_skip = ('nlink',) if len(layers) == 1 else ()
         dd, _ = treewalk.compare(kern, got, root_skip=root_skip)
@@ -216,7 +217,7 @@ def run_seed_nonroot(seed, amb, keep=False, scale=1.0, deadline=None):
         if known:
             print('seed %d: %d known divergences (fifo opens, access(W_OK) '
                   'of symlinks: permwalk.known_divergence)' % (seed, known))
-        m.umount(mnt, pid)
+        m.umount(daemon)
     return len(layers), entries * 2, len(probes), nghosts, diffs
 
 
@@ -241,8 +242,8 @@ def oci_self_check(m, oci, oci_names, kern):
     conv = os.fsencode(m.path('oci2'))
     os.mkdir(conv)
     for n in oci_names:
-        mounts.subprocess.run([b'cp', b'-a', os.path.join(oci, n),
-                               os.path.join(conv, n)], check=True)
+        subprocess.run([b'cp', b'-a', os.path.join(oci, n),
+                        os.path.join(conv, n)], check=True)
         oci_to_overlay(os.path.join(conv, n))
     m.kernel(oci_names, conv, m.path('kernoci'))
     d, _ = treewalk.compare(kern, treewalk.walk(m.path('kernoci')),
@@ -291,13 +292,11 @@ def main():
     args = ap.parse_args()
     seeds = [args.seed] if args.seed is not None else \
         parse_seeds(args.seeds or '0-9')
-    amb = mounts.require_env(need_fuse=not args.kernel_only)
-    if args.kernel_only:
-        amb = None
+    amb = amber.require(fuse=not args.kernel_only, overlay=True)
     failed, total = [], 0
     for seed in seeds:
         t0 = time.time()
-        mounts.alarm(args.timeout)
+        amber.alarm(args.timeout)
         try:
             if args.nonroot:
                 n, entries, nprobe, ghosts, diffs = run_seed_nonroot(
@@ -307,13 +306,13 @@ def main():
                 n, entries, nprobe, ghosts, diffs = run_seed(
                     seed, amb, args.keep, args.scale,
                     deadline=max(10, args.timeout - 20), tmpfs=args.tmpfs)
-        except (mounts.MountError, mounts.Timeout, OSError,
-                permwalk.ChildError) as e:
+        except (mounts.MountError, amber.Timeout, OSError,
+                users.ChildError) as e:
             print('seed %d: ERROR: %s' % (seed, e))
             failed.append(seed)
             continue
         finally:
-            mounts.signal.alarm(0)
+            amber.alarm(0)
         total += entries
         status = 'OK' if not diffs else '%d MISMATCHES' % len(diffs)
         print('seed %d: %d layers, %d entries compared, %d lookups probed, '

@@ -27,8 +27,8 @@ import stat
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+import amber  # noqa: E402
 from amber import mounts  # noqa: E402
 
 DEPTH = 300
@@ -179,12 +179,12 @@ class Checker:
 def run(amb, keep):
     c = Checker()
     token = 'SENTINEL-' + secrets.token_hex(16)
-    with mounts.Mounts(keep=keep, prefix='amber-hostile-',
-                       deadline=200) as m:
+    with mounts.Workdir(keep=keep, prefix='amber-hostile-',
+                        deadline=200) as m:
         names, lay = build(m, token)
         kmnt, amnt = m.path('kernel'), m.path('amb')
         m.kernel([n.encode() for n in names], lay, kmnt)
-        m.amberfs(amb, [n.encode() for n in names], lay, amnt)
+        m.amberfs([n.encode() for n in names], amnt, cwd=lay)
         kern, _ = fdwalk(kmnt)
         got, seen = fdwalk(amnt)
         blob = b'\0'.join(seen)
@@ -252,7 +252,7 @@ def symlink_layer_refused(c, amb, m, lay):
     r = subprocess.run([amb, '-o', 'lowerdir=linklayer:bot', mnt], cwd=lay,
                        capture_output=True, timeout=60)
     if mounts.mounted(mnt):
-        m.mnts.append((mnt, None))
+        m.adopt(mnt, fuse=True)
     err = r.stderr.decode(errors='replace')
     c.check(r.returncode != 0 and 'linklayer' in err and
             not mounts.mounted(mnt),
@@ -268,8 +268,8 @@ def run_submount(amb, keep):
     (and in any case never show the outside content)."""
     c = Checker()
     token = 'SENTINEL-' + secrets.token_hex(16)
-    with mounts.Mounts(keep=keep, prefix='amber-submount-',
-                       deadline=200) as m:
+    with mounts.Workdir(keep=keep, prefix='amber-submount-',
+                        deadline=200) as m:
         t = m.tmp
         outside = os.path.join(t, 'outside')
         top = os.path.join(t, 'layers', 'top')
@@ -282,11 +282,11 @@ def run_submount(amb, keep):
             f.write('own')
         subprocess.run(['mount', '--bind', outside,
                         os.path.join(top, 'sub')], check=True)
-        m.mnts.append((os.path.join(top, 'sub'), None))
+        m.adopt(os.path.join(top, 'sub'))
         lay = os.path.join(t, 'layers')
         kmnt, amnt = m.path('kernel'), m.path('amb')
         m.kernel([b'top', b'bot'], lay, kmnt)
-        m.amberfs(amb, [b'top', b'bot'], lay, amnt)
+        m.amberfs([b'top', b'bot'], amnt, cwd=lay)
         kern, _ = fdwalk(kmnt)
         got, seen = fdwalk(amnt)
         c.check(token.encode() not in b'\0'.join(seen),
@@ -298,18 +298,18 @@ def run_submount(amb, keep):
 
 def main():
     keep = '--keep' in sys.argv
-    amb = mounts.require_env()
-    mounts.alarm(270)
+    amb = amber.require(overlay=True)
+    amber.alarm(270)
     try:
         if '--submount' in sys.argv:
             failures = run_submount(amb, keep)
         else:
             failures = run(amb, keep)
-    except (mounts.MountError, mounts.Timeout, OSError) as e:
+    except (mounts.MountError, amber.Timeout, OSError) as e:
         print('ERROR: %s' % e)
         return 1
     finally:
-        mounts.signal.alarm(0)
+        amber.alarm(0)
     print('%d failures' % len(failures))
     return 1 if failures else 0
 

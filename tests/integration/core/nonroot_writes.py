@@ -28,10 +28,9 @@ import os
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from amber import auditlog as gatelib  # noqa: E402
-from amber import mounts  # noqa: E402
+import amber  # noqa: E402
+from amber import auditlog, mounts  # noqa: E402
 import permwalk  # noqa: E402
 
 NOBODY = 65534
@@ -91,19 +90,19 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--keep', action='store_true')
     args = ap.parse_args()
-    amb = mounts.require_env()
+    amber.require(overlay=True)
     fails = []
-    with mounts.Mounts(keep=args.keep, prefix='amber-nonroot-') as m:
+    with mounts.Workdir(keep=args.keep, prefix='amber-nonroot-') as m:
         permwalk.traversable(m.tmp)
         lay = m.path('layers')
         names = build(lay)
         kmnt, amnt, log = m.path('kernel'), m.path('amb'), m.path('audit.log')
         m.kernel([os.fsencode(n) for n in names], lay, kmnt)
         kern = session(kmnt)
-        pid = m.amberfs(amb, [os.fsencode(n) for n in names], lay, amnt,
-                        ('log=' + log,))
+        daemon = m.amberfs([os.fsencode(n) for n in names], amnt, log=log,
+                           cwd=lay)
         got = session(amnt)
-        m.umount(amnt, pid)
+        m.umount(daemon)
         want_text = {c: os.strerror(errno.EROFS) for c in
                      (' '.join(x) for x in WRITES)}
         want_text.update({' '.join(c): os.strerror(errno.EACCES)
@@ -118,7 +117,7 @@ def main():
                                                           aerr)))
             if not ok:
                 fails.append(cmd)
-        s = gatelib.Series([log])
+        s = auditlog.Series([log])
         s.check_invariant()
         recs = [r for r in s.recs if r['kind'] in ('attempt', 'summary')]
         seen = {(r['event']['action'], r['file']['path']) for r in recs}
@@ -140,6 +139,6 @@ def main():
 if __name__ == '__main__':
     try:
         sys.exit(main())
-    except (mounts.MountError, gatelib.VerifyError, OSError) as e:
+    except (mounts.MountError, auditlog.VerifyError, OSError) as e:
         print('ERROR: %s' % e)
         sys.exit(1)

@@ -55,10 +55,10 @@ import stat
 import struct
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from amber import auditlog as gatelib  # noqa: E402
-from amber import mounts  # noqa: E402
+import amber  # noqa: E402
+from amber import auditlog, mounts  # noqa: E402
+from amber.users import ROOT, ChildError, as_user  # noqa: E402
 import permwalk  # noqa: E402
 import stackgen  # noqa: E402
 import stackwrite  # noqa: E402
@@ -342,8 +342,7 @@ def run_matrix(mnt, users):
                 if kind not in kinds:
                     continue
                 case = Case(mnt, t, s, kind, u)
-                out[(u.name, tname, op)] = permwalk.as_user(
-                    u, _attempt, fn, case)
+                out[(u.name, tname, op)] = as_user(u, _attempt, fn, case)
     return out
 
 
@@ -397,7 +396,7 @@ def check_matrix(kres, ares, recs_by_pid, users):
 
 
 def records_by_pid(log):
-    s = gatelib.Series([log])
+    s = auditlog.Series([log])
     s.check_invariant()
     out = {}
     for r in s.recs:
@@ -408,13 +407,13 @@ def records_by_pid(log):
 
 def walks(mnt, the_plan, probes):
     return {u.name: permwalk.walk_as(u, mnt, the_plan, probes)
-            for u in (permwalk.ROOT,) + permwalk.USERS}
+            for u in (ROOT,) + permwalk.USERS}
 
 
 def run(amb, keep):
     failed = []
     users = permwalk.USERS
-    with mounts.Mounts(keep=keep, prefix='amber-perm-') as m:
+    with mounts.Workdir(keep=keep, prefix='amber-perm-') as m:
         permwalk.traversable(m.tmp)
         lay = os.fsencode(m.path('layers'))
         names = build_layers(lay)
@@ -436,7 +435,7 @@ def run(amb, keep):
             return failed
         amnt = m.path('amb')
         log = m.path('audit.log')
-        pid = m.amberfs(amb, names, lay, amnt, ('log=' + log,))
+        daemon = m.amberfs(names, amnt, log=log, cwd=lay)
         got = treewalk.walk(amnt)
         diffs, _ = treewalk.compare(kern, got)
         diffs = [(b'[root walk] ' + p, f, k, a) for p, f, k, a in diffs]
@@ -451,7 +450,7 @@ def run(amb, keep):
             print('walks: %d known divergences (fifo opens, access(W_OK) '
                   'of symlinks: permwalk.known_divergence)' % known)
         ares = run_matrix(amnt, users)
-        m.umount(amnt, pid)
+        m.umount(daemon)
         if diffs:
             print('walks: %d mismatches\nmismatch classes:\n%s\n%s' % (
                 len(diffs), permwalk.summarize(diffs),
@@ -477,10 +476,10 @@ def main():
     ap.add_argument('--kernel-only', action='store_true')
     ap.add_argument('-v', action='store_true', help='print every case')
     args = ap.parse_args()
-    amb = mounts.require_env(need_fuse=not args.kernel_only)
+    amb = amber.require(fuse=not args.kernel_only, overlay=True)
     try:
         failed = run(None if args.kernel_only else amb, args.keep)
-    except (mounts.MountError, permwalk.ChildError, OSError) as e:
+    except (mounts.MountError, ChildError, OSError) as e:
         print('ERROR: %s' % e)
         return 1
     print('FAIL: ' + ', '.join(failed) if failed else 'PASS')

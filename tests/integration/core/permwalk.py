@@ -1,9 +1,8 @@
 """Walks and probes as other users: the permission side of a mount.
 
-as_user() runs a function in a forked child that has dropped to a user
-(setgroups, setgid, setuid: no capabilities left) and returns its result
-through a pipe.  walk_as() gives, for every path of a plan made from a root
-walk (treewalk.walk), what that user gets from:
+walk_as() gives, for every path of a plan made from a root walk
+(treewalk.walk), what a user (amber.users: a forked child that has dropped
+to the user, no capabilities left) gets from:
 
   lstat (the fields or the errno), access(R_OK/W_OK/X_OK) without following
   a symlink, getxattr of each user.* name the entry has and of one it lacks,
@@ -22,16 +21,13 @@ import ctypes
 import errno
 import hashlib
 import os
-import pickle
 import signal
 import stat
 import struct
 
 import treewalk
+from amber.users import User, as_user
 
-User = collections.namedtuple('User', 'name uid gid groups')
-
-ROOT = User('root', 0, 0, (0,))
 # Owner of some generated entries (stackgen.PERM_IDS), group 1000 through
 # its primary gid and group 1001 through a supplementary group, named in
 # some ACL entries.
@@ -47,49 +43,6 @@ READ_LIMIT = 1 << 20
 SYS_faccessat2 = 439  # x86_64 and every other architecture
 AT_FDCWD = -100
 AT_SYMLINK_NOFOLLOW = 0x100
-
-
-class ChildError(Exception):
-    pass
-
-
-def drop_to(user):
-    """In a child: become user for good (no way back, no capabilities)."""
-    if user.uid == 0:
-        return
-    os.setgroups(list(user.groups))
-    os.setgid(user.gid)
-    os.setuid(user.uid)
-
-
-def as_user(user, fn, *args):
-    """fn(*args) in a forked child running as user; its (picklable) result.
-    An exception in the child is raised here as ChildError."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(r)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            try:
-                drop_to(user)
-                data = pickle.dumps(('ok', fn(*args)))
-            except BaseException as e:  # reported to the parent
-                data = pickle.dumps(('exc', '%s: %s' % (type(e).__name__, e)))
-            with os.fdopen(w, 'wb') as f:
-                f.write(data)
-        finally:
-            os._exit(0)
-    os.close(w)
-    with os.fdopen(r, 'rb') as f:
-        data = f.read()
-    os.waitpid(pid, 0)
-    if not data:
-        raise ChildError('child as %s died without a result' % user.name)
-    what, val = pickle.loads(data)
-    if what != 'ok':
-        raise ChildError('as %s: %s' % (user.name, val))
-    return val
 
 
 def _err(e):

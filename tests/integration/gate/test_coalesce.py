@@ -18,9 +18,9 @@ import os
 import struct
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from amber import auditlog as g  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import amber  # noqa: E402
+from amber import auditlog, mounts  # noqa: E402
 
 
 def vfs_cap(permitted):
@@ -37,18 +37,18 @@ def refused(fn, *args):
 
 
 def main():
-    g.require_root_fuse()
+    amber.require()
     failures = []
-    with g.Workdir() as w:
-        lay = os.path.join(w.path, "layer")
+    with mounts.Workdir(prefix="amber-gate-") as w:
+        lay = w.path("layer")
         os.makedirs(os.path.join(lay, "bin"))
         with open(os.path.join(lay, "bin", "busybox"), "wb") as f:
             f.write(b"\x7fELF not really\n")
         os.chmod(os.path.join(lay, "bin", "busybox"), 0o755)
-        mnt = os.path.join(w.path, "mnt")
+        mnt = w.path("mnt")
         os.mkdir(mnt)
-        log = os.path.join(w.path, "audit.log")
-        m = w.mount([lay], mnt, log=log)
+        log = w.path("audit.log")
+        m = w.amberfs([lay], mnt, log=log, foreground=True)
         bb = os.path.join(mnt, "bin", "busybox")
         link = os.path.join(mnt, "bin", "sh")
         cap_raw, cap_admin = vfs_cap(1 << 13), vfs_cap(1 << 21)
@@ -67,7 +67,7 @@ def main():
                 failures.append(f"{op[0].__name__}{op[1:]} was not refused with EROFS")
         m.close()
 
-        s = g.Series([log])
+        s = auditlog.Series([log])
         s.check_invariant(expected_attempts=len(ops))
         att = s.kind("attempt")
         by = {}
@@ -83,7 +83,7 @@ def main():
         for a in by.get("setxattr", []):
             digests[a.get("name")].append(a.get("value_digest"))
         caps = digests.get("security.capability", [])
-        want = sorted([g.hash128_hex(cap_raw), g.hash128_hex(cap_admin)])
+        want = sorted([auditlog.hash128_hex(cap_raw), auditlog.hash128_hex(cap_admin)])
         if sorted(caps) != want:
             failures.append(f"security.capability digests {caps}, want {want}")
         targets = [a.get("target") for a in by.get("symlink", [])]

@@ -34,9 +34,9 @@ import resource
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from amber import auditlog as g  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import amber  # noqa: E402
+from amber import auditlog, mounts  # noqa: E402
 
 WARNING = "Cannot write the audit log"
 
@@ -86,13 +86,13 @@ def full_at_unmount(w, lay, sub, logfs, space_comes_back):
     what = "full at unmount" + ("" if space_comes_back else ", for good")
     tag = "4" if space_comes_back else "5"
     log = os.path.join(sub, f"audit{tag}.log")
-    mnt = os.path.join(w.path, f"mnt{tag}")
+    mnt = w.path(f"mnt{tag}")
     os.mkdir(mnt)
-    m = w.mount([lay], mnt, log=log, workdir=w.path)
+    m = w.amberfs([lay], mnt, log=log, workdir=w.tmp, foreground=True)
     filler = os.path.join(logfs, "filler")
     fill(filler)
     wrong = refuse(mnt, f"end{tag}_", 30)
-    g.wait_until(lambda: WARNING in m.stderr(), what=f"{what}: the warning")
+    amber.wait_until(lambda: WARNING in m.stderr(), what=f"{what}: the warning")
     # Not even the tail of the log's last page: nothing more fits.  A few
     # more attempts now fail with EFBIG, most likely right after ENOSPC
     # failures: one gap with two causes, still announced by one loss.
@@ -101,8 +101,8 @@ def full_at_unmount(w, lay, sub, logfs, space_comes_back):
     wrong += refuse(mnt, f"efbig{tag}_", 3)
     um = subprocess.Popen(["fusermount3", "-u", mnt])
     try:
-        g.wait_until(lambda: "Cannot write the end of the audit log" in m.stderr(), timeout=30,
-                     what=f"{what}: the daemon trying again for the stop record")
+        amber.wait_until(lambda: "Cannot write the end of the audit log" in m.stderr(), timeout=30,
+                         what=f"{what}: the daemon trying again for the stop record")
         if space_comes_back:
             os.unlink(filler)
             resource.prlimit(m.pid, resource.RLIMIT_FSIZE,
@@ -114,7 +114,7 @@ def full_at_unmount(w, lay, sub, logfs, space_comes_back):
             os.unlink(filler)
     if rc != 0:
         failures.append(f"{what}: amberfs exited {rc}")
-    recs = g.Series([log]).recs  # no half line, chain and announced gaps
+    recs = auditlog.Series([log]).recs  # no half line, chain and announced gaps
     stops = [r for r in recs if r["kind"] == "stop"]
     msg = EXIT_RE.search(m.stderr())
     if not msg:
@@ -123,7 +123,7 @@ def full_at_unmount(w, lay, sub, logfs, space_comes_back):
         if not stops:
             failures.append(f"{what}: no stop record once space came back")
         else:
-            t = g.Series([log]).check_invariant(expected_attempts=33)
+            t = auditlog.Series([log]).check_invariant(expected_attempts=33)
             if t["lost"] == 0:
                 failures.append(f"{what}: nothing was lost? {t}")
             if msg and (int(msg.group(1)), int(msg.group(2))) != (33, t["lost"]):
@@ -149,26 +149,26 @@ def full_at_unmount(w, lay, sub, logfs, space_comes_back):
 
 
 def main():
-    g.require_root_fuse()
+    amber.require()
     failures = []
-    with g.Workdir() as w:
-        lay = os.path.join(w.path, "layer")
+    with mounts.Workdir(prefix="amber-gate-") as w:
+        lay = w.path("layer")
         os.mkdir(lay)
         with open(os.path.join(lay, "f"), "wb") as f:
             f.write(b"readable\n" * 1000)
-        logfs = os.path.join(w.path, "logfs")
+        logfs = w.path("logfs")
         os.mkdir(logfs)
         if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=0755", "tmpfs",
                            logfs]).returncode != 0:
-            g.skip("cannot mount a tmpfs")
-        w.extra_umounts.append(logfs)
+            amber.skip("cannot mount a tmpfs")
+        w.adopt(logfs)
         sub = os.path.join(logfs, "sub")
         os.mkdir(sub)
         log = os.path.join(sub, "audit.log")
-        mnt = os.path.join(w.path, "mnt")
+        mnt = w.path("mnt")
         os.mkdir(mnt)
         # pidfile and stderr outside the tmpfs, so only the log competes for it
-        m = w.mount([lay], mnt, log=log, workdir=w.path)
+        m = w.amberfs([lay], mnt, log=log, workdir=w.tmp, foreground=True)
         made = 0
 
         # 1. disk full
@@ -177,10 +177,10 @@ def main():
         wrong = refuse(mnt, "full", 40)
         made += 40
         try:
-            g.wait_until(lambda: WARNING in m.stderr(), what="the warning")
+            amber.wait_until(lambda: WARNING in m.stderr(), what="the warning")
         except AssertionError:
             print(f"daemon stderr:\n{m.stderr()}\nalive: {m.proc.poll() is None}; log tail:")
-            print("\n".join(str(r)[:200] for r in g.read_records(log)[-3:]))
+            print("\n".join(str(r)[:200] for r in auditlog.read_records(log)[-3:]))
             raise
         with open(os.path.join(mnt, "f"), "rb") as f:
             if f.read() != b"readable\n" * 1000:
@@ -190,9 +190,9 @@ def main():
         os.unlink(filler)
         wrong += refuse(mnt, "after", 5)
         made += 5
-        g.wait_until(lambda: any(r["kind"] == "loss" for r in g.read_records(log)),
-                     what="the loss record")
-        recs = g.read_records(log)
+        amber.wait_until(lambda: any(r["kind"] == "loss" for r in auditlog.read_records(log)),
+                         what="the loss record")
+        recs = auditlog.read_records(log)
         loss = [r for r in recs if r["kind"] == "loss"]
         if not loss or any(not r["reason"].startswith("write_error:ENOSPC") or r["seq_first"] is None
                            for r in loss):
@@ -201,17 +201,17 @@ def main():
         print(f"disk full: {made} attempts, losses {[(r['count'], r['seq_first'], r['seq_last']) for r in loss]}")
 
         # 2. the file is removed: it is created again
-        s = g.Series([log])  # verifies what we have so far, before it is gone
+        s = auditlog.Series([log])  # verifies what we have so far, before it is gone
         os.unlink(log)
         wrong += refuse(mnt, "removed", 5)
         made += 5
-        g.wait_until(lambda: sum(1 for r in g.read_records(log) if r["kind"] == "attempt") >= 5,
-                     what="attempts in the recreated log")
-        recs = g.read_records(log)
+        amber.wait_until(lambda: sum(1 for r in auditlog.read_records(log) if r["kind"] == "attempt") >= 5,
+                         what="attempts in the recreated log")
+        recs = auditlog.read_records(log)
         if recs[0]["kind"] != "rotate" or recs[0]["reason"] != "reopen" or \
                 "(deleted)" not in recs[0]["previous_file"]:
             failures.append(f"recreated log begins with {recs[0]}")
-        s2 = g.Series([log], allow_unknown_origin=True)
+        s2 = auditlog.Series([log], allow_unknown_origin=True)
         got = sum(1 for r in s2.kind("attempt") if r["file"]["path"].startswith("/removed"))
         if got != 5:
             failures.append(f"{got} of 5 attempts after the removal are in the new file")
@@ -225,13 +225,13 @@ def main():
         os.mkdir(log)
         wrong += refuse(mnt, "nodir", 6)
         made += 6
-        g.wait_until(lambda: m.stderr().count("was removed") >= 2, what="the removal warning")
+        amber.wait_until(lambda: m.stderr().count("was removed") >= 2, what="the removal warning")
         os.rmdir(log)
-        g.wait_until(lambda: os.path.exists(log), timeout=15, what="the log to come back")
+        amber.wait_until(lambda: os.path.exists(log), timeout=15, what="the log to come back")
         wrong += refuse(mnt, "back", 2)
         made += 2
         m.close()
-        s3 = g.Series([log], allow_unknown_origin=True)
+        s3 = auditlog.Series([log], allow_unknown_origin=True)
         lost = [r for r in s3.kind("loss") if r["reason"] == "write_error:EISDIR"]
         if not lost or sum(r["count"] for r in lost) != 6:
             failures.append(f"not 6 attempts in write_error:EISDIR losses: {s3.kind('loss')}")

@@ -27,9 +27,9 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from amber import auditlog as g  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import amber  # noqa: E402
+from amber import auditlog, mounts  # noqa: E402
 
 RSS_BOUND_KIB = 128 * 1024  # the writer's budget is ~40 MiB; FUSE buffers add some
 BIG = 32 << 20
@@ -168,11 +168,12 @@ def collect_reader(kid):
 
 def flood_once(w, lay, policy, args, queue_len=None):
     name = policy + (f"-q{queue_len}" if queue_len else "")
-    mnt = os.path.join(w.path, f"mnt-{name}")
+    mnt = w.path(f"mnt-{name}")
     os.mkdir(mnt)
-    log = os.path.join(w.path, f"{name}.log")
+    log = w.path(f"{name}.log")
     env = {"AMBER_AUDIT_QUEUE_LEN": str(queue_len)} if queue_len else None
-    m = w.mount([lay], mnt, log=log, opts=[f"log_policy={policy}"] + args.extra, env=env)
+    m = w.amberfs([lay], mnt, log=log, opts=[f"log_policy={policy}"] + args.extra, env=env,
+                  foreground=True)
     # Warm up so the idle RSS includes the worker threads and caches.
     with open(os.path.join(mnt, "big"), "rb") as f:
         f.read()
@@ -189,7 +190,7 @@ def flood_once(w, lay, policy, args, queue_len=None):
     total, rerr, passes, elapsed = collect_reader(reader)
     peak = max(peak, m.rss_kib())
     m.close()
-    s = g.Series([log])
+    s = auditlog.Series([log])
     t = s.check_invariant(expected_attempts=made)
     a, sm, lo = s.sums()
     failures = []
@@ -216,10 +217,10 @@ def main():
     ap.add_argument("--opts", default="")
     args = ap.parse_args()
     args.extra = [o for o in args.opts.split(",") if o]
-    g.require_root_fuse()
+    amber.require()
     failures = []
-    with g.Workdir() as w:
-        lay = build_layer(w.path)
+    with mounts.Workdir(prefix="amber-gate-") as w:
+        lay = build_layer(w.tmp)
         for policy in ("block", "drop"):
             failures += flood_once(w, lay, policy, args)
         # A 4-slot queue (AMBER_AUDIT_QUEUE_LEN, a test knob): under drop

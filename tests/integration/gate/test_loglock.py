@@ -20,9 +20,9 @@ import signal
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from amber import auditlog as g  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import amber  # noqa: E402
+from amber import auditlog, mounts  # noqa: E402
 
 
 def exclusive_free(path):
@@ -57,17 +57,17 @@ def mkdirs(mnt, prefix, n):
 
 
 def last_record(path):
-    recs = g.read_records(path)
+    recs = auditlog.read_records(path)
     return recs[-1] if recs else None
 
 
 def unmount_race(w, lay, rounds=5):
     failures = []
     for k in range(rounds):
-        mnt = os.path.join(w.path, f"mnt_race{k}")
+        mnt = w.path(f"mnt_race{k}")
         os.mkdir(mnt)
-        log = os.path.join(w.path, f"race{k}.log")
-        m = w.mount([lay], mnt, log=log)
+        log = w.path(f"race{k}.log")
+        m = w.amberfs([lay], mnt, log=log, foreground=True)
         if k == 0:
             if exclusive_free(log):
                 failures.append("LOCK_EX on the live log was granted")
@@ -90,24 +90,24 @@ def unmount_race(w, lay, rounds=5):
 
 def handover(w, lay):
     failures = []
-    mnt = os.path.join(w.path, "mnt_rot")
+    mnt = w.path("mnt_rot")
     os.mkdir(mnt)
-    logdir = os.path.join(w.path, "rot")
+    logdir = w.path("rot")
     os.mkdir(logdir)
     log = os.path.join(logdir, "audit.log")
-    m = w.mount([lay], mnt, log=log, opts=["log_max_size=4096", "log_keep=5"])
+    m = w.amberfs([lay], mnt, log=log, opts=["log_max_size=4096", "log_keep=5"], foreground=True)
     mkdirs(mnt, "s", 60)
-    g.wait_until(lambda: os.path.exists(log + ".2"), what="two size rotations")
-    g.wait_until(lambda: any(r["kind"] == "attempt" and r["file"]["path"] == "/s59"
-                             for r in g.read_records(log)), what="the last attempt")
+    amber.wait_until(lambda: os.path.exists(log + ".2"), what="two size rotations")
+    amber.wait_until(lambda: any(r["kind"] == "attempt" and r["file"]["path"] == "/s59"
+                                 for r in auditlog.read_records(log)), what="the last attempt")
     if exclusive_free(log):
         failures.append("size rotation: the current file is not locked")
     if not exclusive_free(log + ".1"):
         failures.append("size rotation: FILE.1 is still locked")
     os.rename(log, log + ".old")
     os.kill(m.pid, signal.SIGHUP)
-    g.wait_until(lambda: os.path.exists(log), what="the reopened log")
-    g.wait_until(lambda: not exclusive_free(log), what="the lock on the reopened log")
+    amber.wait_until(lambda: os.path.exists(log), what="the reopened log")
+    amber.wait_until(lambda: not exclusive_free(log), what="the lock on the reopened log")
     if not exclusive_free(log + ".old"):
         failures.append("SIGHUP: the renamed file is still locked")
     m.close()
@@ -118,10 +118,10 @@ def handover(w, lay):
 
 
 def main():
-    g.require_root_fuse()
+    amber.require()
     failures = []
-    with g.Workdir() as w:
-        lay = os.path.join(w.path, "layer")
+    with mounts.Workdir(prefix="amber-gate-") as w:
+        lay = w.path("layer")
         os.mkdir(lay)
         failures += unmount_race(w, lay)
         failures += handover(w, lay)

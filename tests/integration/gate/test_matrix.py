@@ -27,15 +27,16 @@ import argparse
 import ctypes
 import errno
 import fcntl
+import hashlib
 import os
 import stat
 import struct
 import sys
 import threading
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from amber import auditlog as g  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import amber  # noqa: E402
+from amber import auditlog, mounts, users  # noqa: E402
 
 libc = ctypes.CDLL(None, use_errno=True)
 EXTRA_OPTS = []
@@ -75,6 +76,43 @@ def setflags(path):
 def reopen_proc_fd(path):
     fd = os.open(path, os.O_RDONLY)
     os.open(f"/proc/self/fd/{fd}", os.O_WRONLY)
+
+
+# ---- layer snapshots ----
+
+def snapshot(root):
+    """Everything about every entry below root except atime (reads may set it)."""
+    snap = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in [""] + dirnames + filenames:
+            p = os.path.join(dirpath, name) if name else dirpath
+            if name == "" and dirpath != root:
+                continue
+            st = os.lstat(p)
+            ent = (st.st_mode, st.st_uid, st.st_gid, st.st_size, st.st_nlink, st.st_ino,
+                   st.st_rdev, st.st_mtime_ns, st.st_ctime_ns)
+            xattrs = {}
+            try:
+                for x in sorted(os.listxattr(p, follow_symlinks=False)):
+                    xattrs[x] = os.getxattr(p, x, follow_symlinks=False)
+            except OSError:
+                pass
+            content = None
+            if stat.S_ISREG(st.st_mode):
+                with open(p, "rb") as f:
+                    content = hashlib.sha256(f.read()).hexdigest()
+            elif stat.S_ISLNK(st.st_mode):
+                content = os.readlink(p)
+            snap[os.path.relpath(p, root)] = (ent, tuple(sorted(xattrs.items())), content)
+    return snap
+
+
+def diff_snapshots(a, b):
+    out = []
+    for k in sorted(set(a) | set(b)):
+        if a.get(k) != b.get(k):
+            out.append(f"{k}: {a.get(k)} -> {b.get(k)}")
+    return out
 
 
 # ---- the stack ----
@@ -262,33 +300,6 @@ def root_owned_cases(m):
     ]
 
 
-def run_child(fn, uid):
-    """Runs fn in a fresh process (as uid if given); returns (pid, errno)."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        code = 0
-        try:
-            os.close(r)
-            if uid is not None:
-                os.setgroups([])
-                os.setgid(uid)
-                os.setuid(uid)
-            try:
-                fn()
-            except OSError as e:
-                code = e.errno or 254
-        except BaseException:
-            code = 255
-        os.write(w, struct.pack("i", code))
-        os._exit(0)
-    os.close(w)
-    data = os.read(r, 4)
-    os.close(r)
-    os.waitpid(pid, 0)
-    return pid, struct.unpack("i", data)[0] if len(data) == 4 else 255
-
-
 def run_child_thread(fn):
     """Runs fn on a second thread of a fresh process; returns (pid, tid, errno)."""
     r, w = os.pipe()
@@ -337,7 +348,7 @@ def extra_cases(mnt, log, marker, m1):
         if threaded:
             pid, tid, err = run_child_thread(fn)
         else:
-            (pid, err), tid = run_child(fn, None), None
+            pid, err = users.attempt(fn)
             tid = pid
         m2 = marker.put()
         recs = between(log, m1, m2)
@@ -378,32 +389,33 @@ class Marker:
             os.mkdir(self.mnt + name)
         except OSError:
             pass
-        g.wait_until(lambda: any(r.get("file", {}).get("path") == name
-                                 for r in g.read_records(self.log)[-50:]),
-                     what=f"marker {name} in the log")
+        amber.wait_until(lambda: any(r.get("file", {}).get("path") == name
+                                         for r in auditlog.read_records(self.log)[-50:]),
+                             what=f"marker {name} in the log")
         return name
 
 
 def between(log, m1, m2):
-    recs = g.read_records(log)
+    recs = auditlog.read_records(log)
     idx = {r.get("file", {}).get("path"): i for i, r in enumerate(recs) if r["kind"] == "attempt"}
     return recs[idx[m1] + 1: idx[m2]]
 
 
 def run_matrix(w, layers, uid, deny=errno.EROFS, opts=()):
-    mnt = os.path.join(w.path, "mnt")
+    mnt = w.path("mnt")
     os.makedirs(mnt, exist_ok=True)
-    log = os.path.join(w.path, "audit.log")
-    before = [g.snapshot(l) for l in layers]
-    m = w.mount(layers, mnt, log=log, opts=list(opts) + EXTRA_OPTS)
+    log = w.path("audit.log")
+    before = [snapshot(l) for l in layers]
+    m = w.amberfs(layers, mnt, log=log, opts=list(opts) + EXTRA_OPTS, foreground=True)
     marker = Marker(mnt, log)
     failures = []
     notes = set()
     cases = nonroot_cases(mnt) if uid is not None else root_cases(mnt)
+    caller = users.user(uid) if uid is not None else None
     m1 = marker.put()
     for name, fn, action, path, new_path, *other in cases:
         want_err = other[0] if other else deny
-        pid, err = run_child(fn, uid)
+        pid, err = users.attempt(fn, caller)
         m2 = marker.put()
         recs = between(log, m1, m2)
         m1 = m2
@@ -441,13 +453,13 @@ def run_matrix(w, layers, uid, deny=errno.EROFS, opts=()):
     m.close()
     for n in sorted(notes):
         print(f"note: process facts unreadable in some records: {n}")
-    after = [g.snapshot(l) for l in layers]
+    after = [snapshot(l) for l in layers]
     for i, (a, b) in enumerate(zip(before, after)):
-        d = g.diff_snapshots(a, b)
+        d = diff_snapshots(a, b)
         if d:
             failures.append(f"layer {i} changed")
             print(f"FAIL: layer {i} changed:\n  " + "\n  ".join(d[:20]))
-    s = g.Series([log])
+    s = auditlog.Series([log])
     t = s.check_invariant()
     if len(s.kind("attempt")) + len(s.kind("summary")) < sum(len(c) == 5 for c in cases):
         failures.append("too few records")
@@ -457,24 +469,24 @@ def run_matrix(w, layers, uid, deny=errno.EROFS, opts=()):
 
 def test_deny_errno_and_kernel_ro(w, layers):
     failures = []
-    mnt = os.path.join(w.path, "mnt2")
+    mnt = w.path("mnt2")
     os.makedirs(mnt, exist_ok=True)
-    log = os.path.join(w.path, "eperm.log")
-    m = w.mount(layers, mnt, log=log, opts=["deny_errno=EPERM"] + EXTRA_OPTS)
-    pid, err = run_child(lambda: os.mkdir(os.path.join(mnt, "x")), None)
+    log = w.path("eperm.log")
+    m = w.amberfs(layers, mnt, log=log, opts=["deny_errno=EPERM"] + EXTRA_OPTS, foreground=True)
+    pid, err = users.attempt(lambda: os.mkdir(os.path.join(mnt, "x")))
     m.close()
-    recs = [r for r in g.Series([log]).recs if r["kind"] == "attempt"]
+    recs = [r for r in auditlog.Series([log]).recs if r["kind"] == "attempt"]
     ok = err == errno.EPERM and len(recs) == 1 and recs[0]["errno"] == errno.EPERM \
         and recs[0]["errno_name"] == "EPERM" and recs[0]["process"]["pid"] == pid
     print(f"deny_errno=EPERM: {'ok' if ok else 'FAIL'} (errno {err}, records {recs})")
     if not ok:
         failures.append("deny_errno=EPERM")
 
-    log = os.path.join(w.path, "ro.log")
-    m = w.mount(layers, mnt, log=log, opts=["kernel_ro"] + EXTRA_OPTS)
-    _, err = run_child(lambda: os.mkdir(os.path.join(mnt, "x")), None)
+    log = w.path("ro.log")
+    m = w.amberfs(layers, mnt, log=log, opts=["kernel_ro"] + EXTRA_OPTS, foreground=True)
+    _, err = users.attempt(lambda: os.mkdir(os.path.join(mnt, "x")))
     m.close()
-    s = g.Series([log])
+    s = auditlog.Series([log])
     ok = err == errno.EROFS and not s.kind("attempt") and s.check_invariant()["attempts"] == 0
     print(f"kernel_ro: {'ok' if ok else 'FAIL'} (errno {err}, nothing logged)")
     if not ok:
@@ -489,9 +501,9 @@ def main():
     args = ap.parse_args()
     global EXTRA_OPTS
     EXTRA_OPTS = [o for o in args.opts.split(",") if o]
-    g.require_root_fuse()
-    with g.Workdir() as w:
-        layers = build_layers(w.path, args.uid if args.uid is not None else 4242)
+    amber.require()
+    with mounts.Workdir(prefix="amber-gate-") as w:
+        layers = build_layers(w.tmp, args.uid if args.uid is not None else 4242)
         failures = run_matrix(w, layers, args.uid)
         if args.uid is None:
             failures += test_deny_errno_and_kernel_ro(w, layers)

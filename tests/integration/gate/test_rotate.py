@@ -20,9 +20,9 @@ import os
 import signal
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from amber import auditlog as g  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import amber  # noqa: E402
+from amber import auditlog, mounts  # noqa: E402
 
 
 def mkdirs(mnt, prefix, n):
@@ -35,22 +35,22 @@ def mkdirs(mnt, prefix, n):
 
 
 def wait_attempts(log, n):
-    g.wait_until(lambda: sum(1 for r in g.read_records(log) if r["kind"] == "attempt") >= n,
-                 what=f"{n} attempt records in {log}")
+    amber.wait_until(lambda: sum(1 for r in auditlog.read_records(log) if r["kind"] == "attempt") >= n,
+                     what=f"{n} attempt records in {log}")
 
 
 def size_rotation(w, lay):
     failures = []
-    mnt = os.path.join(w.path, "mnt1")
+    mnt = w.path("mnt1")
     os.mkdir(mnt)
-    logdir = os.path.join(w.path, "logs1")
+    logdir = w.path("logs1")
     os.mkdir(logdir)
     log = os.path.join(logdir, "audit.log")
-    m = w.mount([lay], mnt, log=log, opts=["log_max_size=4096", "log_keep=100"])
+    m = w.amberfs([lay], mnt, log=log, opts=["log_max_size=4096", "log_keep=100"], foreground=True)
     mkdirs(mnt, "r", 120)
     m.close()
-    files = g.rotated_series(log)
-    s = g.Series(files)
+    files = auditlog.rotated_series(log)
+    s = auditlog.Series(files)
     t = s.check_invariant(expected_attempts=120)
     big = [f for f in files if os.path.getsize(f) > 4096]
     if big:
@@ -72,18 +72,18 @@ def size_rotation(w, lay):
 
 def keep_limit(w, lay):
     failures = []
-    mnt = os.path.join(w.path, "mnt2")
+    mnt = w.path("mnt2")
     os.mkdir(mnt)
-    logdir = os.path.join(w.path, "logs2")
+    logdir = w.path("logs2")
     os.mkdir(logdir)
     log = os.path.join(logdir, "audit.log")
-    m = w.mount([lay], mnt, log=log, opts=["log_max_size=4096", "log_keep=2"])
+    m = w.amberfs([lay], mnt, log=log, opts=["log_max_size=4096", "log_keep=2"], foreground=True)
     mkdirs(mnt, "k", 120)
     m.close()
     names = sorted(n for n in os.listdir(logdir) if n.startswith("audit.log"))
     if names != ["audit.log", "audit.log.1", "audit.log.2"]:
         failures.append(f"files kept: {names}")
-    s = g.Series([log + ".2", log + ".1", log], allow_unknown_origin=True)
+    s = auditlog.Series([log + ".2", log + ".1", log], allow_unknown_origin=True)
     if s.recs[0]["kind"] != "rotate":
         failures.append(f"oldest kept file begins with {s.recs[0]['kind']}")
     print(f"log_keep=2: kept {names}, {len(s.recs)} records verified -> "
@@ -94,12 +94,12 @@ def keep_limit(w, lay):
 def keep_none(w, lay):
     """log_keep=0 (documented: keep no old file): the full file is deleted."""
     failures = []
-    mnt = os.path.join(w.path, "mnt4")
+    mnt = w.path("mnt4")
     os.mkdir(mnt)
-    logdir = os.path.join(w.path, "logs4")
+    logdir = w.path("logs4")
     os.mkdir(logdir)
     log = os.path.join(logdir, "audit.log")
-    m = w.mount([lay], mnt, log=log, opts=["log_max_size=4096", "log_keep=0"])
+    m = w.amberfs([lay], mnt, log=log, opts=["log_max_size=4096", "log_keep=0"], foreground=True)
     mkdirs(mnt, "z", 120)
     m.close()
     names = sorted(n for n in os.listdir(logdir) if n.startswith("audit.log"))
@@ -107,7 +107,7 @@ def keep_none(w, lay):
         failures.append(f"log_keep=0 kept {names}")
     if os.path.getsize(log) > 4096:
         failures.append(f"{log} has {os.path.getsize(log)} bytes, over log_max_size")
-    s = g.Series([log], allow_unknown_origin=True)
+    s = auditlog.Series([log], allow_unknown_origin=True)
     first = s.recs[0]
     if first["kind"] != "rotate" or first["reason"] != "size" or \
             first["previous_file"] != log + " (deleted)":
@@ -122,12 +122,12 @@ def keep_none(w, lay):
 
 def sighup(w, lay):
     failures = []
-    mnt = os.path.join(w.path, "mnt3")
+    mnt = w.path("mnt3")
     os.mkdir(mnt)
-    logdir = os.path.join(w.path, "logs3")
+    logdir = w.path("logs3")
     os.mkdir(logdir)
     log = os.path.join(logdir, "audit.log")
-    m = w.mount([lay], mnt, log=log)
+    m = w.amberfs([lay], mnt, log=log, foreground=True)
     done = 0
     for name in ("a", "b"):
         mkdirs(mnt, f"h{name}", 5)
@@ -135,16 +135,16 @@ def sighup(w, lay):
         wait_attempts(log, 5)
         os.rename(log, f"{log}.{name}")
         os.kill(m.pid, signal.SIGHUP)
-        g.wait_until(lambda: os.path.exists(log), what="the log to be created again")
+        amber.wait_until(lambda: os.path.exists(log), what="the log to be created again")
     mkdirs(mnt, "hc", 3)
     wait_attempts(log, 3)
     os.kill(m.pid, signal.SIGHUP)  # a HUP with nothing renamed: same file
-    g.wait_until(lambda: any(r["kind"] == "rotate" for r in g.read_records(log)[1:]),
-                 what="the second reopen of the same file")
+    amber.wait_until(lambda: any(r["kind"] == "rotate" for r in auditlog.read_records(log)[1:]),
+                     what="the second reopen of the same file")
     mkdirs(mnt, "hd", 2)
     done += 5
     m.close()
-    s = g.Series([log + ".a", log + ".b", log])
+    s = auditlog.Series([log + ".a", log + ".b", log])
     s.check_invariant(expected_attempts=done)
     rot = s.kind("rotate")
     prevs = [r["previous_file"] for r in rot]
@@ -162,10 +162,10 @@ def sighup(w, lay):
 
 
 def main():
-    g.require_root_fuse()
+    amber.require()
     failures = []
-    with g.Workdir() as w:
-        lay = os.path.join(w.path, "layer")
+    with mounts.Workdir(prefix="amber-gate-") as w:
+        lay = w.path("layer")
         os.mkdir(lay)
         with open(os.path.join(lay, "f"), "w") as f:
             f.write("f\n")

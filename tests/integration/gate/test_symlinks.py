@@ -30,33 +30,12 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from amber import auditlog as g  # noqa: E402
-
-USER = 65534
-
-
-def as_user(fn, *args):
-    """Runs fn(*args) in a child that has become uid/gid USER."""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setgroups([])
-            os.setgid(USER)
-            os.setuid(USER)
-            fn(*args)
-            os._exit(0)
-        except BaseException as e:  # noqa: BLE001 - report anything, then exit
-            print(f"as_user: {e}", file=sys.stderr)
-            os._exit(1)
-    _, status = os.waitpid(pid, 0)
-    if status != 0:
-        raise RuntimeError(f"{fn.__name__}{args} failed as uid {USER}")
-
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import amber  # noqa: E402
+from amber import auditlog, mounts, users  # noqa: E402
 
 def make_target(w, name):
-    p = os.path.join(w.path, name)
+    p = w.path(name)
     with open(p, "wb") as f:
         f.write(f"root only: {name}\n".encode())
     os.chmod(p, 0o600)
@@ -72,13 +51,13 @@ def fingerprint(p):
 def run_amberfs(lay, mnt, opts):
     """amberfs -f that is expected to refuse to start: (returncode, stderr)."""
     try:
-        p = subprocess.run([os.environ["AMBERFS"], "-f", "-o",
+        p = subprocess.run([amber.amberfs(), "-f", "-o",
                             ",".join(["lowerdir=" + lay] + opts), mnt],
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=15)
     except subprocess.TimeoutExpired:
         subprocess.run(["fusermount3", "-uz", mnt], stderr=subprocess.DEVNULL)
         return None, "timed out (blocked on the planted file?)"
-    if os.path.ismount(mnt):
+    if mounts.mounted(mnt):
         subprocess.run(["fusermount3", "-uz", mnt], stderr=subprocess.DEVNULL)
     return p.returncode, p.stderr.decode(errors="replace")
 
@@ -101,8 +80,8 @@ def mkdirs(mnt, prefix, n):
 
 def pidfile_and_rotation(w, lay, mnt, log, pidfile):
     failures = []
-    m = w.mount([lay], mnt, log=log, workdir=w.path, pidfile=pidfile,
-                opts=["log_max_size=4096", "log_keep=2"])
+    m = w.amberfs([lay], mnt, log=log, workdir=w.tmp, pidfile=pidfile,
+                  opts=["log_max_size=4096", "log_keep=2"], foreground=True)
     st = os.lstat(pidfile)
     with open(pidfile) as f:
         content = f.read()
@@ -124,7 +103,7 @@ def pidfile_and_rotation(w, lay, mnt, log, pidfile):
 def pidfile_only(w, lay, mnt, pidfile):
     """No log=: the confined daemon still replaces the link and removes its file."""
     failures = []
-    m = w.mount([lay], mnt, workdir=w.path, pidfile=pidfile)
+    m = w.amberfs([lay], mnt, workdir=w.tmp, pidfile=pidfile, foreground=True)
     if os.path.islink(pidfile):
         failures.append("pidfile without log=: still the planted link")
     rc = m.close()
@@ -137,15 +116,15 @@ def pidfile_only(w, lay, mnt, pidfile):
 
 def sighup(w, lay, mnt, log, target):
     failures = []
-    m = w.mount([lay], mnt, log=log, workdir=w.path)
+    m = w.amberfs([lay], mnt, log=log, workdir=w.tmp, foreground=True)
     mkdirs(mnt, "a", 3)
-    g.wait_until(lambda: sum(r["kind"] == "attempt" for r in g.read_records(log)) == 3,
-                 what="3 attempts in the log")
+    amber.wait_until(lambda: sum(r["kind"] == "attempt" for r in auditlog.read_records(log)) == 3,
+                     what="3 attempts in the log")
     os.rename(log, log + ".moved")
-    as_user(os.symlink, target, log)
+    users.as_user(users.NOBODY, os.symlink, target, log)
     os.kill(m.pid, signal.SIGHUP)
-    g.wait_until(lambda: "Refusing to write the audit log" in m.stderr(),
-                 what="the refusal of the planted log")
+    amber.wait_until(lambda: "Refusing to write the audit log" in m.stderr(),
+                     what="the refusal of the planted log")
     mkdirs(mnt, "b", 5)
     rc = m.close()
     if rc != 0:
@@ -157,30 +136,30 @@ def sighup(w, lay, mnt, log, target):
 
 
 def main():
-    g.require_root_fuse()
+    amber.require()
     print(f"fs.protected_symlinks = {open('/proc/sys/fs/protected_symlinks').read().strip()}")
     failures = []
-    with g.Workdir() as w:
-        lay = os.path.join(w.path, "layer")
+    with mounts.Workdir(prefix="amber-gate-") as w:
+        lay = w.path("layer")
         os.mkdir(lay)
-        mnt = os.path.join(w.path, "mnt")
+        mnt = w.path("mnt")
         os.mkdir(mnt)
-        sticky = tempfile.mkdtemp(prefix="sticky-", dir=w.path)
+        sticky = tempfile.mkdtemp(prefix="sticky-", dir=w.tmp)
         os.chmod(sticky, 0o1777)
         targets = {n: make_target(w, n) for n in ("t_log", "t_pid", "t_rot1", "t_rot2", "t_hup")}
         before = {n: fingerprint(p) for n, p in targets.items()}
 
         # 1. a symlink under the log's name
         log = os.path.join(sticky, "audit.log")
-        as_user(os.symlink, targets["t_log"], log)
+        users.as_user(users.NOBODY, os.symlink, targets["t_log"], log)
         failures += refused_start(w, lay, mnt, log, "log symlink")
         os.unlink(log)
 
         # 2. a FIFO, 3. a file of the user's
-        as_user(os.mkfifo, log, 0o666)
+        users.as_user(users.NOBODY, os.mkfifo, log, 0o666)
         failures += refused_start(w, lay, mnt, log, "log FIFO")
         os.unlink(log)
-        as_user(lambda p: open(p, "w").close(), log)
+        users.as_user(users.NOBODY, lambda p: open(p, "w").close(), log)
         failures += refused_start(w, lay, mnt, log, "log of another user")
         os.unlink(log)
 
@@ -191,9 +170,9 @@ def main():
 
         # 5. the pidfile, 6. rotated files
         pidfile = os.path.join(sticky, "amberfs.pid")
-        as_user(os.symlink, targets["t_pid"], pidfile)
-        as_user(os.symlink, targets["t_rot1"], log + ".1")
-        as_user(os.symlink, targets["t_rot2"], log + ".2")
+        users.as_user(users.NOBODY, os.symlink, targets["t_pid"], pidfile)
+        users.as_user(users.NOBODY, os.symlink, targets["t_rot1"], log + ".1")
+        users.as_user(users.NOBODY, os.symlink, targets["t_rot2"], log + ".2")
         try:
             failures += pidfile_and_rotation(w, lay, mnt, log, pidfile)
         except (RuntimeError, AssertionError) as e:
@@ -201,7 +180,7 @@ def main():
 
         for f in os.listdir(sticky):
             os.unlink(os.path.join(sticky, f))
-        as_user(os.symlink, targets["t_pid"], pidfile)
+        users.as_user(users.NOBODY, os.symlink, targets["t_pid"], pidfile)
         try:
             failures += pidfile_only(w, lay, mnt, pidfile)
         except (RuntimeError, AssertionError) as e:

@@ -9,8 +9,10 @@ import shutil
 import stat
 import subprocess
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from amber.amberlog import *  # noqa: E402,F403
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from amber import mounts  # noqa: E402
+from amber.amberlog import (  # noqa: E402
+    AMBER_LOG, check, expect_in, finish, genlog, lines_of, ndjson, run, write_lines)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -33,7 +35,8 @@ def get(o, dotted):
     return o
 
 
-d = tmpdir()
+wd = mounts.Workdir(prefix="amber-log-test-")
+d = wd.tmp
 try:
     log = os.path.join(d, "w.log")
     genlog(log, "-e", os.path.join(HERE, "events.txt"))
@@ -246,5 +249,5 @@ try:
     run("frobnicate", log, check_rc=2)
     run("show", check_rc=2)
 finally:
-    shutil.rmtree(d, ignore_errors=True)
+    wd.close()
 finish("logtool-commands")

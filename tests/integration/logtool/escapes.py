@@ -8,13 +8,13 @@ and the warnings on stderr).  Nothing that a terminal acts on may come out;
 each such character is shown escaped, a name that is not UTF-8 as \\xNN
 escapes of its exact bytes (file.path_hex), and the width-limited COMM
 column is cut between escapes, never inside one.  No mount needed."""
-import json
 import os
 import sys
-import shutil
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from amber.amberlog import *  # noqa: E402,F403
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from amber import mounts  # noqa: E402
+from amber.amberlog import (  # noqa: E402
+    check, expect_in, finish, genlog, lines_of, ndjson, run, run_raw, terminal_unsafe, write_lines)
 
 ESC_NAME = b"\x1b[2J\x1b[1;1Hgotcha"          # clears the screen, homes the cursor
 C1_EXE = b"/bin/\xc2\x9b" b"2Jsh"                  # U+009B CSI
@@ -81,7 +81,8 @@ def safe(what, rc, out, err):
     return out.decode("utf-8", errors="replace"), err.decode("utf-8", errors="replace")
 
 
-d = tmpdir()
+wd = mounts.Workdir(prefix="amber-log-test-")
+d = wd.tmp
 try:
     ev = os.path.join(d, "events.txt")
     with open(ev, "wb") as f:
@@ -178,5 +179,5 @@ try:
     made = [o for o in objs if o.get("path_hex") == NEW_BAD.hex()]
     check(len(made) == 1 and made[0]["changes"] == ["created"], f"replay --json: path_hex: {objs}")
 finally:
-    shutil.rmtree(d, ignore_errors=True)
+    wd.close()
 finish("logtool-escapes")

@@ -9,11 +9,12 @@ ASan/UBSan (meson -Db_sanitize=address,undefined) this is the memory-safety
 check of the reader and the scanner.  Usage: fuzz_corpus.py [N] [SEED]."""
 import os
 import random
-import shutil
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from amber.amberlog import *  # noqa: E402,F403
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from amber import mounts  # noqa: E402
+from amber.amberlog import (  # noqa: E402
+    check, finish, genlog, lines_of, run, run_raw, terminal_unsafe, write_lines)
 
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 150
 rnd = random.Random(int(sys.argv[2]) if len(sys.argv) > 2 else 4242)
@@ -66,7 +67,8 @@ def damage(lines):
     return L
 
 
-d = tmpdir()
+wd = mounts.Workdir(prefix="amber-log-test-")
+d = wd.tmp
 try:
     base = os.path.join(d, "base.log")
     genlog(base, "-n", "30", "--summaries", "--gap")
@@ -90,5 +92,5 @@ try:
             run(*cmd, p)
         os.unlink(p)
 finally:
-    shutil.rmtree(d, ignore_errors=True)
+    wd.close()
 finish("logtool-fuzz-corpus")

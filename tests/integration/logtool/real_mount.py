@@ -7,16 +7,18 @@ tree, export and replay (kernel overlay, and --copy of a merged view) must
 give the expected results.  Root, /dev/fuse and kernel overlayfs needed
 (exit 77 otherwise).  Every mount is undone in a finally block."""
 import os
-import shutil
 import stat
 import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from amber.amberlog import *  # noqa: E402,F403
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import amber  # noqa: E402
+from amber import mounts  # noqa: E402
+from amber.amberlog import check, expect_in, fail, finish, lines_of, ndjson, run  # noqa: E402
+from amber.auditlog import contract_deviations  # noqa: E402
 
-skip_unless_mountable("setpriv")
+amber.require(tools=("setpriv",))
 
 def build_image(d):
     A, B = os.path.join(d, "A"), os.path.join(d, "B")
@@ -33,13 +35,14 @@ def build_image(d):
     return A, B
 
 
-d = tmpdir()
+wd = mounts.Workdir(prefix="amber-log-test-")
+d = wd.tmp
 os.chmod(d, 0o755)  # uid 1000 must reach the mountpoint
 try:
     A, B = build_image(d)
     mnt, log = os.path.join(d, "mnt"), os.path.join(d, "audit.log")
     os.mkdir(mnt)
-    mount([A, B], mnt, log)
+    wd.amberfs([A, B], mnt, log=log)
     M = mnt
     script = f"""
 echo x > {M}/etc/passwd
@@ -58,7 +61,7 @@ exit 0
 """
     sh = subprocess.Popen(["sh", "-c", script], stderr=subprocess.DEVNULL)
     sh.wait()
-    umount(mnt)  # flushes the log and writes stop
+    wd.umount(mnt)  # flushes the log and writes stop
     time.sleep(0.2)
 
     rc, out, _ = run("verify", log, check_rc=0)
@@ -173,10 +176,10 @@ exit 0
     # replay --copy of the merged view (a second, log-less amberfs mount)
     view = os.path.join(d, "view")
     os.mkdir(view)
-    mount([A, B], view)
+    wd.amberfs([A, B], view)
     onto3 = os.path.join(d, "replay3")
     rc, out, err = run("replay", "--onto", onto3, "--copy", "--layers", view, "--json", log, check_rc=0)
-    umount(view)
+    wd.umount(view)
     ch = {o["path"]: o for o in ndjson(out) if "path" in o}
     check(ch.get("/data/new", {}).get("from") == "/data/old", "replay --copy rename")
     check(os.path.exists(os.path.join(onto3, "merged/newdir")), "replay --copy: result in merged/")
@@ -185,8 +188,5 @@ exit 0
 except subprocess.TimeoutExpired:
     pass
 finally:
-    for m in list(mounted):
-        umount(m)
-    if not any(l.split()[4].startswith(d) for l in open("/proc/self/mountinfo")):
-        shutil.rmtree(d, ignore_errors=True)
+    wd.close()
 finish("logtool-real-mount")

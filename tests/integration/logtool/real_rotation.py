@@ -7,17 +7,20 @@ clean series must verify; a missing rotated file and the session without
 stop must be named; a series trimmed by log_keep verifies, with a note.
 Root and /dev/fuse needed (exit 77 otherwise)."""
 import glob
+import json
 import os
 import sys
-import shutil
 import signal
 import subprocess
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from amber.amberlog import *  # noqa: E402,F403
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import amber  # noqa: E402
+from amber import mounts  # noqa: E402
+from amber.amberlog import check, expect_in, fail, finish, lines_of, run  # noqa: E402
+from amber.auditlog import contract_deviations  # noqa: E402
 
-skip_unless_mountable()
+amber.require()
 
 
 def attempts(mnt, prefix, n):
@@ -28,7 +31,8 @@ def attempts(mnt, prefix, n):
             pass
 
 
-d = tmpdir()
+wd = mounts.Workdir(prefix="amber-log-test-")
+d = wd.tmp
 try:
     A = os.path.join(d, "A")
     os.makedirs(A)
@@ -41,9 +45,9 @@ try:
     mnt = os.path.join(d, "mnt")
     os.mkdir(mnt)
     log = os.path.join(logs, "size.log")
-    mount([A], mnt, log, ",log_max_size=4096,log_keep=20")
+    wd.amberfs([A], mnt, log=log, opts=["log_max_size=4096", "log_keep=20"])
     attempts(mnt, "s", 40)
-    umount(mnt)
+    wd.umount(mnt)
     time.sleep(0.2)
     rotated = sorted(glob.glob(log + ".*"), key=lambda p: -int(p.rsplit(".", 1)[1]))
     series = rotated + [log]
@@ -62,9 +66,9 @@ try:
     #     rotate record; that is a note, exit 0, and no given file is
     #     called missing
     log = os.path.join(logs, "keep.log")
-    mount([A], mnt, log, ",log_max_size=4096,log_keep=2")
+    wd.amberfs([A], mnt, log=log, opts=["log_max_size=4096", "log_keep=2"])
     attempts(mnt, "t", 60)
-    umount(mnt)
+    wd.umount(mnt)
     time.sleep(0.2)  # as above, for a daemon that does not lock its log yet
     rc, out, _ = run("verify", "--wait", log + ".2", log + ".1", log, check_rc=0)
     expect_in("note: the series begins after files that rotation removed", out, "series trimmed by log_keep")
@@ -75,14 +79,14 @@ try:
     #    that starts with a rotate record (reason "reopen")
     log = os.path.join(logs, "hup.log")
     pidf = os.path.join(d, "hup.pid")
-    mount([A], mnt, log, f",pidfile={pidf}")
+    wd.amberfs([A], mnt, log=log, pidfile=pidf)
     attempts(mnt, "h", 3)
     time.sleep(0.2)
     os.rename(log, log + ".1")
     os.kill(int(open(pidf).read()), signal.SIGHUP)
     time.sleep(0.5)
     attempts(mnt, "k", 3)
-    umount(mnt)
+    wd.umount(mnt)
     time.sleep(0.2)
     if check(os.path.exists(log), "writer deviation: after rename + SIGHUP no new log file was created"):
         first = json.loads(lines_of(log)[0])
@@ -93,15 +97,15 @@ try:
     # 3. SIGKILL: the session has no stop; a new mount appends a chained start
     log = os.path.join(logs, "kill.log")
     pidf = os.path.join(d, "kill.pid")
-    mount([A], mnt, log, f",pidfile={pidf}")
+    wd.amberfs([A], mnt, log=log, pidfile=pidf)
     attempts(mnt, "x", 3)
     time.sleep(0.3)
     os.kill(int(open(pidf).read()), signal.SIGKILL)
     time.sleep(0.3)
-    umount(mnt)
-    mount([A], mnt, log)
+    wd.umount(mnt)
+    wd.amberfs([A], mnt, log=log)
     attempts(mnt, "y", 2)
-    umount(mnt)
+    wd.umount(mnt)
     time.sleep(0.2)
     rc, out, _ = run("verify", log, check_rc=1)
     expect_in("a new session starts, but the previous one (started at " + log + ":1) has no stop record", out,
@@ -110,8 +114,5 @@ try:
 except subprocess.TimeoutExpired:
     pass
 finally:
-    for m in list(mounted):
-        umount(m)
-    if not any(l.split()[4].startswith(d) for l in open("/proc/self/mountinfo")):
-        shutil.rmtree(d, ignore_errors=True)
+    wd.close()
 finish("logtool-real-rotation")

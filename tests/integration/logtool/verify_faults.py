@@ -5,12 +5,14 @@
 file) and each kind of bad input is caught and named with file and line."""
 import os
 import sys
-import shutil
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from amber.amberlog import *  # noqa: E402,F403
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from amber import mounts  # noqa: E402
+from amber.amberlog import (  # noqa: E402
+    check, expect_in, finish, genlog, lines_of, run, write_lines)
 
-d = tmpdir()
+wd = mounts.Workdir(prefix="amber-log-test-")
+d = wd.tmp
 try:
     base = os.path.join(d, "base.log")
     genlog(base, "-n", "40", "--summaries")
@@ -131,5 +133,5 @@ try:
     rc, out, _ = run("verify", s, check_rc=0)
     expect_in("3 session(s)", out, "sessions")
 finally:
-    shutil.rmtree(d, ignore_errors=True)
+    wd.close()
 finish("logtool-verify-faults")

@@ -10,12 +10,13 @@ with a half-written last line or an empty new file, and a dead writer
 trimmed by rotation (log_keep) is a note, not a missing file.  No mount,
 no timing assertion (the helper is told when to let go)."""
 import os
-import shutil
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from amber.amberlog import *  # noqa: E402,F403
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from amber import mounts  # noqa: E402
+from amber.amberlog import (  # noqa: E402
+    AMBER_LOG, check, expect_in, finish, genlog, lines_of, run, write_lines)
 
 HOLDER = r"""
 import fcntl, sys
@@ -71,7 +72,8 @@ def writer(path):
     return w
 
 
-d = tmpdir()
+wd = mounts.Workdir(prefix="amber-log-test-")
+d = wd.tmp
 try:
     full = os.path.join(d, "full.log")
     genlog(full, "-n", "20", "--summaries")
@@ -191,5 +193,5 @@ try:
 finally:
     for w in writers:
         w.close()
-    shutil.rmtree(d, ignore_errors=True)
+    wd.close()
 finish("logtool-verify-lock")

@@ -1,45 +1,45 @@
 # SPDX-License-Identifier: MIT
-"""gatelib - shared helpers of the gate/audit integration tests.
+"""amber.auditlog - reading the audit log, and verifying it on our own.
 
-Mounting amberfs in the foreground (so its stderr and pid are ours), a
-verifier for the audit log written here on purpose (independent of
-amber-log): every line JSON (and parsed by jq as well), fixed key order,
-prev = XXH3-128 of the previous line (through libxxhash via ctypes, so the
-test needs nothing outside the Python standard library), seq +1 per record
-and restarting at 1 with each start, every gap announced exactly by a later
-loss record, and the accounting invariant.  Snapshots of the layers prove
-nothing in them changed.
+The one place in the tests that knows the log's schema (docs/audit-log.md
+is the contract): its version, record kinds, key order, action names and
+each kind's required fields.  The verifier is written here on purpose,
+independent of amber-log: every line JSON (and parsed by jq as well), fixed
+key order, prev = XXH3-128 of the previous line (through libxxhash via
+ctypes, so the tests need nothing outside the Python standard library),
+seq +1 per record and restarting at 1 with each start, every gap announced
+exactly by a later loss record, and the accounting invariant.
 """
 import ctypes
 import ctypes.util
-import hashlib
 import json
 import os
+import re
 import shutil
-import signal
-import stat
 import subprocess
-import sys
-import tempfile
-import time
 
-SKIP = 77
+# ---- the schema ----
 
-
-def skip(why):
-    print(f"SKIP: {why}")
-    sys.exit(SKIP)
-
-
-def require_root_fuse():
-    if os.geteuid() != 0:
-        skip("needs root")
-    if not os.path.exists("/dev/fuse"):
-        skip("/dev/fuse is missing")
-    if not os.environ.get("AMBERFS") or not os.path.exists(os.environ["AMBERFS"]):
-        skip("AMBERFS does not name the amberfs binary")
-    if not shutil.which("fusermount3"):
-        skip("fusermount3 is missing")
+VERSION = 1
+KEYS_FIRST = ["v", "seq", "ts", "kind"]  # in this order; "prev" is last
+TS_RE = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$"
+ACTIONS = {"open_write", "open_trunc", "create", "mknod", "mkdir", "symlink", "link", "unlink", "rmdir",
+           "rename", "chmod", "chown", "truncate", "utimes", "setxattr", "removexattr", "write", "fallocate",
+           "copy_file_range", "ioctl"}
+# Required fields of each kind, as dotted paths.
+REQUIRED = {
+    "start": ["version", "session", "daemon.pid", "mountpoint", "options.deny_errno",
+              "options.log_policy", "options.log_max_size", "options.log_keep", "options.kernel_ro",
+              "layers"],
+    "attempt": ["event.action", "event.outcome", "errno", "errno_name", "file.path", "file.new_path",
+                "file.layer", "args", "process.pid", "process.tid", "user.uid", "user.gid", "count"],
+    "summary": ["event.action", "file.path", "process.pid", "count", "first_ts", "last_ts"],
+    "loss": ["count", "reason", "seq_first", "seq_last", "first_ts", "last_ts"],
+    "rotate": ["reason", "previous_file", "previous_seq"],
+    "stop": ["totals.attempts", "totals.written", "totals.summarized", "totals.lost", "totals.records",
+             "totals.by_action", "head"],
+}
+ROTATE_REASONS = ("size", "reopen")
 
 
 # ---- XXH3-128 as common/hash.c prints it ----
@@ -99,9 +99,9 @@ class Series:
         gaps = []
         for i, (raw, r) in enumerate(zip(self.raw, self.recs)):
             keys = list(r.keys())
-            if keys[:4] != ["v", "seq", "ts", "kind"] or keys[-1] != "prev":
+            if keys[:4] != KEYS_FIRST or keys[-1] != "prev":
                 raise VerifyError(f"record {i}: key order {keys}")
-            if r["v"] != 1:
+            if r["v"] != VERSION:
                 raise VerifyError(f"record {i}: v={r['v']}")
             if len(r["ts"]) != 30 or not r["ts"].endswith("Z"):
                 raise VerifyError(f"record {i}: ts {r['ts']}")
@@ -201,154 +201,56 @@ def rotated_series(log):
     return files
 
 
-# ---- mounting ----
-
-class Mount:
-    """amberfs -f in the background; unmounted and reaped in close()."""
-
-    def __init__(self, layers, mnt, log=None, opts=(), workdir=None, env=None, pidfile=None):
-        self.mnt = mnt
-        # Next to the log: a confined daemon may write only there.
-        self.workdir = workdir or os.path.dirname(log or mnt)
-        self.pidfile = pidfile or os.path.join(self.workdir, f"pid.{os.path.basename(mnt)}")
-        self.errpath = os.path.join(self.workdir, f"stderr.{os.path.basename(mnt)}")
-        if not pidfile:  # a pidfile= given is the caller's (it may hold a planted link)
-            try:
-                os.unlink(self.pidfile)
-            except FileNotFoundError:
-                pass
-        o = ["lowerdir=" + ":".join(layers), "pidfile=" + self.pidfile]
-        if log:
-            o.append("log=" + log)
-        o.extend(opts)
-        self.err = open(self.errpath, "wb")
-        self.proc = subprocess.Popen([os.environ["AMBERFS"], "-f", "-o", ",".join(o), mnt],
-                                     stdout=subprocess.DEVNULL, stderr=self.err,
-                                     env=dict(os.environ, **(env or {})))
-        self.pid = self.proc.pid
-        deadline = time.monotonic() + 20
-        # The daemon's own pidfile: a regular file (not a link planted there)
-        while not (os.path.isfile(self.pidfile) and not os.path.islink(self.pidfile)):
-            if self.proc.poll() is not None:
-                self.err.close()
-                raise RuntimeError(f"amberfs exited {self.proc.returncode}: {self.stderr()}")
-            if time.monotonic() > deadline:
-                self.close()
-                raise RuntimeError("amberfs did not come up")
-            time.sleep(0.02)
-        # The daemon writes its pidfile before the log's start record: wait
-        # for that too, so a test that fills the disk next cannot race it.
-        while log and not any(r["kind"] == "start" for r in read_records(log)[-1:]) \
-                and self.proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-
-    def stderr(self):
-        with open(self.errpath, "rb") as f:
-            return f.read().decode(errors="replace")
-
-    def rss_kib(self):
-        with open(f"/proc/{self.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        return 0
-
-    def close(self):
-        """Unmounts (flushing the log) and waits for the daemon."""
-        if self.proc.poll() is None:
-            subprocess.run(["fusermount3", "-u", self.mnt], stderr=subprocess.DEVNULL)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                subprocess.run(["fusermount3", "-uz", self.mnt], stderr=subprocess.DEVNULL)
-        if os.path.ismount(self.mnt):
-            subprocess.run(["umount", "-l", self.mnt], stderr=subprocess.DEVNULL)
-        if not self.err.closed:
-            self.err.close()
-        return self.proc.returncode
-
-
-class Workdir:
-    """A temporary directory removed at the end, with mounts closed first."""
-
-    def __init__(self, prefix="amber-gate-"):
-        self.path = tempfile.mkdtemp(prefix=prefix)
-        os.chmod(self.path, 0o755)
-        self.mounts = []
-        self.extra_umounts = []
-
-    def mount(self, *a, **kw):
-        m = Mount(*a, **kw)
-        self.mounts.append(m)
-        return m
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        for m in self.mounts:
-            try:
-                m.close()
-            except Exception as e:  # keep cleaning up
-                print(f"cleanup: {e}", file=sys.stderr)
-        for p in self.extra_umounts:
-            subprocess.run(["umount", "-l", p], stderr=subprocess.DEVNULL)
-        shutil.rmtree(self.path, ignore_errors=True)
-        return False
-
-
-# ---- layer snapshots ----
-
-def snapshot(root):
-    """Everything about every entry below root except atime (reads may set it)."""
-    snap = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in [""] + dirnames + filenames:
-            p = os.path.join(dirpath, name) if name else dirpath
-            if name == "" and dirpath != root:
-                continue
-            st = os.lstat(p)
-            ent = (st.st_mode, st.st_uid, st.st_gid, st.st_size, st.st_nlink, st.st_ino,
-                   st.st_rdev, st.st_mtime_ns, st.st_ctime_ns)
-            xattrs = {}
-            try:
-                for x in sorted(os.listxattr(p, follow_symlinks=False)):
-                    xattrs[x] = os.getxattr(p, x, follow_symlinks=False)
-            except OSError:
-                pass
-            content = None
-            if stat.S_ISREG(st.st_mode):
-                with open(p, "rb") as f:
-                    content = hashlib.sha256(f.read()).hexdigest()
-            elif stat.S_ISLNK(st.st_mode):
-                content = os.readlink(p)
-            snap[os.path.relpath(p, root)] = (ent, tuple(sorted(xattrs.items())), content)
-    return snap
-
-
-def diff_snapshots(a, b):
+def contract_deviations(raw_lines):
+    """Departures from the contract of what a real writer wrote: a list of 'line N: what'."""
     out = []
-    for k in sorted(set(a) | set(b)):
-        if a.get(k) != b.get(k):
-            out.append(f"{k}: {a.get(k)} -> {b.get(k)}")
+    for n, raw in enumerate(raw_lines, 1):
+        try:
+            r = json.loads(raw)
+        except ValueError:
+            out.append(f"line {n}: not JSON")
+            continue
+        keys = list(r)
+        if keys[:4] != KEYS_FIRST or keys[-1] != "prev":
+            out.append(f"line {n}: key order {keys[:4]}...{keys[-1]} (want v, seq, ts, kind first, prev last)")
+        if not re.match(TS_RE, str(r.get("ts"))):
+            out.append(f"line {n}: ts {r.get('ts')!r} is not RFC 3339 UTC with 9 digits")
+        if not re.match(r"^[0-9a-f]{32}$", str(r.get("prev"))):
+            out.append(f"line {n}: prev is not 32 lowercase hex")
+        k = r.get("kind")
+        need = REQUIRED.get(k)
+        if need is None:
+            out.append(f"line {n}: unknown kind {k!r}")
+            continue
+        for f in need:
+            o, ok = r, True
+            for part in f.split("."):
+                if not isinstance(o, dict) or part not in o:
+                    ok = False
+                    break
+                o = o[part]
+            if not ok:
+                out.append(f"line {n}: {k} lacks {f}")
+        if k == "attempt":
+            if r["event"].get("action") not in ACTIONS or r["event"].get("outcome") != "denied":
+                out.append(f"line {n}: event {r['event']}")
+            if r.get("count") != 1:
+                out.append(f"line {n}: attempt count {r.get('count')}")
+            p = r.get("process", {})
+            if "error" not in p:
+                for f in ("ppid", "name", "executable", "args", "cwd", "start_time"):
+                    if f not in p:
+                        out.append(f"line {n}: process lacks {f}")
+            for a in r.get("args", {}).get("flags", []) if isinstance(r.get("args"), dict) else []:
+                if not str(a).startswith("O_"):
+                    out.append(f"line {n}: flag {a!r}")
+            if "mode" in r.get("args", {}) and not re.match(r"^0[0-7]{3,}$", str(r["args"]["mode"])):
+                out.append(f"line {n}: mode {r['args']['mode']!r} is not an octal string")
+            if (r["file"].get("new_path") is not None) != (r["event"].get("action") in ("rename", "link")):
+                if r["event"].get("action") != "symlink":
+                    out.append(f"line {n}: new_path {r['file'].get('new_path')!r} for {r['event']['action']}")
+        if k == "rotate" and r.get("reason") not in ROTATE_REASONS:
+            out.append(f"line {n}: rotate reason {r.get('reason')!r}")
+        if k == "stop" and r.get("head") != r.get("prev"):
+            out.append(f"line {n}: stop head != prev")
     return out
-
-
-def wait_until(pred, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
-
-
-def kill_quietly(pid, sig=signal.SIGKILL):
-    try:
-        os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
