@@ -5,23 +5,27 @@
  * system calls, to a scratch tree that replay resolves every path in with
  * openat2(RESOLVE_IN_ROOT).
  *
- * The input is one log file (a memfd).  Each run replays it with --copy
- * --layers IMAGE --onto SCRATCH: IMAGE is a small tree made once (the
- * paths the seed logs name, so that renames, unlinks and chmods find
- * something), copied to SCRATCH by replay itself; the overlay mode is not
- * used, as it would put this process in a new mount namespace.  SCRATCH,
+ * The input is one log file (a memfd), replayed with --layers IMAGE
+ * --onto SCRATCH: IMAGE is a small tree made once (the paths the seed logs
+ * name, so that renames, unlinks and chmods find something).  As root the
+ * scratch tree is replay's own kernel overlay (its default mode: the first
+ * run moves this process into a private mount namespace, each later run
+ * into a new one); otherwise, or with $AMBER_FUZZ_REPLAY_COPY set, --copy,
+ * which forks cp -a for every run and is several times slower.  SCRATCH,
  * under a private temporary directory ($TMPDIR, else /dev/shm), is
- * removed after each run.  Inputs of odd
- * length run with --json.
+ * unmounted and removed after each run.  Inputs of odd length run with
+ * --json.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,7 +38,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct fuzz_file file = { .fd = -1 };
-static char base[4096], image[4200], onto[4200];
+static char base[4096], image[4200], onto[4200], merged[4300];
+static bool overlay;
 
 static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
@@ -118,6 +123,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	}
 	snprintf(onto, sizeof(onto), "%s/onto", base);
+	snprintf(merged, sizeof(merged), "%s/merged", onto);
+	overlay = geteuid() == 0 && !getenv("AMBER_FUZZ_REPLAY_COPY");
 	atexit(cleanup);
 	make_image();
 	return 0;
@@ -125,17 +132,21 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *argv[] = { "replay", "--copy", "--layers", image, "--onto", onto, file.path, NULL, NULL };
-	int argc = 7;
+	char *argv[10] = { "replay", "--layers", image, "--onto", onto };
+	int argc = 5;
 
 	if (fuzz_file_init(&file) < 0 || fuzz_file_set(&file, data, size) < 0)
 		return 0;
-	if (size & 1) {
-		argv[argc] = argv[argc - 1];
-		argv[argc++ - 1] = "--json";
-	}
+	if (!overlay)
+		argv[argc++] = "--copy";
+	if (size & 1)
+		argv[argc++] = "--json";
+	argv[argc++] = file.path;
 	optind = 0;
 	(void)cmd_replay(argc, argv);
+	/* replay unmounts its overlay, but not on every error path */
+	if (overlay)
+		(void)umount2(merged, MNT_DETACH);
 	remove_tree(onto);
 	return 0;
 }
