@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * amberfs.h - the daemon's state, shared by main.c and ops.c.
+ * amberfs.h - the daemon's state, shared by main.c, ops.c and ops_mutate.c.
  *
  * Everything here is built once before the session starts and is
  * read-only afterwards (merged tables are added under index.c's lock).

@@ -4,8 +4,9 @@
  *
  * gate_reject() turns a refused request into one audit event (merged-tree
  * paths, the layer the entry comes from, the caller from fuse_req_ctx) and
- * returns the configured errno, negated.  ops.c calls it from every
- * mutating operation and replies with what it returns: no mutating
+ * returns the configured errno, negated.  Every mutating operation calls
+ * it (ops_mutate.c; ops.c for a writable or O_TRUNC open) and replies with
+ * what it returns: no mutating
  * operation is ever left unimplemented (ENOSYS would make libfuse answer
  * EOPNOTSUPP for good, and later attempts would never be seen or logged).
  */

@@ -38,7 +38,6 @@ struct index {
 	gid_t gid;
 	int64_t squash_uid, squash_gid; /* -1: show the layers' owners */
 	const char *override_xattr;     /* xattr_permissions=, or NULL */
-	size_t memory;
 };
 
 /* One name met while merging. */
@@ -491,7 +490,6 @@ static int merge_finish(struct merge *m, struct dir_table **ret)
 			h = (h + 1) & (t->cap - 1);
 		t->slots[h] = ++t->n;
 	}
-	m->ix->memory += sizeof(*t) + visible * sizeof(*t->entries) + t->cap * sizeof(*t->slots);
 	*ret = t;
 	return 0;
 }
@@ -640,10 +638,5 @@ struct index *index_free(struct index *ix)
 	pthread_mutex_destroy(&ix->merge_lock);
 	free(ix);
 	return NULL;
-}
-
-size_t index_memory(const struct index *ix)
-{
-	return ix->memory;
 }
 

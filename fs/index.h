@@ -63,5 +63,3 @@ void index_set_override_xattr(struct index *ix, const char *name);
 /* Sets up the root node: all layers merge there. */
 int index_init_root(struct index *ix);
 
-/* Bytes of memory held by merged tables (for statistics). */
-size_t index_memory(const struct index *ix);

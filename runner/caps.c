@@ -142,16 +142,3 @@ int caps_set(uint64_t want)
 	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	return 0;
 }
-
-int caps_apply(uint64_t want)
-{
-	int last = cap_last(), r;
-
-	if (last < 63)
-		want &= (1ULL << (last + 1)) - 1;
-	r = caps_bounding_apply(want);
-
-	if (r < 0)
-		return r;
-	return caps_set(want);
-}

@@ -3,9 +3,10 @@
  * caps.h - capability names and the container's capability sets.
  *
  * The default set is Docker's (14 capabilities: CapEff 00000000a80425fb).
- * caps_apply() cuts the bounding set to the final set and sets the
- * permitted and effective sets to it (inheritable empty); it runs in the container
- * process just before no_new_privs, seccomp and exec.
+ * In the command's process (exec.c), caps_bounding_apply() cuts the
+ * bounding set to the final set before the uid switch, and for root
+ * caps_set() then sets the permitted and effective sets to it (inheritable
+ * empty), just before no_new_privs, seccomp and exec.
  */
 #pragma once
 
@@ -42,8 +43,8 @@ int caps_resolve(uint64_t add, uint64_t drop, uint64_t grantable, uint64_t *ret,
  * permitted set, or -1 (for the message when caps_set() fails). */
 int caps_first_unheld(uint64_t want);
 
-/* Bounding set = want, then effective/permitted = want, inheritable
- * empty (a uid switch afterwards clears them, as for any non-root user). */
-int caps_apply(uint64_t want);
+/* Bounding set = want (needs CAP_SETPCAP: call it before a uid switch). */
 int caps_bounding_apply(uint64_t want);
+/* Effective and permitted = want, inheritable and ambient empty (a uid
+ * switch away from 0 would clear them, as for any non-root user). */
 int caps_set(uint64_t want);

@@ -3,8 +3,9 @@
  * seccomp_filter.c - default profile and Docker-JSON profile loader (seccomp_filter.h).
  *
  * The filter is compiled in the runner before any namespace exists
- * (seccomp_prog_get), so a bad FILE profile is reported (EXIT_RUNNER) before
- * anything runs, and the command's process only loads the BPF program.
+ * (prepare_inputs() in prepare.c calls seccomp_prog_get()), so a bad FILE
+ * profile is reported (EXIT_RUNNER) before anything runs, and the command's
+ * process only loads the BPF program (seccomp_prog_load() in exec.c).
  */
 #include "seccomp_filter.h"
 
@@ -423,13 +424,6 @@ int seccomp_filter_build(enum seccomp_mode mode, const char *file, uint64_t caps
 	if (mode == SECCOMP_MODE_FILE && (r = read_profile(file, &text, &len)) < 0)
 		return r;
 	return filter_build(mode, file, text, len, caps, ret);
-}
-
-int seccomp_filter_load(struct seccomp_filter *f)
-{
-	if (!f)
-		return 0;
-	return seccomp_load(f->ctx);
 }
 
 void seccomp_filter_free(struct seccomp_filter *f)

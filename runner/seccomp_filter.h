@@ -20,15 +20,14 @@
 
 #include "opts.h"
 
-/* An opaque libseccomp filter (used to compile a profile). */
+/* An opaque libseccomp filter: what seccomp_prog_get() compiles.  The
+ * runner never holds one; the unit tests build one to check the rules. */
 struct seccomp_filter;
 
 /* mode DEFAULT or FILE; caps is the container's final capability set.
  * UNCONFINED returns NULL in *ret and 0. */
 int seccomp_filter_build(enum seccomp_mode mode, const char *file, uint64_t caps,
 			 struct seccomp_filter **ret);
-/* Installs the filter on the calling thread (no_new_privs must be set). */
-int seccomp_filter_load(struct seccomp_filter *f);
 void seccomp_filter_free(struct seccomp_filter *f);
 
 /*

@@ -32,7 +32,6 @@ struct export {
 	uint64_t n;
 };
 
-#define ADD(o, k, v) json_object_object_add((o), (k), (v))
 static const char *base_name(const char *path, char *buf, size_t n)
 {
 	const char *s = path ? strrchr(path, '/') : NULL;

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""amber-log verify on generated logs: clean logs pass; each fault of issue 4
-(flipped byte, deleted line, reordered pair, truncated tail, missing rotated
-file) and each kind of bad input is caught and named with file and line."""
+"""amber-log verify on generated logs: clean logs pass; each fault (flipped
+byte, deleted line, reordered pair, truncated tail, missing rotated file)
+and each kind of bad input is caught and named with file and line."""
 import os
 import sys
 
