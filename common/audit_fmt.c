@@ -190,8 +190,7 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 		unsigned char lo = c == 0xf0 ? 0x90 : 0x80;
 		unsigned char hi = c == 0xf4 ? 0x8f : 0xbf; /* <= U+10FFFF */
 
-		if (n < 4 || s[1] < lo || s[1] > hi || (s[2] & 0xc0) != 0x80 ||
-		    (s[3] & 0xc0) != 0x80)
+		if (n < 4 || s[1] < lo || s[1] > hi || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
 			return 0;
 		return 4;
 	}
@@ -387,9 +386,8 @@ size_t afmt_ts(const struct timespec *ts, char out[AFMT_TS_LEN + 1])
 		return 0;
 	if (tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999)
 		return 0;
-	n = snprintf(out, AFMT_TS_LEN + 1, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ",
-		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-		     tm.tm_sec, ns);
+	n = snprintf(out, AFMT_TS_LEN + 1, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ns);
 	if (n != AFMT_TS_LEN)
 		return 0;
 	return (size_t)n;

@@ -37,12 +37,15 @@ struct afmt_buf {
 	char *data; /* NUL-terminated when !failed and cap > 0 */
 	size_t len, cap;
 	bool failed;
-	bool after_key;      /* a key was written; the next value needs no comma */
-	unsigned depth;      /* open objects/arrays */
-	uint32_t nonempty;   /* bit d: container at depth d already holds an element */
+	bool after_key;    /* a key was written; the next value needs no comma */
+	unsigned depth;    /* open objects/arrays */
+	uint32_t nonempty; /* bit d: container at depth d already holds an element */
 };
 
-#define AFMT_BUF_INIT { 0 }
+#define AFMT_BUF_INIT \
+	{             \
+		0     \
+	}
 
 /* Frees the memory; the buffer is reusable (empty) afterwards. */
 void afmt_free(struct afmt_buf *b);

@@ -35,9 +35,8 @@
 #endif
 
 static const char *const kind_names[_AUDIT_KIND_MAX] = {
-	[AUDIT_KIND_START] = "start",   [AUDIT_KIND_ATTEMPT] = "attempt",
-	[AUDIT_KIND_SUMMARY] = "summary", [AUDIT_KIND_LOSS] = "loss",
-	[AUDIT_KIND_ROTATE] = "rotate", [AUDIT_KIND_STOP] = "stop",
+	[AUDIT_KIND_START] = "start", [AUDIT_KIND_ATTEMPT] = "attempt", [AUDIT_KIND_SUMMARY] = "summary",
+	[AUDIT_KIND_LOSS] = "loss",   [AUDIT_KIND_ROTATE] = "rotate",   [AUDIT_KIND_STOP] = "stop",
 };
 
 static const char *const action_names[_AUDIT_ACTION_MAX] = {
@@ -76,15 +75,23 @@ static const char *const rotate_reason_names[_AUDIT_ROTATE_REASON_MAX] = {
 
 /* O_SYNC includes O_DSYNC's bit: listed first so it wins. */
 static const struct audit_flag_name open_flags[] = {
-	{ O_CREAT, "O_CREAT" },         { O_EXCL, "O_EXCL" },
-	{ O_NOCTTY, "O_NOCTTY" },       { O_TRUNC, "O_TRUNC" },
-	{ O_APPEND, "O_APPEND" },       { O_NONBLOCK, "O_NONBLOCK" },
-	{ O_SYNC, "O_SYNC" },           { O_DSYNC, "O_DSYNC" },
-	{ O_ASYNC, "O_ASYNC" },         { O_DIRECT, "O_DIRECT" },
+	{ O_CREAT, "O_CREAT" },
+	{ O_EXCL, "O_EXCL" },
+	{ O_NOCTTY, "O_NOCTTY" },
+	{ O_TRUNC, "O_TRUNC" },
+	{ O_APPEND, "O_APPEND" },
+	{ O_NONBLOCK, "O_NONBLOCK" },
+	{ O_SYNC, "O_SYNC" },
+	{ O_DSYNC, "O_DSYNC" },
+	{ O_ASYNC, "O_ASYNC" },
+	{ O_DIRECT, "O_DIRECT" },
 	{ KERNEL_O_LARGEFILE, "O_LARGEFILE" },
-	{ O_TMPFILE, "O_TMPFILE" },     { O_DIRECTORY, "O_DIRECTORY" },
-	{ O_NOFOLLOW, "O_NOFOLLOW" },   { O_NOATIME, "O_NOATIME" },
-	{ O_CLOEXEC, "O_CLOEXEC" },     { O_PATH, "O_PATH" },
+	{ O_TMPFILE, "O_TMPFILE" },
+	{ O_DIRECTORY, "O_DIRECTORY" },
+	{ O_NOFOLLOW, "O_NOFOLLOW" },
+	{ O_NOATIME, "O_NOATIME" },
+	{ O_CLOEXEC, "O_CLOEXEC" },
+	{ O_PATH, "O_PATH" },
 };
 
 static const char *const open_access_names[] = { "O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE" };
@@ -99,8 +106,8 @@ static const struct {
 	mode_t type;
 	const char *name;
 } file_types[] = {
-	{ S_IFREG, "reg" },   { S_IFDIR, "dir" },   { S_IFCHR, "chr" },  { S_IFBLK, "blk" },
-	{ S_IFIFO, "fifo" },  { S_IFSOCK, "sock" }, { S_IFLNK, "lnk" },
+	{ S_IFREG, "reg" },  { S_IFDIR, "dir" },   { S_IFCHR, "chr" }, { S_IFBLK, "blk" },
+	{ S_IFIFO, "fifo" }, { S_IFSOCK, "sock" }, { S_IFLNK, "lnk" },
 };
 
 static const char *to_string(const char *const *t, size_t n, int i)

@@ -122,8 +122,8 @@ static void print_text(void)
 		putchar('\n');
 	}
 	printf("outcome: %s\n", AUDIT_OUTCOME_DENIED);
-	printf("a write_error loss reason names the errno after '%c' (write_error%cENOSPC)\n",
-	       AUDIT_LOSS_ERRNO_SEP, AUDIT_LOSS_ERRNO_SEP);
+	printf("a write_error loss reason names the errno after '%c' (write_error%cENOSPC)\n", AUDIT_LOSS_ERRNO_SEP,
+	       AUDIT_LOSS_ERRNO_SEP);
 	printf("a time argument that means the present: %s\n", AUDIT_TIME_NOW);
 }
 

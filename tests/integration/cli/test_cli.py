@@ -103,9 +103,9 @@ def test_daemon_ready_and_signals():
             check(f"{how}: daemon exits", mounts.wait_exit(pid))
             check(f"{how}: nothing mounted after exit", not mounted(s.mnt))
             recs = s.records()
-            check(f"{how}: log closed with stop", recs and recs[-1]["kind"] == "stop",
+            check(f"{how}: log closed with stop", recs and recs[-1]["kind"] == auditlog.KIND.STOP,
                   str(recs[-1:]))
-            attempts = [x for x in recs if x["kind"] == "attempt"]
+            attempts = [x for x in recs if x["kind"] == auditlog.KIND.ATTEMPT]
             check(f"{how}: one attempt recorded", len(attempts) == 1
                   and attempts[0]["file"]["path"] == "/etc/passwd", str(attempts))
             check(f"{how}: pidfile removed", not os.path.exists(s.pidfile))
@@ -128,7 +128,7 @@ def test_foreground_sigint():
         rc = p.wait(timeout=10)
         check("foreground: SIGINT exits 0", rc == 0, str(rc))
         check("foreground: nothing mounted", not mounted(s.mnt))
-        check("foreground: stop record", s.records()[-1]["kind"] == "stop")
+        check("foreground: stop record", s.records()[-1]["kind"] == auditlog.KIND.STOP)
     finally:
         if p and p.poll() is None:
             p.kill()

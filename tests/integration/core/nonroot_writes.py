@@ -40,8 +40,13 @@ WRITES = [['sh', '-c', 'echo x >> M/etc/passwd'], ['rm', 'M/etc/passwd'],
           ['mkdir', 'M/etc/x']]
 READS = [['stat', 'M/root/secret'], ['ls', 'M/root'],
          ['cat', 'M/root/secret'], ['readlink', '-v', 'M/root/link']]
-RECORDS = {('open_write', '/etc/passwd'), ('unlink', '/etc/passwd'),
-           ('mkdir', '/etc/x')}
+
+
+def records():
+    """The attempts WRITES make, as (action, path)."""
+    A = auditlog.ACTION
+    return {(A.OPEN_WRITE, '/etc/passwd'), (A.UNLINK, '/etc/passwd'),
+            (A.MKDIR, '/etc/x')}
 
 
 def build(top):
@@ -119,14 +124,15 @@ def main():
                 fails.append(cmd)
         s = auditlog.Series([log])
         s.check_invariant()
-        recs = [r for r in s.recs if r['kind'] in ('attempt', 'summary')]
+        recs = [r for r in s.recs
+                if r['kind'] in (auditlog.KIND.ATTEMPT, auditlog.KIND.SUMMARY)]
         seen = {(r['event']['action'], r['file']['path']) for r in recs}
         uids = {r['user']['uid'] for r in recs}
-        if len(recs) != 3 or seen != RECORDS or uids != {NOBODY} or \
+        if len(recs) != 3 or seen != records() or uids != {NOBODY} or \
                 any(r['errno'] != errno.EROFS for r in recs):
             print('FAIL: the log holds %d records %s (uids %s), not the 3 '
                   'attempts %s of uid %d'
-                  % (len(recs), sorted(seen), sorted(uids), sorted(RECORDS),
+                  % (len(recs), sorted(seen), sorted(uids), sorted(records()),
                      NOBODY))
             fails.append('log')
         else:

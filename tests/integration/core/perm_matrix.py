@@ -378,7 +378,7 @@ def check_matrix(kres, ares, recs_by_pid, users):
         elif want_recs:
             r = recs[0]
             paths = ops[op][1]
-            want = ('attempt', u.uid,
+            want = (auditlog.KIND.ATTEMPT, u.uid,
                     '/' + getattr(case, paths[0]) if paths else None,
                     '/' + getattr(case, paths[1]) if paths and paths[1]
                     else None)
@@ -400,7 +400,7 @@ def records_by_pid(log):
     s.check_invariant()
     out = {}
     for r in s.recs:
-        if r['kind'] in ('attempt', 'summary'):
+        if r['kind'] in (auditlog.KIND.ATTEMPT, auditlog.KIND.SUMMARY):
             out.setdefault(r['process'].get('pid'), []).append(r)
     return out
 

@@ -10,9 +10,11 @@ import stat
 import subprocess
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from amber import mounts  # noqa: E402
+from amber import auditlog, mounts  # noqa: E402
 from amber.amberlog import (  # noqa: E402
     AMBER_LOG, check, expect_in, finish, genlog, lines_of, ndjson, run, write_lines)
+
+A, K = auditlog.ACTION, auditlog.KIND  # the names of the log (amber-log schema)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -65,10 +67,10 @@ try:
     check(seqs("--name", "ch*") == [7, 8], "--name glob")
     check(seqs("--exe", "/usr/bin/r*") == [6, 16, 17], "--exe glob")
     check(seqs("--uid", "1000") == [5, 6], "--uid 1000")
-    check(seqs("--action", "chmod") == [7], "--action chmod")
+    check(seqs("--action", A.CHMOD) == [7], "--action chmod")
     check(seqs("--path", "/data/*") == [5, 6, 16, 17], "--path /data/*")
     check(seqs("--path", "/data/b") == [5], "--path matches a rename destination")
-    check(seqs("--path", "/etc/*", "--action", "open_write") == [2, 10], "filters are and-ed")
+    check(seqs("--path", "/etc/*", "--action", A.OPEN_WRITE) == [2, 10], "filters are and-ed")
     ts = {r["seq"]: r["ts"] for r in ndjson(run("show", "--json", log)[1])}
     check(seqs("--since", ts[5], "--until", ts[7]) == [5, 6, 7], "--since/--until inclusive")
     check(seqs("--since", ts[19]) == [19], "--since last")
@@ -87,8 +89,8 @@ try:
     check(by[("path", "/data/b")]["count"] == 1, "summary: rename destination counted")
     check(by[("executable", "/bin/busybox")]["count"] == 5, "summary: by executable")
     check(by[("user", "1000")]["count"] == 2, "summary: by user")
-    check(by[("action", "open_write")]["count"] == 2, "summary: by action")
-    check(by[("action", "rmdir")]["first"] == ts[16] and by[("action", "rmdir")]["last"] == ts[17],
+    check(by[("action", A.OPEN_WRITE)]["count"] == 2, "summary: by action")
+    check(by[("action", A.RMDIR)]["first"] == ts[16] and by[("action", A.RMDIR)]["last"] == ts[17],
           "summary: first/last time")
     rc, out, _ = run("summary", log, check_rc=0)
     expect_in("18 refused attempts in 18 attempt/summary records, 1 session(s)", out, "summary header")
@@ -101,7 +103,7 @@ try:
     rc, out, _ = run("summary", "--json", "--top", "0", s, check_rc=0)
     total = sum(r["count"] for r in ndjson(out) if r["by"] == "action")
     rc, vout, _ = run("show", "--json", s, check_rc=0)
-    weights = sum(r["count"] if r["kind"] == "summary" else 1 for r in ndjson(vout))
+    weights = sum(r["count"] if r["kind"] == K.SUMMARY else 1 for r in ndjson(vout))
     check(total == weights and total > 200, f"summary weights: {total} vs {weights}")
 
     # tree: 100 -> {101, 102 -> 103, 104, 105, ...}
@@ -111,7 +113,7 @@ try:
     check(sorted(procs[100]["children"]) == [101, 102, 104, 105, 106, 107, 108, 109], "tree children of 100")
     check(procs[102]["children"] == [103], "tree: 103 under 102")
     a = {(x["action"], x["path"]): x for x in procs[100]["attempts"]}
-    check(a[("open_write", "/etc/passwd")]["count"] == 2 and a[("open_write", "/etc/passwd")]["first_seq"] == 2,
+    check(a[(A.OPEN_WRITE, "/etc/passwd")]["count"] == 2 and a[(A.OPEN_WRITE, "/etc/passwd")]["first_seq"] == 2,
           "tree: attempts aggregated per process")
     rc, out, _ = run("tree", log, check_rc=0)
     expect_in("[100] sh (/bin/busybox) uid 0, ppid 1, 3 attempt(s)", out, "tree text root")
@@ -136,7 +138,7 @@ try:
                 check(r["type_uid"] == 100100 + r["activity_id"], "ocsf type_uid = class*100+activity")
                 check(r["activity_id"] in (1, 3, 4, 5, 6, 7, 14, 99), "ocsf activity_id")
                 check(isinstance(r["time"], int) and r["time"] > 1.7e12, "ocsf time in ms")
-            ren = [r for r in recs if r["unmapped"]["action"] == "rename"][0]
+            ren = [r for r in recs if r["unmapped"]["action"] == A.RENAME][0]
             check(ren["activity_id"] == 5 and ren["file_result"]["path"] == "/data/b", "ocsf rename")
     rc, out, _ = run("export", "--format", "ocsf", "--pid", "103", log, check_rc=0)
     check(len(ndjson(out)) == 1, "export honours filters")
@@ -227,7 +229,7 @@ try:
                 ufail = {o["failure"]["path"]: o["failure"] for o in ndjson(p.stdout) if "failure" in o}
                 check(uch.get("/data/b", {}).get("from") == "/data/a", f"rootless rename: {uch.get('/data/b')}")
                 check(uch.get("/newdir", {}).get("changes") == ["created"], "rootless mkdir")
-                check(ufail.get("/etc/shadow", {}).get("action") == "chown", f"rootless chown fails: {ufail}")
+                check(ufail.get("/etc/shadow", {}).get("action") == A.CHOWN, f"rootless chown fails: {ufail}")
                 check(os.path.exists(os.path.join(uout, "r/upper/newdir")), "rootless result in upper/")
                 check(os.path.exists(os.path.join(uview, "data/a")), "rootless: the layer is untouched")
 

@@ -17,6 +17,7 @@ import amber  # noqa: E402
 from amber import mounts  # noqa: E402
 from amber.amberlog import check, expect_in, fail, finish, lines_of, ndjson, run  # noqa: E402
 from amber.auditlog import contract_deviations  # noqa: E402
+from amber.auditlog import ACTION  # noqa: E402  (the names of the log: amber-log schema)
 
 amber.require(tools=("setpriv",))
 
@@ -73,48 +74,51 @@ exit 0
     by_action = {}
     for r in recs:
         by_action.setdefault(r["event"]["action"], []).append(r)
-    for a, n in (("open_write", 2), ("create", 2), ("mkdir", 1), ("rename", 1), ("chmod", 1), ("chown", 1),
-                 ("truncate", 1), ("unlink", 1), ("rmdir", 1), ("symlink", 1), ("setxattr", 1)):
+    ACT = ACTION
+    for a, n in ((ACT.OPEN_WRITE, 2), (ACT.CREATE, 2), (ACT.MKDIR, 1), (ACT.RENAME, 1), (ACT.CHMOD, 1),
+                 (ACT.CHOWN, 1), (ACT.TRUNCATE, 1), (ACT.UNLINK, 1), (ACT.RMDIR, 1), (ACT.SYMLINK, 1),
+                 (ACT.SETXATTR, 1)):
         check(len(by_action.get(a, [])) == n,
               f"workload: {n} {a} attempt(s) expected, got {[r['file']['path'] for r in by_action.get(a, [])]}")
     path_of = {(r["event"]["action"], r["file"]["path"]): r for r in recs}
     outer = sh.pid
-    check(path_of[("open_write", "/etc/passwd")]["process"]["pid"] == outer, "the outer shell wrote /etc/passwd")
-    inner = path_of[("open_write", "/etc/shadow")]["process"]["pid"]
-    check(path_of[("open_write", "/etc/shadow")]["process"]["ppid"] == outer, "inner shell is a child of outer")
-    rm = path_of[("unlink", "/data/keep")]["process"]
+    check(path_of[(ACT.OPEN_WRITE, "/etc/passwd")]["process"]["pid"] == outer, "the outer shell wrote /etc/passwd")
+    inner = path_of[(ACT.OPEN_WRITE, "/etc/shadow")]["process"]["pid"]
+    check(path_of[(ACT.OPEN_WRITE, "/etc/shadow")]["process"]["ppid"] == outer, "inner shell is a child of outer")
+    rm = path_of[(ACT.UNLINK, "/data/keep")]["process"]
     check(rm["ppid"] == inner and rm["name"] == "rm", "rm is a child of the inner shell")
-    check(path_of[("create", "/tmp/x")]["user"]["uid"] == 1000, "uid 1000 attempt recorded with its fsuid")
-    check(path_of[("rename", "/data/old")]["file"]["new_path"] == "/data/new", "rename new_path")
-    check(path_of[("symlink", "/lnk")]["args"]["target"] == "/etc/passwd", "symlink target")
+    check(path_of[(ACT.CREATE, "/tmp/x")]["user"]["uid"] == 1000, "uid 1000 attempt recorded with its fsuid")
+    check(path_of[(ACT.RENAME, "/data/old")]["file"]["new_path"] == "/data/new", "rename new_path")
+    check(path_of[(ACT.SYMLINK, "/lnk")]["args"]["target"] == "/etc/passwd", "symlink target")
 
     def seqs(*args):
         return [r["seq"] for r in ndjson(run("show", "--json", *args, log, check_rc=0)[1])]
 
     S = {k: r["seq"] for k, r in path_of.items()}
-    check(seqs("--pid", str(outer)) == [S[("open_write", "/etc/passwd")]], "show --pid")
-    check(seqs("--name", "touch") == sorted([S[("create", "/newfile")], S[("create", "/tmp/x")]]), "show --name")
-    mkdir_exe = path_of[("mkdir", "/newdir")]["process"].get("executable")
+    check(seqs("--pid", str(outer)) == [S[(ACT.OPEN_WRITE, "/etc/passwd")]], "show --pid")
+    check(seqs("--name", "touch") == sorted([S[(ACT.CREATE, "/newfile")], S[(ACT.CREATE, "/tmp/x")]]), "show --name")
+    mkdir_exe = path_of[(ACT.MKDIR, "/newdir")]["process"].get("executable")
     if mkdir_exe:
-        check(seqs("--exe", mkdir_exe) == [S[("mkdir", "/newdir")]], "show --exe")
-        check(seqs("--exe", "*/rm") == [S[("unlink", "/data/keep")]], "show --exe glob")
+        check(seqs("--exe", mkdir_exe) == [S[(ACT.MKDIR, "/newdir")]], "show --exe")
+        check(seqs("--exe", "*/rm") == [S[(ACT.UNLINK, "/data/keep")]], "show --exe glob")
     else:
         # the writer could not read /proc/<pid>/exe: --exe matches nothing
-        print("NOTE: the writer logged no executable:", path_of[("mkdir", "/newdir")]["process"].get("error"))
+        print("NOTE: the writer logged no executable:", path_of[(ACT.MKDIR, "/newdir")]["process"].get("error"))
         check(seqs("--exe", "*") == [], "show --exe with no executables logged")
-    check(seqs("--uid", "1000") == [S[("create", "/tmp/x")]], "show --uid")
-    check(seqs("--action", "chmod") == [S[("chmod", "/etc/hosts")]], "show --action")
-    check(seqs("--path", "/data/*") == sorted([S[("rename", "/data/old")], S[("unlink", "/data/keep")],
-                                               S[("rmdir", "/data/emptydir")]]), "show --path")
-    t0, t1 = path_of[("mkdir", "/newdir")]["ts"], path_of[("chmod", "/etc/hosts")]["ts"]
-    check(seqs("--since", t0, "--until", t1) == list(range(S[("mkdir", "/newdir")], S[("chmod", "/etc/hosts")] + 1)),
+    check(seqs("--uid", "1000") == [S[(ACT.CREATE, "/tmp/x")]], "show --uid")
+    check(seqs("--action", ACT.CHMOD) == [S[(ACT.CHMOD, "/etc/hosts")]], "show --action")
+    check(seqs("--path", "/data/*") == sorted([S[(ACT.RENAME, "/data/old")], S[(ACT.UNLINK, "/data/keep")],
+                                               S[(ACT.RMDIR, "/data/emptydir")]]), "show --path")
+    t0, t1 = path_of[(ACT.MKDIR, "/newdir")]["ts"], path_of[(ACT.CHMOD, "/etc/hosts")]["ts"]
+    check(seqs("--since", t0, "--until", t1)
+          == list(range(S[(ACT.MKDIR, "/newdir")], S[(ACT.CHMOD, "/etc/hosts")] + 1)),
           "show --since/--until")
     rc, out, _ = run("show", log, check_rc=0)
     expect_in("/data/old -> /data/new", out, "show table")
 
     summ = ndjson(run("summary", "--json", "--top", "0", log, check_rc=0)[1])
     sb = {(r["by"], r["key"]): r["count"] for r in summ}
-    check(sb[("action", "open_write")] == 2 and sb[("path", "/etc/hosts")] == 2, "summary counts")
+    check(sb[("action", ACT.OPEN_WRITE)] == 2 and sb[("path", "/etc/hosts")] == 2, "summary counts")
     check(sb[("user", "1000")] == 1 and sb[("user", "0")] == len(recs) - 1, "summary by user")
     if rm.get("executable"):
         check(sb[("executable", rm["executable"])] == 1, "summary by executable")

@@ -16,7 +16,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import amber  # noqa: E402
-from amber import mounts  # noqa: E402
+from amber import auditlog, mounts  # noqa: E402
 from amber.amberlog import check, expect_in, fail, finish, lines_of, run  # noqa: E402
 from amber.auditlog import contract_deviations  # noqa: E402
 
@@ -90,7 +90,7 @@ try:
     time.sleep(0.2)
     if check(os.path.exists(log), "writer deviation: after rename + SIGHUP no new log file was created"):
         first = json.loads(lines_of(log)[0])
-        check(first["kind"] == "rotate" and first.get("reason") == "reopen",
+        check(first["kind"] == auditlog.KIND.ROTATE and first.get("reason") == auditlog.ROTATE.REOPEN,
               f"writer deviation: the reopened file starts with {first['kind']}")
         run("verify", log + ".1", log, check_rc=0)
 

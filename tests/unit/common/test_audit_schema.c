@@ -120,10 +120,8 @@ static void test_file_types(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trips),
-		cmocka_unit_test(test_unknown),
-		cmocka_unit_test(test_write_error),
-		cmocka_unit_test(test_flags),
+		cmocka_unit_test(test_round_trips), cmocka_unit_test(test_unknown),
+		cmocka_unit_test(test_write_error), cmocka_unit_test(test_flags),
 		cmocka_unit_test(test_file_types),
 	};
 

@@ -14,7 +14,8 @@ each thing:
   amber.users     a function run as another user in a forked child
   amber.auditlog  reading the audit log and verifying it independently of
                   amber-log (chain, seq, announced gaps, totals, contract);
-                  the only place that knows the log's schema
+                  the only place that knows the log's schema, whose names
+                  it reads from `amber-log schema --json`
   amber.amberlog  running amber-log and genlog, and the checks the
                   logtool tests report through
 
@@ -23,7 +24,7 @@ A test finds the package with
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
     import amber  # noqa: E402
 
-meson passes AMBERFS (and, to the logtool tests, AMBER_LOG and GENLOG);
+meson passes AMBERFS and AMBER_LOG (and, to the logtool tests, GENLOG);
 by hand, set them to the binaries of a build directory.
 """
 import os

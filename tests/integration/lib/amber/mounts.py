@@ -317,7 +317,7 @@ class Workdir:
             time.sleep(0.02)
         # The daemon writes its pidfile before the log's start record: wait
         # for that too, so a test that fills the disk next cannot race it.
-        while log and not any(r["kind"] == "start" for r in auditlog.read_records(log)[-1:]) \
+        while log and not any(r["kind"] == auditlog.KIND.START for r in auditlog.read_records(log)[-1:]) \
                 and m.proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
         return m
