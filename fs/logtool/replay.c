@@ -43,6 +43,8 @@
 #include "cleanup.h"
 #include "log.h"
 #include "logtool.h"
+#include "optlist.h"
+#include "strv.h"
 
 struct replay {
 	int root;                 /* O_PATH fd of the scratch root */
@@ -474,59 +476,9 @@ static int replay_one(void *ud, const struct reader_line *line, const struct rec
 
 /* ---- the scratch tree ---- */
 
-struct layers {
-	char **v;
-	size_t n;
-};
-
-static void layers_clear(struct layers *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
-
-static int layers_push(struct layers *l, const char *s, size_t len)
-{
-	char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	l->v = v;
-	if (!(v[l->n] = strndup(s, len)))
-		return -ENOMEM;
-	l->n++;
-	return 0;
-}
-
-/* "A:B\:C" -> A, B:C (same escaping as lowerdir=) */
-static int layers_parse(struct layers *l, const char *spec)
-{
-	_cleanup_free_ char *cur = malloc(strlen(spec) + 1);
-	size_t k = 0;
-
-	if (!cur)
-		return -ENOMEM;
-	for (const char *p = spec;; p++) {
-		if (*p == '\\' && p[1]) {
-			cur[k++] = *++p;
-		} else if (*p == ':' || *p == '\0') {
-			if (k && layers_push(l, cur, k) < 0)
-				return -ENOMEM;
-			k = 0;
-			if (!*p)
-				break;
-		} else {
-			cur[k++] = *p;
-		}
-	}
-	return l->n ? 0 : -EINVAL;
-}
-
 static int find_start(void *ud, const struct reader_line *line, const struct record *r)
 {
-	struct layers *l = ud;
+	struct strv *l = ud;
 	struct json_object *arr;
 
 	if (r->kind != AUDIT_KIND_START)
@@ -545,27 +497,12 @@ static int find_start(void *ud, const struct reader_line *line, const struct rec
 			/* a layer name that is not UTF-8: its exact bytes */
 			if (exact && hex_decode(hex, strlen(hex), exact) >= 0)
 				p = exact;
-			if (idx == (int64_t)i && p && layers_push(l, p, strlen(p)) < 0)
+			if (idx == (int64_t)i && p && strv_push(l, p) < 0)
 				return -ENOMEM;
 		}
 	}
 	(void)line;
 	return -ECANCELED; /* found: stop reading */
-}
-
-static int append_escaped(char **buf, size_t *len, const char *s)
-{
-	for (; *s; s++) {
-		char *b = realloc(*buf, *len + 3);
-		if (!b)
-			return -ENOMEM;
-		*buf = b;
-		if (*s == ':' || *s == '\\' || *s == ',')
-			b[(*len)++] = '\\';
-		b[(*len)++] = *s;
-		b[*len] = '\0';
-	}
-	return 0;
 }
 
 static int write_file(const char *path, const char *text)
@@ -596,17 +533,13 @@ static int enter_userns(void)
 	return write_file("/proc/self/gid_map", map) < 0 ? -errno : 0;
 }
 
-static int mount_overlay(const char *dir, const struct layers *l)
+static int mount_overlay(const char *dir, const struct strv *l)
 {
-	_cleanup_free_ char *opts = NULL, *upper = NULL, *work = NULL, *merged = NULL;
-	size_t len = 0;
+	_cleanup_free_ char *lower = NULL, *upper = NULL, *work = NULL, *merged = NULL;
 
 	if (asprintf(&upper, "%s/upper", dir) < 0 || asprintf(&work, "%s/work", dir) < 0 ||
 	    asprintf(&merged, "%s/merged", dir) < 0)
 		return log_error_errno(ENOMEM, "out of memory");
-	if (!(opts = strdup("lowerdir=")))
-		return -ENOMEM;
-	len = strlen(opts);
 	for (size_t i = 0; i < l->n; i++) {
 		if (l->v[i][0] != '/') {
 			/* the layer list comes from the log: escaped */
@@ -614,20 +547,14 @@ static int mount_overlay(const char *dir, const struct layers *l)
 			return log_error_errno(EINVAL, "layer '%s' is not an absolute path: give --layers",
 					       safe ? safe : "?");
 		}
-		if (i) {
-			char *b = realloc(opts, len + 2);
-			if (!b)
-				return -ENOMEM;
-			opts = b;
-			opts[len++] = ':';
-			opts[len] = '\0';
-		}
-		if (append_escaped(&opts, &len, l->v[i]) < 0)
-			return -ENOMEM;
 	}
+	/* the kernel's lowerdir= takes the escapes of common/optlist.h */
+	if (optlist_join(l->v, l->n, &lower) < 0)
+		return -ENOMEM;
 	_cleanup_free_ char *full = NULL;
 	bool rootless = geteuid() != 0;
-	if (asprintf(&full, "%s,upperdir=%s,workdir=%s%s", opts, upper, work, rootless ? ",userxattr" : "") < 0)
+	if (asprintf(&full, "lowerdir=%s,upperdir=%s,workdir=%s%s", lower, upper, work,
+		     rootless ? ",userxattr" : "") < 0)
 		return -ENOMEM;
 	if (rootless ? enter_userns() < 0 : unshare(CLONE_NEWNS) < 0)
 		return log_error_errno(errno, "cannot make a private mount namespace: %m (use --copy)");
@@ -675,7 +602,7 @@ static bool dir_is_empty(const char *dir)
 	return true;
 }
 
-static int setup_scratch(const char *dir, const struct layers *l, bool copy, int *ret_root)
+static int setup_scratch(const char *dir, const struct strv *l, bool copy, int *ret_root)
 {
 	char sub[3][4200];
 	static const char *const names[] = { "upper", "work", "merged" };
@@ -731,7 +658,7 @@ static void usage(FILE *f)
 	      f);
 }
 
-static int replay_run(const char *onto, struct layers *l, bool copy, bool json, char **files, size_t n)
+static int replay_run(const char *onto, struct strv *l, bool copy, bool json, char **files, size_t n)
 {
 	struct replay rp = { .root = -1, .json = json, .rootless = geteuid() != 0 };
 	struct scan_stats st;
@@ -795,7 +722,7 @@ int cmd_replay(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{},
 	};
-	struct layers l = {0};
+	struct strv l = { 0 };
 	const char *onto = NULL, *spec = NULL;
 	bool copy = false, json = false;
 	int c, rc = EXIT_USAGE;
@@ -817,8 +744,15 @@ int cmd_replay(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (spec) {
-		if (layers_parse(&l, spec) < 0) {
-			log_error("--layers '%s': expected TOP:...:BOTTOM", spec);
+		size_t bad = 0;
+		int k = optlist_split(spec, &l, &bad);
+
+		if (k == -EINVAL) {
+			log_error("--layers '%s': empty layer at position %zu; expected TOP:...:BOTTOM", spec, bad);
+			goto out;
+		}
+		if (k < 0) {
+			log_error_errno(k, "--layers: %m");
 			goto out;
 		}
 	} else {
@@ -830,6 +764,6 @@ int cmd_replay(int argc, char **argv)
 	}
 	rc = replay_run(onto, &l, copy, json, argv + optind, (size_t)(argc - optind));
 out:
-	layers_clear(&l);
+	strv_free(&l);
 	return rc;
 }
