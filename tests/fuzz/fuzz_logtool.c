@@ -27,7 +27,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct fuzz_file files[MAX_FILES] = {
-	{ .fd = -1 }, { .fd = -1 }, { .fd = -1 }, { .fd = -1 },
+	{ .fd = -1 },
+	{ .fd = -1 },
+	{ .fd = -1 },
+	{ .fd = -1 },
 };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -76,11 +79,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char *const verify[] = { "verify", NULL };
 	static const char *const show[] = { "show", NULL };
 	static const char *const show_json[] = { "show", "--json", "--all", NULL };
-	static const char *const show_when[] = { "show", "--since", "2026-11-29T11:04:45.5Z", "--until",
-						 "2026-11-30", "--path", "/etc/*", "--action", "open_write",
-						 "--action", "rename", NULL };
-	static const char *const show_who[] = { "show", "--json", "--pid", "100", "--uid", "0", "--name",
-						"s*", "--exe", "/bin/*", NULL };
+	static const char *const show_when[] = { "show",     "--since",    "2026-11-29T11:04:45.5Z",
+						 "--until",  "2026-11-30", "--path",
+						 "/etc/*",   "--action",   "open_write",
+						 "--action", "rename",     NULL };
+	static const char *const show_who[] = { "show",   "--json", "--pid", "100",    "--uid", "0",
+						"--name", "s*",     "--exe", "/bin/*", NULL };
 	static const char *const summary[] = { "summary", NULL };
 	static const char *const summary_json[] = { "summary", "--json", "--top", "2", NULL };
 	static const char *const tree[] = { "tree", NULL };

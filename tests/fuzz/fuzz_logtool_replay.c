@@ -72,8 +72,9 @@ static void remove_tree(const char *path)
 static void make_image(void)
 {
 	static const char *const paths[] = {
-		"/", "/etc/", "/etc/passwd", "/etc/hosts", "/etc/shadow", "/data/", "/data/a", "/data/c",
-		"/data/sub/", "/data/full/", "/data/full/x", "/var/", "/var/log/", "/var/log/app.log", "/tmp/",
+		"/",       "/etc/",      "/etc/passwd", "/etc/hosts",   "/etc/shadow", "/data/",    "/data/a",
+		"/data/c", "/data/sub/", "/data/full/", "/data/full/x", "/var/",       "/var/log/", "/var/log/app.log",
+		"/tmp/",
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
