@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "detach.h"
 #include "log.h"
 
 #ifndef LANDLOCK_ACCESS_FS_REFER
@@ -83,7 +84,6 @@ static bool mountinfo_find(const char *mnt, const char *want_dev, char *ret_dev,
 
 static _Noreturn void helper_main(int rfd, const char *mnt, const char *dev)
 {
-	int null;
 	char c;
 
 	/* Ctrl-C reaches the whole process group: outlive the daemon. */
@@ -97,14 +97,7 @@ static _Noreturn void helper_main(int rfd, const char *mnt, const char *dev)
 	/* Hold nothing of the daemon's, least of all /dev/fuse, nor the
 	 * caller's stdout/stderr (a caller may wait for their EOF). */
 	syscall(SYS_close_range, 4, ~0U, 0);
-	null = open("/dev/null", O_RDWR);
-	if (null >= 0) {
-		dup2(null, STDIN_FILENO);
-		dup2(null, STDOUT_FILENO);
-		dup2(null, STDERR_FILENO);
-		if (null > STDERR_FILENO && null != rfd)
-			close(null);
-	}
+	(void)detach_stdio(-1, false);
 	/* 'u': unmount now; 'q': already unmounted, just go; EOF (the daemon
 	 * died): unmount if the mount still looks like ours. */
 	if (read(rfd, &c, 1) == 1 && c == 'q')

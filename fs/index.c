@@ -6,7 +6,8 @@
  * readers take the finished table with an acquire load and never lock.
  * While merging, a temporary table also remembers whiteouts ("tombstones")
  * and which directories are sealed (nothing below them may merge); only
- * visible entries survive into the final table.
+ * visible entries survive into the final table.  Both tables are the same
+ * kind of hash table, name_slot()'s.
  */
 #include "index.h"
 
@@ -57,14 +58,28 @@ struct merge {
 	size_t cap;
 };
 
-static size_t slot_for(const uint32_t *slots, size_t cap, const struct mslot *v,
-		       const char *name)
+/*
+ * The name tables of the merge (struct mslot) and of the final table
+ * (struct dir_entry): cap slots, a power of two kept at most three quarters
+ * full, each 0 or the index + 1 of an element of arr (stride bytes each,
+ * its name first); open addressing, linear probing over hash64().  Returns
+ * the slot that holds name, or the empty slot where it goes.
+ */
+static inline size_t name_slot(const uint32_t *slots, size_t cap, const void *arr, size_t stride,
+			       const char *name)
 {
 	size_t i = hash64(name, strlen(name)) & (cap - 1);
 
-	while (slots[i] && strcmp(v[slots[i] - 1].name, name) != 0)
+	while (slots[i] && strcmp(*(char *const *)((const char *)arr + (slots[i] - 1) * stride), name) != 0)
 		i = (i + 1) & (cap - 1);
 	return i;
+}
+_Static_assert(offsetof(struct mslot, name) == 0, "name_slot() reads the name first");
+_Static_assert(offsetof(struct dir_entry, name) == 0, "name_slot() reads the name first");
+
+static size_t slot_for(const uint32_t *slots, size_t cap, const struct mslot *v, const char *name)
+{
+	return name_slot(slots, cap, v, sizeof(*v), name);
 }
 
 static struct mslot *merge_find(struct merge *m, const char *name)
@@ -485,9 +500,7 @@ static int merge_finish(struct merge *m, struct dir_table **ret)
 		else
 			t->entries[t->n].name = TAKE_PTR(s->name);
 		t->entries[t->n].node = s->node;
-		h = hash64(t->entries[t->n].name, strlen(t->entries[t->n].name)) & (t->cap - 1);
-		while (t->slots[h])
-			h = (h + 1) & (t->cap - 1);
+		h = name_slot(t->slots, t->cap, t->entries, sizeof(*t->entries), t->entries[t->n].name);
 		t->slots[h] = ++t->n;
 	}
 	*ret = t;
@@ -544,16 +557,9 @@ int index_dir(struct index *ix, struct node *dir, const struct dir_table **ret)
 
 struct node *index_lookup(const struct dir_table *t, const char *name)
 {
-	size_t h = hash64(name, strlen(name)) & (t->cap - 1);
+	size_t h = name_slot(t->slots, t->cap, t->entries, sizeof(*t->entries), name);
 
-	while (t->slots[h]) {
-		const struct dir_entry *e = &t->entries[t->slots[h] - 1];
-
-		if (strcmp(e->name, name) == 0)
-			return e->node;
-		h = (h + 1) & (t->cap - 1);
-	}
-	return NULL;
+	return t->slots[h] ? t->entries[t->slots[h] - 1].node : NULL;
 }
 
 int index_init_root(struct index *ix)

@@ -7,7 +7,8 @@
  * once at unmount).  The hard-link map is an open-addressing table keyed
  * by (layer, dev, ino) hashed with xxhash; it is only touched while a
  * directory is being merged, under the merge lock of index.c, plus its own
- * mutex for safety.
+ * mutex for safety.  (A table of its own, not index.c's name table: its
+ * key is a fixed-size value, not a name in an array of entries.)
  */
 #include "inode.h"
 

@@ -23,6 +23,7 @@
 #include "amberfs.h"
 #include "cleanup.h"
 #include "confine.h"
+#include "detach.h"
 #include "log.h"
 #include "safefile.h"
 
@@ -332,12 +333,8 @@ static int serve(struct amberfs *fs, struct fuse_args *args, int notify_fd)
 		if (write(notify_fd, &ok, 1) != 1)
 			log_warning("cannot tell the parent that the mount is ready");
 		close(notify_fd);
-		if (devnull >= 0) {
-			dup2(devnull, STDIN_FILENO);
-			dup2(devnull, STDOUT_FILENO);
-			dup2(devnull, STDERR_FILENO);
-			close(TAKE_FD(devnull));
-		}
+		if (devnull >= 0)
+			(void)detach_stdio(TAKE_FD(devnull), false);
 		log_use_syslog(true);
 	}
 	/* A positive value is the signal that ended the loop: a clean stop,

@@ -26,6 +26,7 @@
 
 #include "audit_render.h"
 #include "cleanup.h"
+#include "detach.h"
 
 #define PROCINFO_DEFAULT_SLOTS 256
 #define CMDLINE_MAX 4096 /* bytes of argv kept; beyond that "args_truncated" */
@@ -200,17 +201,11 @@ int procinfo_start_helper(struct procinfo_cache *c)
 		 * moved above 10 first so the dup2s cannot clobber them). */
 		int sk = fcntl(sv[1], F_DUPFD, 10), pf = fcntl(c->proc_fd, F_DUPFD, 10);
 
-		int null = open("/dev/null", O_RDWR);
-
 		if (sk < 0 || pf < 0 || dup2(sk, 3) < 0 || dup2(pf, 4) < 0)
 			_exit(1);
 		/* Nor the caller's stdio: whoever started the daemon may be
 		 * waiting for EOF on its stdout/stderr. */
-		if (null >= 0) {
-			dup2(null, STDIN_FILENO);
-			dup2(null, STDOUT_FILENO);
-			dup2(null, STDERR_FILENO);
-		}
+		(void)detach_stdio(-1, false);
 		syscall(SYS_close_range, 5, ~0U, 0);
 		helper_main(3, 4, parent);
 	}

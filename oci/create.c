@@ -26,6 +26,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "runtime.h"
+#include "xdg.h"
 
 #define ANNOTATION_LOG "org.amber.log"
 #define META_MAX 250
@@ -73,23 +74,25 @@ static int parse_create(char **args, size_t n, struct create_args *ret)
  * user's state directory ($XDG_STATE_HOME or ~/.local/state)/amber/ID.log. */
 static int log_path(const struct bundle *b, const char *id, bool rootless, char **ret)
 {
-	const char *a = bundle_annotation(b, ANNOTATION_LOG), *xdg = getenv("XDG_STATE_HOME");
-	const char *home = getenv("HOME");
+	const char *a = bundle_annotation(b, ANNOTATION_LOG);
+	_cleanup_free_ char *sub = NULL;
 	int r;
 
 	if (a) {
 		if (a[0] != '/')
 			return log_error_errno(-EINVAL, "annotation %s='%s': not an absolute path", ANNOTATION_LOG, a);
-		r = asprintf(ret, "%s", a);
-	} else if (!rootless)
-		r = asprintf(ret, "/var/log/amber/%s.log", id);
-	else if (xdg && xdg[0] == '/')
-		r = asprintf(ret, "%s/amber/%s.log", xdg, id);
-	else if (home && home[0] == '/')
-		r = asprintf(ret, "%s/.local/state/amber/%s.log", home, id);
-	else
-		r = asprintf(ret, "/tmp/amber-oci-%u/logs/%s.log", (unsigned)getuid(), id);
-	return r < 0 ? -ENOMEM : 0;
+		return asprintf(ret, "%s", a) < 0 ? -ENOMEM : 0;
+	}
+	if (!rootless)
+		return asprintf(ret, "/var/log/amber/%s.log", id) < 0 ? -ENOMEM : 0;
+	if (asprintf(&sub, "amber/%s.log", id) < 0) {
+		sub = NULL; /* undefined after a failed asprintf */
+		return -ENOMEM;
+	}
+	r = xdg_path(XDG_STATE, sub, ret);
+	if (r == -ENOENT)
+		r = asprintf(ret, "/tmp/amber-oci-%u/logs/%s.log", (unsigned)getuid(), id) < 0 ? -ENOMEM : 0;
+	return r;
 }
 
 /* The log is appended to: refuse a file that is not an amberfs log, so an

@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "xdg.h"
 
 bool cstate_rootless(const char *rootless_opt)
 {
@@ -33,14 +34,14 @@ bool cstate_rootless(const char *rootless_opt)
 
 int cstate_dir(const char *root_opt, bool rootless, const char *id, char **ret)
 {
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	const char *xdg = xdg_env(XDG_RUNTIME);
 	int r;
 
 	if (!*id || strchr(id, '/') || strcmp(id, ".") == 0 || strcmp(id, "..") == 0 || strlen(id) > 1024)
 		return log_error_errno(-EINVAL, "invalid container id '%s'", id);
 	if (root_opt)
 		r = asprintf(ret, "%s/amber-oci/%s", root_opt, id);
-	else if (rootless && xdg && *xdg)
+	else if (rootless && xdg)
 		r = asprintf(ret, "%s/amber-oci/%s", xdg, id);
 	else if (rootless)
 		r = asprintf(ret, "/tmp/amber-oci-%u/%s", (unsigned)getuid(), id);

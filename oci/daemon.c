@@ -19,45 +19,15 @@
 
 #include "cleanup.h"
 #include "cstate.h"
+#include "detach.h"
 #include "log.h"
 #include "optlist.h"
+#include "progpath.h"
 
+/* The amberfs built with us (oci/meson.build). */
 #ifndef AMBERFS_BUILD_PATH
 #define AMBERFS_BUILD_PATH ""
 #endif
-#ifndef AMBER_OCI_BUILD_PATH
-#define AMBER_OCI_BUILD_PATH ""
-#endif
-#ifndef AMBER_BINDIR
-#define AMBER_BINDIR "/usr/local/bin"
-#endif
-
-const char *daemon_binary(void)
-{
-	const char *e = getenv("AMBERFS");
-	char self[4096];
-	static char next[4096 + 8];
-	char *slash;
-	ssize_t n;
-
-	if (e && *e)
-		return e;
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		if (strcmp(self, AMBER_OCI_BUILD_PATH) == 0 && access(AMBERFS_BUILD_PATH, X_OK) == 0)
-			return AMBERFS_BUILD_PATH;
-		/* Engines clear the environment: an amberfs installed next to
-		 * us is found without $AMBERFS. */
-		slash = strrchr(self, '/');
-		if (slash && snprintf(next, sizeof(next), "%.*s/amberfs", (int)(slash - self), self) > 0 &&
-		    access(next, X_OK) == 0)
-			return next;
-	}
-	if (access(AMBER_BINDIR "/amberfs", X_OK) == 0)
-		return AMBER_BINDIR "/amberfs";
-	return "amberfs";
-}
 
 /* Appends [","] key and the value as it is to *s. */
 static int append(char **s, const char *key, const char *v)
@@ -114,7 +84,7 @@ static int read_pidfile(const char *path, pid_t *ret)
 int daemon_start(const struct daemon_config *c, pid_t *ret_pid)
 {
 	_cleanup_free_ char *opts = NULL;
-	const char *bin = daemon_binary();
+	const char *bin = progpath_find("amberfs", "AMBERFS", AMBERFS_BUILD_PATH);
 	int status, r;
 	pid_t pid;
 
@@ -126,12 +96,10 @@ int daemon_start(const struct daemon_config *c, pid_t *ret_pid)
 	if (pid < 0)
 		return log_error_errno(-errno, "fork: %m");
 	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-
 		/* Nothing of the engine's (sync pipes, console socket, the
-		 * container's stdio) may stay open in the daemon. */
-		if (null >= 0)
-			(void)dup2(null, STDIN_FILENO), (void)dup2(null, STDOUT_FILENO);
+		 * container's stdio) may stay open in the daemon; its stderr
+		 * stays, so amberfs's messages reach the engine's log. */
+		(void)detach_stdio(-1, true);
 		(void)close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 		execlp(bin, "amberfs", "-o", opts, c->mountpoint, (char *)NULL);
 		log_error_errno(-errno, "cannot execute amberfs '%s': %m (install it, or set AMBERFS=/path/to/amberfs)", bin);

@@ -5,7 +5,8 @@
  * daemon_start() runs "amberfs -o lowerdir=ROOT,log=LOG,pidfile=...,
  * synthdir=...,meta.KEY=VALUE,... MOUNTPOINT" and returns once the mount
  * is live (amberfs daemonizes: its foreground process exits then), with the
- * daemon's pid read from the pid file.  The daemon belongs to the
+ * daemon's pid read from the pid file.  Which amberfs: progpath_find()
+ * (common/progpath.h), $AMBERFS first.  The daemon belongs to the
  * container, not to amber-oci: it outlives create, it inherits none of our
  * file descriptors (an engine's sync pipes must see EOF when the runtime
  * is done), and delete ends it.
@@ -30,11 +31,6 @@ struct daemon_config {
 	const struct strv *synthdirs;
 	const struct strv *meta; /* "KEY=VALUE" (KEY already checked) */
 };
-
-/* Which amberfs: $AMBERFS, the build tree's (when amber-oci runs from it),
- * the one next to amber-oci,
- * the install directory, then PATH. */
-const char *daemon_binary(void);
 
 /* The -o string, every value escaped as common/optlist.h says. */
 int daemon_options(const struct daemon_config *c, char **ret);

@@ -7,6 +7,19 @@
  */
 #pragma once
 
+#include <sys/wait.h>
+
 #define EXIT_RUNNER 125      /* amber-run failed: before, around or after the command */
 #define EXIT_CANNOT_EXEC 126 /* the command exists but cannot be executed */
 #define EXIT_NOT_FOUND 127   /* the command was not found */
+
+/* The exit status that a waitpid() status stands for: the code, 128+N for
+ * a signal N, EXIT_RUNNER for anything else. */
+static inline int exit_code_from_status(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return EXIT_RUNNER;
+}

@@ -14,50 +14,20 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "exitcode.h"
 #include "log.h"
 #include "optlist.h"
+#include "progpath.h"
+#include "waitloop.h"
 
+/* The amberfs built with us (runner/meson.build). */
 #ifndef AMBERFS_BUILD_PATH
 #define AMBERFS_BUILD_PATH ""
 #endif
 #define FSD_START_TIMEOUT_S 30
-
-#ifndef AMBER_RUN_BUILD_PATH
-#define AMBER_RUN_BUILD_PATH ""
-#endif
-#ifndef AMBER_BINDIR
-#define AMBER_BINDIR "/usr/local/bin"
-#endif
-
-static bool executable(const char *p)
-{
-	return p && *p && access(p, X_OK) == 0;
-}
-
-const char *fsd_binary(void)
-{
-	const char *e = getenv("AMBERFS");
-	char self[4096];
-	ssize_t n;
-
-	if (e && *e)
-		return e;
-	/* Running from the build tree: use the amberfs built with us. */
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		if (strcmp(self, AMBER_RUN_BUILD_PATH) == 0 && executable(AMBERFS_BUILD_PATH))
-			return AMBERFS_BUILD_PATH;
-	}
-	if (executable(AMBER_BINDIR "/amberfs"))
-		return AMBER_BINDIR "/amberfs";
-	return "amberfs"; /* PATH */
-}
 
 /* *s += [","] key value; the value as it is (escaped by the caller). */
 static int append(char **s, const char *key, const char *v)
@@ -176,52 +146,32 @@ static void kill_children(void)
  */
 static int wait_mounted(pid_t pid, int *ret_status)
 {
-	struct timespec left = { FSD_START_TIMEOUT_S, 0 }, t0, t1;
-	sigset_t set;
+	sigset_t stop;
+	int r;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGQUIT);
-	for (;;) {
-		pid_t r = waitpid(pid, ret_status, WNOHANG);
-		int sig;
-
-		if (r == pid)
-			return 0;
-		if (r < 0)
-			return log_error_errno(-errno, "waitpid(amberfs): %m");
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		sig = sigtimedwait(&set, NULL, &left);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		if (sig > 0 && sig != SIGCHLD) {
-			kill(pid, SIGKILL);
-			kill_children();
-			return log_error_errno(-EINTR, "interrupted by signal %d while amberfs was mounting", sig);
-		}
-		if (sig < 0 && errno == EAGAIN) {
-			log_error("amberfs did not finish mounting within %d s; killing it", FSD_START_TIMEOUT_S);
-			kill(pid, SIGKILL);
-			kill_children();
-			return -ETIMEDOUT;
-		}
-		left.tv_sec -= t1.tv_sec - t0.tv_sec;
-		left.tv_nsec -= t1.tv_nsec - t0.tv_nsec;
-		while (left.tv_nsec < 0) {
-			left.tv_sec--;
-			left.tv_nsec += 1000000000L;
-		}
-		if (left.tv_sec < 0)
-			left = (struct timespec){ 0, 0 };
-	}
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGHUP);
+	sigaddset(&stop, SIGQUIT);
+	r = waitloop_child(pid, FSD_START_TIMEOUT_S * 1000, &stop, ret_status);
+	if (r == 0)
+		return 0;
+	if (r != -ETIMEDOUT && r < 0)
+		return log_error_errno(r, "waitpid(amberfs): %m");
+	if (r == -ETIMEDOUT)
+		log_error("amberfs did not finish mounting within %d s; killing it", FSD_START_TIMEOUT_S);
+	kill(pid, SIGKILL);
+	kill_children();
+	if (r == -ETIMEDOUT)
+		return r;
+	return log_error_errno(-EINTR, "interrupted by signal %d while amberfs was mounting", r);
 }
 
 int fsd_start(const struct fsd_config *c, pid_t *ret_pid)
 {
 	_cleanup_free_ char *opts = NULL;
-	const char *bin = fsd_binary();
+	const char *bin = progpath_find("amberfs", "AMBERFS", AMBERFS_BUILD_PATH);
 	int status, r;
 	pid_t pid;
 
@@ -257,45 +207,13 @@ int fsd_start(const struct fsd_config *c, pid_t *ret_pid)
 	return 0;
 }
 
-/*
- * Waits up to timeout_ms for child `pid` (or, with pid = -1, for every
- * child) to exit.  SIGCHLD is blocked in the holder, so sigtimedwait()
- * wakes us the moment a child exits: no polling delay.
- */
+/* Waits up to timeout_ms for child `pid` (or, with pid = -1, for every
+ * child) to exit; true if it did (or is no child of ours any more). */
 static bool wait_child(pid_t pid, int timeout_ms)
 {
-	struct timespec end, now;
-	sigset_t chld;
+	int r = waitloop_child(pid, timeout_ms, NULL, NULL);
 
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += timeout_ms / 1000;
-	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (end.tv_nsec >= 1000000000L) {
-		end.tv_sec++;
-		end.tv_nsec -= 1000000000L;
-	}
-	for (;;) {
-		struct timespec left;
-		pid_t r;
-
-		while ((r = waitpid(pid, NULL, WNOHANG)) > 0)
-			if (pid > 0)
-				return true;
-		if (r < 0 && errno == ECHILD)
-			return true;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left.tv_sec = end.tv_sec - now.tv_sec;
-		left.tv_nsec = end.tv_nsec - now.tv_nsec;
-		if (left.tv_nsec < 0) {
-			left.tv_sec--;
-			left.tv_nsec += 1000000000L;
-		}
-		if (left.tv_sec < 0)
-			return false;
-		(void)sigtimedwait(&chld, NULL, &left);
-	}
+	return r == 0 || r == -ECHILD;
 }
 
 int fsd_detach(const struct fsd_config *c)

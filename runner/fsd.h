@@ -5,7 +5,8 @@
  * fsd_start() runs "amberfs -o lowerdir=...,log=...,synthdir=... ROOT" in
  * the runner's mount namespace and returns once the mount is live, with
  * the daemon's pid (amberfs daemonizes; the caller is a child subreaper,
- * so the daemon becomes its child and can be waited for).
+ * so the daemon becomes its child and can be waited for).  Which amberfs:
+ * progpath_find() (common/progpath.h), $AMBERFS first.
  * fsd_detach() drops the mount from the holder's namespace once the
  * container's own namespace holds it (see holder.h): from then on the
  * daemon ends by itself when the container does, whoever else dies.
@@ -30,9 +31,6 @@ struct fsd_config {
 	const char *mountpoint;       /* absolute, an empty directory */
 	bool squash_root;             /* amberfs squash_to_root */
 };
-
-/* Which amberfs binary: $AMBERFS, the build tree's, next to amber-run, PATH. */
-const char *fsd_binary(void);
 
 /* Renders "lowerdir=...,synthdir=...,log=...,log_max_size=N,log_keep=K,
  * pidfile=...", every path escaped (common/optlist.h), so that any path,

@@ -6,23 +6,20 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "container.h"
 #include "exitcode.h"
 #include "fsd.h"
-#include "init.h"
 #include "log.h"
 #include "run.h"
+#include "waitloop.h"
 
 /* How long a daemon that ended normally may precede init's exit: its
  * connection ends when the container's mount namespace goes, a moment
@@ -34,10 +31,14 @@ struct holder {
 	struct fsd_config fc;
 	pid_t daemon, init;
 	int ready_fd; /* init's "ready" pipe, or -1 */
-	int sfd;
 	bool init_done, runner_gone, failed;
 	int code;
+	struct waitloop l;
+	pid_t daemon_exited; /* reaped in the current batch, or -1 */
+	int daemon_status;
 };
+
+enum { FD_READY, FD_RUNNER };
 
 static int holder_enter(struct run_state *s)
 {
@@ -71,57 +72,46 @@ static void stop_container(struct holder *h)
 }
 
 /* init has pivoted: the mount and the state directory are its own now. */
-static void on_ready(struct holder *h)
+static void on_ready(void *ud)
 {
+	struct holder *h = ud;
 	char b;
 
 	if (read(h->ready_fd, &b, 1) == 1 && fsd_detach(&h->fc) == 0)
 		state_dir_remove(h->s);
 	close(h->ready_fd);
-	h->ready_fd = -1;
+	h->ready_fd = h->l.fds[FD_READY].fd = -1;
 }
 
-static void on_runner_gone(struct holder *h)
+static void on_runner_gone(void *ud)
 {
+	struct holder *h = ud;
 	char b;
 
 	if (read(h->s->sync_down[0], &b, 1) != 0)
 		return;
 	log_error("the runner is gone (killed?): stopping the container");
 	h->runner_gone = true;
+	h->l.fds[FD_RUNNER].fd = -1;
 	stop_container(h);
 }
 
-/* Waits up to ms for init to exit (SIGCHLD is blocked, so sigtimedwait
- * wakes at once); true if it did. */
-static bool wait_init(struct holder *h, long ms)
+static void init_exited(struct holder *h, int status)
 {
-	struct timespec now;
-	sigset_t chld;
-	long end;
+	h->init_done = true;
+	h->code = exit_code_from_status(status);
+	h->l.forward_to = -1; /* nothing left to forward signals to */
+}
 
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	end = now.tv_sec * 1000L + now.tv_nsec / 1000000L + ms;
-	for (;;) {
-		struct timespec left;
-		int status;
-		long rest;
-		pid_t p = waitpid(h->init, &status, WNOHANG);
+/* Waits up to ms for init to exit; true if it did. */
+static bool wait_init(struct holder *h, int ms)
+{
+	int status;
 
-		if (p == h->init) {
-			h->init_done = true;
-			h->code = init_exit_code(status);
-			return true;
-		}
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		rest = end - (now.tv_sec * 1000L + now.tv_nsec / 1000000L);
-		if (p < 0 || rest <= 0)
-			return false;
-		left = (struct timespec){ rest / 1000, (rest % 1000) * 1000000L };
-		(void)sigtimedwait(&chld, NULL, &left);
-	}
+	if (waitloop_child(h->init, ms, NULL, &status) != 0)
+		return false;
+	init_exited(h, status);
+	return true;
 }
 
 static void on_daemon_exit(struct holder *h, pid_t pid, int status)
@@ -143,71 +133,58 @@ static void on_daemon_exit(struct holder *h, pid_t pid, int status)
 	stop_container(h);
 }
 
-static void on_signal(struct holder *h)
+static void on_child(void *ud, pid_t pid, int status)
 {
-	struct signalfd_siginfo si;
-	int status, daemon_status = 0;
-	pid_t p, daemon = -1;
+	struct holder *h = ud;
 
-	if (read(h->sfd, &si, sizeof(si)) != sizeof(si))
-		return;
-	if (si.ssi_signo != SIGCHLD) {
-		/* not those a terminal sent to the whole group: init has them */
-		if (si.ssi_code != SI_KERNEL && !h->init_done)
-			(void)kill(h->init, (int)si.ssi_signo);
-		return;
+	if (pid == h->init) {
+		init_exited(h, status);
+	} else if (pid == h->daemon) {
+		h->daemon_exited = pid;
+		h->daemon_status = status;
+		h->daemon = -1;
 	}
-	while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (p == h->init) {
-			h->init_done = true;
-			h->code = init_exit_code(status);
-		} else if (p == h->daemon) {
-			daemon = p;
-			daemon_status = status;
-			h->daemon = -1;
-		}
-	}
-	/* After the whole batch: a daemon that died by a signal is a
-	 * failure even when init was reaped in the same batch. */
-	if (daemon > 0)
-		on_daemon_exit(h, daemon, daemon_status);
 }
 
-/* Until init has exited. */
+/* After the whole batch: a daemon that died by a signal is a failure
+ * even when init was reaped in the same batch. */
+static void on_reaped(void *ud)
+{
+	struct holder *h = ud;
+	pid_t pid = h->daemon_exited;
+
+	h->daemon_exited = -1;
+	if (pid > 0)
+		on_daemon_exit(h, pid, h->daemon_status);
+}
+
+static bool init_gone(void *ud)
+{
+	const struct holder *h = ud;
+
+	return h->init_done;
+}
+
+/* Until init has exited.  Signals the runner forwards go on to init, but
+ * not those a terminal sent to the whole group: init has them. */
 static void holder_wait(struct holder *h)
 {
-	sigset_t set;
+	int r;
 
-	init_forward_set(&set);
-	sigaddset(&set, SIGCHLD);
-	h->sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	if (h->sfd < 0) {
-		log_error_errno(-errno, "signalfd: %m");
+	h->l = (struct waitloop){
+		.forward_to = h->init,
+		.fds = { [FD_READY] = { h->ready_fd, on_ready }, [FD_RUNNER] = { h->s->sync_down[0], on_runner_gone } },
+		.on_child = on_child, .reaped = on_reaped, .done = init_gone, .ud = h,
+	};
+	h->l.sfd = r = waitloop_signalfd();
+	if (r >= 0) {
+		r = waitloop_run(&h->l);
+		close(h->l.sfd);
+	}
+	if (r < 0) {
+		log_error_errno(r, "waiting for the container: %m");
 		stop_container(h);
 		(void)wait_init(h, 10000);
-		return;
-	}
-	while (!h->init_done) {
-		struct pollfd p[3] = {
-			{ h->sfd, POLLIN, 0 },
-			{ h->runner_gone ? -1 : h->s->sync_down[0], POLLIN, 0 },
-			{ h->ready_fd, POLLIN, 0 },
-		};
-
-		if (poll(p, 3, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			log_error_errno(-errno, "poll: %m");
-			stop_container(h);
-			(void)wait_init(h, 10000);
-			return;
-		}
-		if (p[2].revents)
-			on_ready(h);
-		if (p[1].revents)
-			on_runner_gone(h);
-		if (p[0].revents)
-			on_signal(h);
 	}
 }
 
@@ -251,7 +228,7 @@ static int start_init(struct holder *h)
 
 _Noreturn void holder_main(struct run_state *s, pid_t runner)
 {
-	struct holder h = { .s = s, .daemon = -1, .init = -1, .ready_fd = -1, .sfd = -1, .code = EXIT_RUNNER };
+	struct holder h = { .s = s, .daemon = -1, .init = -1, .ready_fd = -1, .code = EXIT_RUNNER, .daemon_exited = -1 };
 
 	/* The runner is single-threaded (the parent-death signal follows the
 	 * thread that forked); one that died before this prctl never sends it. */

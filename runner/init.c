@@ -4,57 +4,53 @@
  */
 #include "init.h"
 
-#include <errno.h>
-#include <sys/wait.h>
+#include <unistd.h>
 
 #include "exitcode.h"
 #include "log.h"
+#include "waitloop.h"
 
-void init_forward_set(sigset_t *ret)
+struct init {
+	pid_t child;
+	int code; /* -1 until the child is reaped */
+};
+
+static void on_child(void *ud, pid_t pid, int status)
 {
-	sigemptyset(ret);
-	sigaddset(ret, SIGTERM);
-	sigaddset(ret, SIGINT);
-	sigaddset(ret, SIGHUP);
-	sigaddset(ret, SIGQUIT);
-	sigaddset(ret, SIGUSR1);
-	sigaddset(ret, SIGUSR2);
-	sigaddset(ret, SIGWINCH);
+	struct init *in = ud;
+
+	if (pid == in->child && in->code < 0)
+		in->code = exit_code_from_status(status);
 }
 
-int init_exit_code(int status)
+static bool child_done(void *ud)
 {
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return EXIT_RUNNER;
+	const struct init *in = ud;
+
+	return in->code >= 0;
 }
 
 int init_run(pid_t child)
 {
-	sigset_t set;
+	struct init in = { .child = child, .code = -1 };
+	struct waitloop l = {
+		.forward_to = child,
+		.on_child = on_child,
+		.done = child_done,
+		.ud = &in,
+	};
+	int r;
 
-	init_forward_set(&set);
-	sigaddset(&set, SIGCHLD);
-	for (;;) {
-		siginfo_t si;
-		int sig = sigwaitinfo(&set, &si), status;
-		pid_t p;
-
-		if (sig < 0) {
-			if (errno == EINTR)
-				continue;
-			log_error_errno(-errno, "init: sigwaitinfo: %m");
-			return EXIT_RUNNER;
-		}
-		if (sig != SIGCHLD) {
-			if (si.si_code != SI_KERNEL)
-				(void)kill(child, sig);
-			continue;
-		}
-		while ((p = waitpid(-1, &status, WNOHANG)) > 0)
-			if (p == child)
-				return init_exit_code(status);
+	l.sfd = waitloop_signalfd();
+	if (l.sfd < 0) {
+		log_error_errno(l.sfd, "init: signalfd: %m");
+		return EXIT_RUNNER;
 	}
+	r = waitloop_run(&l);
+	close(l.sfd);
+	if (r < 0) {
+		log_error_errno(r, "init: waiting for signals: %m");
+		return EXIT_RUNNER;
+	}
+	return in.code;
 }

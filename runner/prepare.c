@@ -17,6 +17,7 @@
 #include "cleanup.h"
 #include "input.h"
 #include "log.h"
+#include "xdg.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -40,24 +41,20 @@ static int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
+/* $XDG_STATE_HOME/amber-run, else /var/log/amber-run for root and
+ * ~/.local/state/amber-run for others, else /tmp/amber-run-UID. */
 static int default_log_path(const char *name, char **ret)
 {
-	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
 	_cleanup_free_ char *dir = NULL;
 	int r;
 
-	if (state && state[0] == '/')
-		r = asprintf(&dir, "%s/amber-run", state);
-	else if (geteuid() == 0)
-		r = asprintf(&dir, "/var/log/amber-run");
-	else if (home && home[0] == '/')
-		r = asprintf(&dir, "%s/.local/state/amber-run", home);
-	else
-		r = asprintf(&dir, "/tmp/amber-run-%u", (unsigned)geteuid());
-	if (r < 0) {
+	if (geteuid() == 0 && !xdg_env(XDG_STATE))
+		dir = strdup("/var/log/amber-run");
+	else if (xdg_path(XDG_STATE, "amber-run", &dir) == -ENOENT &&
+		 asprintf(&dir, "/tmp/amber-run-%u", (unsigned)geteuid()) < 0)
 		dir = NULL; /* undefined after a failed asprintf */
+	if (!dir)
 		return -ENOMEM;
-	}
 	r = mkdir_p(dir, 0700);
 	if (r < 0)
 		return log_error_errno(r, "cannot create the log directory '%s': %m (use --log FILE)", dir);
@@ -335,12 +332,12 @@ int prepare_inputs(struct run_state *s)
 
 int prepare_state(struct run_state *s)
 {
-	const char *rt = getenv("XDG_RUNTIME_DIR");
+	const char *rt = xdg_env(XDG_RUNTIME);
 	_cleanup_free_ char *tmpl = NULL;
 	int r;
 
 	/* Private state: the amberfs mountpoint and the /etc files. */
-	if (asprintf(&tmpl, "%s/amber-run.XXXXXX", rt && rt[0] == '/' && access(rt, W_OK) == 0 ? rt : "/tmp") < 0)
+	if (asprintf(&tmpl, "%s/amber-run.XXXXXX", rt && access(rt, W_OK) == 0 ? rt : "/tmp") < 0)
 		return -ENOMEM;
 	if (!mkdtemp(tmpl))
 		return log_error_errno(-errno, "cannot create a state directory '%s': %m", tmpl);

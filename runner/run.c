@@ -7,13 +7,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -21,11 +19,12 @@
 
 #include "cleanup.h"
 #include "container.h"
+#include "exitcode.h"
 #include "holder.h"
-#include "init.h"
 #include "log.h"
 #include "logsum.h"
 #include "prepare.h"
+#include "waitloop.h"
 
 /* ---- runner ------------------------------------------------------- */
 
@@ -86,67 +85,99 @@ static bool copy_once(int from, int to)
 	return true;
 }
 
+/* The runner's wait: the pty relay, and signals to the holder. */
+struct runner {
+	struct run_state *s;
+	struct relay t;
+	pid_t holder;
+	int code; /* the holder's exit code; -1 until it is reaped */
+	struct waitloop l;
+};
+
+enum { FD_CTL, FD_MASTER, FD_STDIN };
+
+/* The pty master from the container: relay it from now on. */
+static void on_ctl(void *ud)
+{
+	struct runner *r = ud;
+	int m;
+
+	if (fd_recv(r->s->ctl[0], &m) == 0) {
+		relay_start(&r->t, m);
+		r->l.fds[FD_MASTER].fd = m;
+		r->l.fds[FD_STDIN].fd = STDIN_FILENO;
+	}
+	close(r->s->ctl[0]);
+	r->s->ctl[0] = r->l.fds[FD_CTL].fd = -1;
+}
+
+/* EIO once every slave is closed: stop polling it. */
+static void on_master(void *ud)
+{
+	struct runner *r = ud;
+
+	if (!copy_once(r->t.master, STDOUT_FILENO))
+		r->l.fds[FD_MASTER].fd = -1;
+}
+
+static void on_stdin(void *ud)
+{
+	struct runner *r = ud;
+
+	if (!copy_once(STDIN_FILENO, r->t.master))
+		r->l.fds[FD_STDIN].fd = -1;
+}
+
+/* SIGWINCH resizes the container's pty instead of being forwarded. */
+static void on_winch(void *ud, int sig)
+{
+	struct runner *r = ud;
+
+	relay_winsize(&r->t);
+}
+
+static void on_holder_exit(void *ud, pid_t pid, int status)
+{
+	struct runner *r = ud;
+
+	if (pid == r->holder)
+		r->code = exit_code_from_status(status);
+}
+
+static bool holder_done(void *ud)
+{
+	const struct runner *r = ud;
+
+	return r->code >= 0;
+}
+
 static int runner_loop(struct run_state *s, pid_t holder, int sfd)
 {
-	struct relay t = { .master = -1 };
-	bool stdin_open = true, master_open = true;
-	int code = -1;
+	struct runner r = {
+		.s = s, .t = { .master = -1 }, .holder = holder, .code = -1,
+		.l = {
+			.sfd = sfd, .forward_to = holder, .keep_signal = SIGWINCH,
+			.fds = { [FD_CTL] = { s->ctl[0], on_ctl }, [FD_MASTER] = { -1, on_master },
+				 [FD_STDIN] = { -1, on_stdin } },
+			.on_signal = on_winch, .on_child = on_holder_exit, .done = holder_done,
+		},
+	};
+	int k;
 
-	while (code < 0) {
-		struct pollfd p[4] = {
-			{ sfd, POLLIN, 0 },
-			{ s->ctl[0], POLLIN, 0 },
-			{ master_open ? t.master : -1, POLLIN, 0 },
-			{ t.master >= 0 && stdin_open ? STDIN_FILENO : -1, POLLIN, 0 },
-		};
-
-		if (poll(p, 4, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (p[1].revents) {
-			int m;
-
-			if (fd_recv(s->ctl[0], &m) == 0)
-				relay_start(&t, m);
-			close(s->ctl[0]);
-			s->ctl[0] = -1;
-		}
-		/* EIO once every slave is closed: stop polling it. */
-		if (p[2].revents && !copy_once(t.master, STDOUT_FILENO))
-			master_open = false;
-		if (p[3].revents && !copy_once(STDIN_FILENO, t.master))
-			stdin_open = false;
-		if (p[0].revents) {
-			struct signalfd_siginfo si;
-			int status;
-
-			if (read(sfd, &si, sizeof(si)) != sizeof(si))
-				continue;
-			if (si.ssi_signo == SIGWINCH) {
-				relay_winsize(&t);
-				continue;
-			}
-			if (si.ssi_signo != SIGCHLD) {
-				if (si.ssi_code != SI_KERNEL)
-					(void)kill(holder, si.ssi_signo);
-				continue;
-			}
-			if (waitpid(holder, &status, WNOHANG) == holder)
-				code = init_exit_code(status);
-		}
-	}
+	r.l.ud = &r;
+	k = waitloop_run(&r.l);
+	if (k < 0)
+		log_error_errno(k, "waiting for the container: %m");
 	/* Drain what the command wrote last. */
-	if (t.master >= 0 && master_open) {
-		int fl = fcntl(t.master, F_GETFL);
+	if (r.t.master >= 0 && r.l.fds[FD_MASTER].fd >= 0) {
+		int fl = fcntl(r.t.master, F_GETFL);
 
-		fcntl(t.master, F_SETFL, fl | O_NONBLOCK);
-		while (copy_once(t.master, STDOUT_FILENO))
+		fcntl(r.t.master, F_SETFL, fl | O_NONBLOCK);
+		while (copy_once(r.t.master, STDOUT_FILENO))
 			;
 	}
-	relay_stop(&t);
-	return code < 0 ? EXIT_RUNNER : code;
+	relay_stop(&r.t);
+	return r.code < 0 ? EXIT_RUNNER : r.code;
 }
 
 static int runner_start(struct run_state *s, pid_t *ret)
@@ -220,7 +251,7 @@ int run_container(const struct run_opts *o)
 	pid_t holder = -1;
 	int code = EXIT_RUNNER, status, sig;
 
-	init_forward_set(&set);
+	waitloop_forward_set(&set);
 	sigaddset(&set, SIGCHLD);
 	/* Nothing on disk yet: until here a signal simply ends the run. */
 	if (prepare_inputs(&s) < 0)
@@ -235,9 +266,9 @@ int run_container(const struct run_opts *o)
 		code = 128 + sig;
 		goto out;
 	}
-	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	sfd = waitloop_signalfd();
 	if (sfd < 0) {
-		log_error_errno(-errno, "signalfd: %m");
+		log_error_errno(sfd, "signalfd: %m");
 		goto out;
 	}
 	if (runner_start(&s, &holder) < 0) {

@@ -29,6 +29,7 @@
 #include "hash.h"
 #include "input.h"
 #include "log.h"
+#include "xdg.h"
 
 /* Bump when the way a profile is compiled changes (rules other than the
  * tables below, architectures, actions): it is part of the cache key. */
@@ -492,15 +493,12 @@ static int cache_key(enum seccomp_mode mode, const char *text, size_t len, uint6
 
 char *seccomp_cache_dir(void)
 {
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
 	char *dir = NULL;
 
-	if (xdg && xdg[0] == '/')
-		(void)!asprintf(&dir, "%s/amber-run", xdg);
-	else if (geteuid() == 0)
+	if (geteuid() == 0 && !xdg_env(XDG_CACHE))
 		dir = strdup("/var/cache/amber-run");
-	else if (home && home[0] == '/')
-		(void)!asprintf(&dir, "%s/.cache/amber-run", home);
+	else
+		(void)xdg_path(XDG_CACHE, "amber-run", &dir);
 	if (!dir)
 		return NULL;
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {

@@ -3,7 +3,9 @@
  * table.h - string-keyed hash table for the aggregates of summary, tree and
  * replay.  Each entry is one allocation holding the caller's value (zeroed,
  * 8-byte aligned) and a copy of the key; the table owns both.  Open
- * addressing with linear probing over hash64(); never shrinks.
+ * addressing with linear probing over hash64(); never shrinks.  amber-log's
+ * own: the daemon's tables (index.c, inode.c, audit.c, procinfo.c) are each
+ * built for one key and one bound, with no removal and no per-entry value.
  */
 #pragma once
 
