@@ -169,5 +169,5 @@ _Noreturn void container_main(const struct container_config *c)
 		exec_command(&ec);
 	if (tty_fd >= 0)
 		close(tty_fd);
-	_exit(init_run(child));
+	_exit(init_run(child, c->opts->stop_signal));
 }

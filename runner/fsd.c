@@ -85,6 +85,9 @@ int fsd_options(const struct fsd_config *c, char **ret)
 		return r;
 	if (c->squash_root && (r = append(&o, "squash_to_root", "")) < 0)
 		return r;
+	for (size_t i = 0; c->extra && i < c->extra->n; i++)
+		if ((r = append(&o, c->extra->v[i], "")) < 0)
+			return r;
 	*ret = TAKE_PTR(o);
 	return 0;
 }

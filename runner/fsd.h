@@ -30,6 +30,7 @@ struct fsd_config {
 	const char *pidfile;          /* absolute, or NULL: none */
 	const char *mountpoint;       /* absolute, an empty directory */
 	bool squash_root;             /* amberfs squash_to_root */
+	const struct strv *extra;     /* more -o options, as they are (an image's), or NULL */
 };
 
 /* Renders "lowerdir=...,synthdir=...,log=...,log_max_size=N,log_keep=K,

@@ -173,6 +173,8 @@ static void holder_wait(struct holder *h)
 
 	h->l = (struct waitloop){
 		.forward_to = h->init,
+		/* With --no-init the command is init: it gets the StopSignal. */
+		.term_as = h->s->o->no_init ? h->s->o->stop_signal : 0,
 		.fds = { [FD_READY] = { h->ready_fd, on_ready }, [FD_RUNNER] = { h->s->sync_down[0], on_runner_gone } },
 		.on_child = on_child, .reaped = on_reaped, .done = init_gone, .ud = h,
 	};
@@ -243,7 +245,7 @@ _Noreturn void holder_main(struct run_state *s, pid_t runner)
 		.layers = &s->layers, .synthdirs = &s->synthdirs, .log_path = s->log_path,
 		.log_max_size = s->o->log_max_size, .log_keep = s->o->log_keep,
 		.pidfile = NULL, /* see find_daemon() in fsd.c */
-		.mountpoint = s->root, .squash_root = s->squash_root,
+		.mountpoint = s->root, .squash_root = s->squash_root, .extra = &s->o->fs_options,
 	};
 	if (holder_enter(s) < 0) {
 		/* nothing mounted, nothing started; the runner may be gone */

@@ -30,11 +30,12 @@ static bool child_done(void *ud)
 	return in->code >= 0;
 }
 
-int init_run(pid_t child)
+int init_run(pid_t child, int term_as)
 {
 	struct init in = { .child = child, .code = -1 };
 	struct waitloop l = {
 		.forward_to = child,
+		.term_as = term_as,
 		.on_child = on_child,
 		.done = child_done,
 		.ud = &in,

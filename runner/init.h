@@ -14,5 +14,6 @@
 
 #include <sys/types.h>
 
-/* Runs until `child` exits; returns its exit code. */
-int init_run(pid_t child);
+/* Runs until `child` exits; returns its exit code.  A SIGTERM reaches the
+ * child as term_as when that is not 0 (an image's StopSignal). */
+int init_run(pid_t child, int term_as);

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "opts.h"
 #include "run.h"
+#include "target.h"
 
 int main(int argc, char **argv)
 {
@@ -27,6 +28,10 @@ int main(int argc, char **argv)
 			opts_usage(stdout);
 		opts_free(&o);
 		return 0;
+	}
+	if (target_resolve(&o) < 0) {
+		opts_free(&o);
+		return EXIT_RUNNER;
 	}
 	code = run_container(&o);
 	opts_free(&o);

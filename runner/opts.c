@@ -6,6 +6,7 @@
  * "docker run": everything after the layers is the command, untouched.
  */
 #include "opts.h"
+#include "target.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -35,6 +36,10 @@ void opts_free(struct run_opts *o)
 	free(o->name);
 	free(o->log_path);
 	free(o->seccomp_file);
+	free(o->target);
+	free(o->entrypoint);
+	free(o->store);
+	strv_free(&o->fs_options);
 	*o = (struct run_opts){ 0 };
 }
 
@@ -111,9 +116,21 @@ int env_add_file(struct strv *env, const char *path)
 void opts_usage(FILE *f)
 {
 	fputs("usage: amber-run [OPTIONS] LAYER[:LAYER...] [--] COMMAND [ARG...]\n"
+	      "       amber-run [OPTIONS] IMAGE|TRANSPORT:REF [[--] COMMAND [ARG...]]\n"
 	      "Run COMMAND in a container whose root is the read-only amberfs merge of\n"
 	      "the layers (top first, as overlayfs lowerdir). Every refused write is logged.\n"
+	      "The first argument is\n"
+	      "  - a transport reference (oci:DIR[:REF], oci-archive:FILE[:REF],\n"
+	      "    docker-archive:FILE[:NAME:TAG]): imported into the image store on first\n"
+	      "    use (amber-image import), then run as an image;\n"
+	      "  - a layer list when it holds a '/', starts with '.', or every ':'-separated\n"
+	      "    part is an existing directory;\n"
+	      "  - otherwise an image of the store (NAME[:TAG] or id; see amber-image list).\n"
+	      "An image runs its Entrypoint and Cmd (COMMAND replaces Cmd), with its Env\n"
+	      "(-e wins), WorkingDir (-w wins), User (-u wins) and StopSignal.\n"
 	      "\n"
+	      "      --entrypoint CMD      replace the image's Entrypoint (\"\" clears it)\n"
+	      "      --store DIR           the image store (default: amber-image's)\n"
 	      "  --tmpfs DST[:OPTS]        tmpfs on DST (OPTS: size=N,mode=M,uid=,gid=,noexec,...)\n"
 	      "  -v, --volume SRC:DST[:ro|rw]  bind the host path SRC on DST\n"
 	      "  --ro-bind SRC:DST         bind SRC on DST read-only\n"
@@ -143,7 +160,7 @@ void opts_usage(FILE *f)
 enum {
 	ARG_TMPFS = 0x100, ARG_RO_BIND, ARG_ENV_FILE, ARG_HOSTNAME, ARG_NAME, ARG_NET,
 	ARG_LOG, ARG_SECCOMP, ARG_CAP_ADD, ARG_CAP_DROP, ARG_NO_INIT, ARG_VERSION, ARG_OWNERS,
-	ARG_LOG_MAX_SIZE, ARG_LOG_KEEP,
+	ARG_LOG_MAX_SIZE, ARG_LOG_KEEP, ARG_ENTRYPOINT, ARG_STORE,
 };
 
 static const struct option long_opts[] = {
@@ -158,6 +175,8 @@ static const struct option long_opts[] = {
 	{ "name", required_argument, NULL, ARG_NAME },
 	{ "net", required_argument, NULL, ARG_NET },
 	{ "owners", required_argument, NULL, ARG_OWNERS },
+	{ "entrypoint", required_argument, NULL, ARG_ENTRYPOINT },
+	{ "store", required_argument, NULL, ARG_STORE },
 	{ "tty", no_argument, NULL, 't' },
 	{ "log", required_argument, NULL, ARG_LOG },
 	{ "log-max-size", required_argument, NULL, ARG_LOG_MAX_SIZE },
@@ -263,6 +282,8 @@ static int parse_one(struct run_opts *o, int c, const char *arg)
 	case ARG_VERSION: o->version = true; return 0;
 	case ARG_CAP_ADD: return parse_caps(arg, &o->cap_add);
 	case ARG_CAP_DROP: return parse_caps(arg, &o->cap_drop);
+	case ARG_ENTRYPOINT: return set_str(&o->entrypoint, arg);
+	case ARG_STORE: return set_str(&o->store, arg);
 	case ARG_OWNERS:
 		if (strcmp(arg, "auto") == 0)
 			o->owners = OWNERS_AUTO;
@@ -302,18 +323,25 @@ static int parse_positional(struct run_opts *o, int argc, char **argv, int i)
 	int r;
 
 	if (i >= argc)
-		return log_error_errno(-EINVAL, "missing LAYER[:LAYER...] and COMMAND (see --help)");
+		return log_error_errno(-EINVAL, "missing LAYER[:LAYER...] or IMAGE, and COMMAND (see --help)");
 	if (argv[i][0] == '\0')
 		return log_error_errno(-EINVAL, "empty layer list");
-	r = optlist_split(argv[i], &o->layers, &bad);
-	if (r == -EINVAL)
-		return log_error_errno(r, "empty layer path at position %zu in '%s'", bad, argv[i]);
-	if (r < 0)
+	if ((r = set_str(&o->target, argv[i])) < 0)
 		return r;
+	/* A transport reference is not a list (its paths may hold ':'). */
+	if (target_kind(argv[i]) != TARGET_TRANSPORT) {
+		r = optlist_split(argv[i], &o->layers, &bad);
+		if (r == -EINVAL)
+			return log_error_errno(r, "empty layer path at position %zu in '%s'", bad, argv[i]);
+		if (r < 0)
+			return r;
+	}
 	i++;
 	if (i < argc && strcmp(argv[i], "--") == 0)
 		i++;
-	if (i >= argc)
+	/* Only an image has a command of its own (target_resolve() checks
+	 * the lists this cannot tell apart without the file system). */
+	if (i >= argc && strchr(o->target, '/') && target_kind(o->target) != TARGET_TRANSPORT)
 		return log_error_errno(-EINVAL, "missing COMMAND after the layer list (see --help)");
 	for (; i < argc; i++) {
 		r = strv_push(&o->argv, argv[i]);

@@ -49,7 +49,13 @@ struct run_opts {
 	uint64_t cap_add;       /* bit masks of CAP_* numbers */
 	uint64_t cap_drop;
 	bool tty, no_init, quiet, help, version;
-	struct strv argv;       /* the command */
+	struct strv argv;       /* the command (may be empty for an image) */
+	/* The image side (runner/target.h). */
+	char *target;           /* the first argument: layers, IMAGE or TRANSPORT:REF */
+	char *entrypoint;       /* --entrypoint ("" clears the image's), NULL: unset */
+	char *store;            /* --store DIR, NULL: the default image store */
+	int stop_signal;        /* the image's StopSignal, sent for SIGTERM; 0: SIGTERM */
+	struct strv fs_options; /* more amberfs -o options (an image's) */
 };
 
 /* The audit log is capped unless asked otherwise: a flood of refused

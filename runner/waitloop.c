@@ -62,7 +62,7 @@ static int on_signal(struct waitloop *l)
 		if (l->on_signal)
 			l->on_signal(l->ud, l->keep_signal);
 	} else if (si.ssi_code != SI_KERNEL && l->forward_to > 0)
-		(void)kill(l->forward_to, (int)si.ssi_signo);
+		(void)kill(l->forward_to, si.ssi_signo == SIGTERM && l->term_as ? l->term_as : (int)si.ssi_signo);
 	return 0;
 }
 

@@ -32,6 +32,7 @@ struct waitloop {
 	int sfd;          /* waitloop_signalfd() */
 	pid_t forward_to; /* where forwarded signals go; <= 0: nowhere */
 	int keep_signal;  /* 0, or a forwarded signal for on_signal() instead */
+	int term_as;      /* 0, or the signal SIGTERM is forwarded as (an image's StopSignal) */
 	struct {
 		int fd;                  /* < 0: not watched */
 		void (*ready)(void *ud); /* POLLIN, POLLHUP or POLLERR; NULL: not watched */

@@ -47,8 +47,8 @@ static const struct row rows[] = {
 	{ { "--version" }, OPTS_EXIT_OK },
 	/* refusals */
 	{ {}, -EINVAL },
-	{ { "img" }, -EINVAL },                      /* missing command */
-	{ { "img", "--" }, -EINVAL },                /* missing command */
+	{ { "/img" }, -EINVAL },                     /* a layer list: missing command */
+	{ { "/img", "--" }, -EINVAL },               /* a layer list: missing command */
 	{ { "" , "x" }, -EINVAL },                   /* empty layer list */
 	{ { "a::b", "x" }, -EINVAL },                /* empty layer */
 	{ { "--bogus", "img", "x" }, -EINVAL },      /* unknown option */
