@@ -1,10 +1,14 @@
 #!/bin/sh
 # demo.sh BUILDDIR: the README's demo ("./dev demo" runs it after the build).
 #
-# Builds the three-layer busybox image (scripts/make-demo-image.sh) and runs
-# its /app/run.sh in amber-run with a tmpfs on /tmp and a host directory on
-# /data: those writes work, writes to /etc, /usr/bin and / are refused, and
-# the audit log shows each refused attempt (amber-log if built, else jq).
+# Builds the three-layer busybox image (scripts/make-demo-image.sh), turns it
+# into an OCI archive (scripts/make-demo-archive.sh: umoci and skopeo),
+# imports that with amber-image into a store of its own and runs it by name
+# with amber-run, with a tmpfs on /tmp and a host directory on /data: the
+# image's Cmd (/app/run.sh) writes there, which works; its writes to /etc,
+# /usr/bin and / are refused, and the audit log shows each refused attempt
+# (amber-log if built, else jq).  Without amber-image, umoci or skopeo it
+# runs the layer directories directly.
 # If amber-run is not built (or not usable on this machine) it falls back to
 # amberfs alone: mount the stack, list it, try a write, show the log.
 # Everything it mounts is unmounted by a trap, whatever happens.
@@ -51,6 +55,30 @@ show_log() {
 		cat "$log"
 	fi
 }
+
+imagetool=$build/image/amber-image
+if [ -x "$runner" ] && [ -x "$imagetool" ] && command -v umoci >/dev/null && command -v skopeo >/dev/null &&
+	[ "${AMBER_DEMO_NO_IMAGE:-0}" != 1 ] && [ "${AMBER_DEMO_NO_RUNNER:-0}" != 1 ]; then
+	# The same three layers as an OCI archive (umoci, skopeo), imported
+	# into a store of the demo's own and run by name.
+	step "an OCI archive of 3 layers (base, app, config: a whiteout of /etc/motd), Cmd /app/run.sh"
+	"$src/scripts/make-demo-archive.sh" "$img" "$work/demo.tar"
+	ls -l "$work/demo.tar" | sed 's/^/  /'
+	store=$work/store
+	step "amber-image --store STORE import oci-archive:demo.tar amber-demo"
+	"$imagetool" --store "$store" import "oci-archive:$work/demo.tar" amber-demo
+	"$imagetool" --store "$store" list | sed 's/^/  /'
+	step "amber-run --store STORE --tmpfs /tmp -v VOLUME:/data amber-demo   (its Cmd: /app/run.sh)"
+	rc=0
+	"$runner" --store "$store" --hostname demo --tmpfs /tmp -v "$work/volume:/data" --log "$log" \
+		amber-demo || rc=$?
+	step "on the host, the volume holds what the container wrote"
+	ls -l "$work/volume"
+	show_log
+	echo
+	echo "The log stays in $log: try '$logtool summary $log' or 'jq . $log'."
+	exit "$rc"
+fi
 
 if [ -x "$runner" ] && [ "${AMBER_DEMO_NO_RUNNER:-0}" != 1 ]; then
 	step "image: 3 layers (top first): config (whiteout of /etc/motd), app, base"
