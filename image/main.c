@@ -167,7 +167,11 @@ static int cmd_mount(struct image_store *s, const struct cli *c)
 	image_resolved_free(img);
 	if (r < 0)
 		return r;
-	if (asprintf(&opts, "lowerdir=%s%s%s", lower, c->mount_opts ? "," : "", c->mount_opts ? c->mount_opts : "") < 0)
+	/* xattr_permissions=2: the owners and modes a rootless import kept in
+	 * user.containers.override_stat (the store drops that xattr from
+	 * images, so every one there was written by the import). */
+	if (asprintf(&opts, "lowerdir=%s,xattr_permissions=2%s%s", lower, c->mount_opts ? "," : "",
+		     c->mount_opts ? c->mount_opts : "") < 0)
 		return -ENOMEM;
 	store_close(s); /* amberfs outlives us: drop the store lock first */
 	execlp(fs, fs, "-o", opts, c->args[2], (char *)NULL);
