@@ -11,7 +11,7 @@
  * take even that line) the session is counted from its records instead,
  * walking back through rotated files (FILE.1 ... FILE.keep) to its
  * "start" record.  The lines are parsed with amber-log's record parser
- * (fs/logtool/record.h); the kinds and reasons are common/audit_schema.h's.
+ * (logtool/record.h); the kinds and reasons are common/audit_schema.h's.
  * Files are opened with O_NONBLOCK and must be regular; lines are read
  * through a fixed buffer, so neither a huge log nor a FIFO in its place can
  * hang the exit.

@@ -19,7 +19,7 @@ build=$(cd "$build" && pwd)
 src=$(cd "$(dirname "$0")/.." && pwd)
 amberfs=${AMBERFS:-$build/fs/amberfs}
 runner=$build/runner/amber-run
-logtool=$build/fs/logtool/amber-log
+logtool=$build/logtool/amber-log
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/amber-demo.XXXXXX")
 mnt=

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fuzz_logtool.c - amber-log's input path: the line reader
- * (fs/logtool/reader.c), the record scanner (record.c), the lazy json-c
+ * (logtool/reader.c), the record scanner (record.c), the lazy json-c
  * view of a record and every read-only command that consumes them.
  *
  * The input is a log series: form feeds (0x0c, which a log never holds:

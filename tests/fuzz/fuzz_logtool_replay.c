@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fuzz_logtool_replay.c - "amber-log replay" over a hostile log
- * (fs/logtool/replay.c, changeset.c): the attempts are applied, with real
+ * (logtool/replay.c, changeset.c): the attempts are applied, with real
  * system calls, to a scratch tree that replay resolves every path in with
  * openat2(RESOLVE_IN_ROOT).
  *

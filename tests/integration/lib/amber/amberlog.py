@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 AMBER_LOG = os.environ.get("AMBER_LOG") or os.path.join(
-    os.environ.get("AMBER_BUILDDIR", "build"), "fs/logtool/amber-log")
+    os.environ.get("AMBER_BUILDDIR", "build"), "logtool/amber-log")
 GENLOG = os.environ.get("GENLOG") or os.path.join(
     os.environ.get("AMBER_BUILDDIR", "build"), "tests/unit/logtool/genlog")
 
