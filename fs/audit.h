@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * audit.h - the audit log writer: one record per refused mutation.
+ * audit.h - the audit log writer: every refused mutation is accounted for, in
+ * its own attempt record, in a summary of exact repeats, or in a loss record.
  *
  * fs/gate.c turns each refused FUSE request into a struct audit_event and
  * calls audit_submit() on the FUSE worker thread, before replying.  That call

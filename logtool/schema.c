@@ -4,7 +4,7 @@
  * amber-log knows them (common/audit_schema.h): schema version, record
  * kinds, actions, outcome, loss and rotate reasons, flag names, file types.
  * The --json form is what the Python tests read instead of retyping the
- * names (tests/integration/lib/amber/schema.py).
+ * names (tests/integration/lib/amber/auditlog.py).
  */
 #include <errno.h>
 #include <getopt.h>
