@@ -52,12 +52,12 @@ try:
     rotated = sorted(glob.glob(log + ".*"), key=lambda p: -int(p.rsplit(".", 1)[1]))
     series = rotated + [log]
     check(len(series) >= 4, f"size rotation made several files: {series}")
-    rc, out, _ = run("verify", *series, check_rc=0)
+    rc, out, _ = run("verify", "--wait", *series, check_rc=0)
     expect_in(f"in {len(series)} file(s)", out, "rotated series verifies")
     for dev in contract_deviations([l for p in series for l in lines_of(p)]):
         fail(f"writer deviates from the log contract: {dev}")
     missing = series[len(series) // 2]
-    rc, out, _ = run("verify", *[p for p in series if p != missing], check_rc=1)
+    rc, out, _ = run("verify", "--wait", *[p for p in series if p != missing], check_rc=1)
     after = series[len(series) // 2 + 1]
     expect_in(f"{after}:1: seq ", out, "missing rotated file named at the next file")
     expect_in("a rotated file is missing before this file", out, "missing rotated file")
@@ -92,7 +92,7 @@ try:
         first = json.loads(lines_of(log)[0])
         check(first["kind"] == auditlog.KIND.ROTATE and first.get("reason") == auditlog.ROTATE.REOPEN,
               f"writer deviation: the reopened file starts with {first['kind']}")
-        run("verify", log + ".1", log, check_rc=0)
+        run("verify", "--wait", log + ".1", log, check_rc=0)
 
     # 3. SIGKILL: the session has no stop; a new mount appends a chained start
     log = os.path.join(logs, "kill.log")
@@ -107,7 +107,7 @@ try:
     attempts(mnt, "y", 2)
     wd.umount(mnt)
     time.sleep(0.2)
-    rc, out, _ = run("verify", log, check_rc=1)
+    rc, out, _ = run("verify", "--wait", log, check_rc=1)
     expect_in("a new session starts, but the previous one (started at " + log + ":1) has no stop record", out,
               "killed session named")
     check(out.count("\n") == 2, f"only the missing stop is a problem (the chain holds):\n{out}")
