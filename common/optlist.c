@@ -3,6 +3,7 @@
 #include "optlist.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,4 +88,23 @@ int optlist_join(char *const *v, size_t n, char **ret)
 	}
 	*ret = out;
 	return 0;
+}
+
+int optlist_append(char **s, const char *key, const char *value)
+{
+	char *n;
+
+	if (asprintf(&n, "%s%s%s%s", *s ? *s : "", *s ? "," : "", key, value) < 0)
+		return -ENOMEM;
+	free(*s);
+	*s = n;
+	return 0;
+}
+
+int optlist_append_escaped(char **s, const char *key, const char *value)
+{
+	_cleanup_free_ char *e = NULL;
+	int r = optlist_escape(value, &e);
+
+	return r < 0 ? r : optlist_append(s, key, e);
 }

@@ -44,3 +44,11 @@ int optlist_escape(const char *s, char **ret);
  * that optlist_split() turns back into v.  0 or -ENOMEM.
  */
 int optlist_join(char *const *v, size_t n, char **ret);
+
+/*
+ * Building an option string ("a=1,b=2"): *s += [","] key value, the value
+ * as it is (optlist_append) or escaped as one element
+ * (optlist_append_escaped).  *s may be NULL at first.  0 or -ENOMEM.
+ */
+int optlist_append(char **s, const char *key, const char *value);
+int optlist_append_escaped(char **s, const char *key, const char *value);

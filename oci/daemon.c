@@ -29,40 +29,20 @@
 #define AMBERFS_BUILD_PATH ""
 #endif
 
-/* Appends [","] key and the value as it is to *s. */
-static int append(char **s, const char *key, const char *v)
-{
-	char *n;
-
-	if (asprintf(&n, "%s%s%s%s", *s ? *s : "", *s ? "," : "", key, v) < 0)
-		return -ENOMEM;
-	free(*s);
-	*s = n;
-	return 0;
-}
-
-/* Appends [","] key and the value, escaped (common/optlist.h), to *s. */
-static int append_escaped(char **s, const char *key, const char *v)
-{
-	_cleanup_free_ char *e = NULL;
-
-	return optlist_escape(v, &e) < 0 ? -ENOMEM : append(s, key, e);
-}
-
 int daemon_options(const struct daemon_config *c, char **ret)
 {
 	_cleanup_free_ char *o = NULL, *synth = NULL;
 	int r;
 
-	if ((r = append_escaped(&o, "lowerdir=", c->layer)) < 0 || (r = append_escaped(&o, "log=", c->log)) < 0 ||
-	    (r = append_escaped(&o, "pidfile=", c->pidfile)) < 0)
+	if ((r = optlist_append_escaped(&o, "lowerdir=", c->layer)) < 0 || (r = optlist_append_escaped(&o, "log=", c->log)) < 0 ||
+	    (r = optlist_append_escaped(&o, "pidfile=", c->pidfile)) < 0)
 		return r;
 	if (c->synthdirs && c->synthdirs->n > 0 &&
 	    ((r = optlist_join(c->synthdirs->v, c->synthdirs->n, &synth)) < 0 ||
-	     (r = append(&o, "synthdir=", synth)) < 0))
+	     (r = optlist_append(&o, "synthdir=", synth)) < 0))
 		return r;
 	for (size_t i = 0; c->meta && i < c->meta->n; i++)
-		if ((r = append_escaped(&o, "meta.", c->meta->v[i])) < 0)
+		if ((r = optlist_append_escaped(&o, "meta.", c->meta->v[i])) < 0)
 			return r;
 	*ret = TAKE_PTR(o);
 	return 0;

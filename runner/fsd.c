@@ -29,28 +29,6 @@
 #endif
 #define FSD_START_TIMEOUT_S 30
 
-/* *s += [","] key value; the value as it is (escaped by the caller). */
-static int append(char **s, const char *key, const char *v)
-{
-	char *n;
-
-	if (asprintf(&n, "%s%s%s%s", *s ? *s : "", *s ? "," : "", key, v) < 0)
-		return -ENOMEM;
-	free(*s);
-	*s = n;
-	return 0;
-}
-
-/* *s += [","] key and the path, escaped (common/optlist.h). */
-static int append_path(char **s, const char *key, const char *path)
-{
-	_cleanup_free_ char *e = NULL;
-	int r;
-
-	r = optlist_escape(path, &e);
-	return r < 0 ? r : append(s, key, e);
-}
-
 /* *s += [","] key and the paths as one escaped ':' list. */
 static int append_list(char **s, const char *key, const struct strv *v)
 {
@@ -58,7 +36,7 @@ static int append_list(char **s, const char *key, const struct strv *v)
 	int r;
 
 	r = optlist_join(v->v, v->n, &e);
-	return r < 0 ? r : append(s, key, e);
+	return r < 0 ? r : optlist_append(s, key, e);
 }
 
 int fsd_options(const struct fsd_config *c, char **ret)
@@ -71,22 +49,22 @@ int fsd_options(const struct fsd_config *c, char **ret)
 		return r;
 	if (c->synthdirs && c->synthdirs->n > 0 && (r = append_list(&o, "synthdir=", c->synthdirs)) < 0)
 		return r;
-	if (c->log_path && (r = append_path(&o, "log=", c->log_path)) < 0)
+	if (c->log_path && (r = optlist_append_escaped(&o, "log=", c->log_path)) < 0)
 		return r;
 	if (c->log_path && c->log_max_size > 0) {
 		snprintf(n, sizeof(n), "%" PRIu64, c->log_max_size);
-		if ((r = append(&o, "log_max_size=", n)) < 0)
+		if ((r = optlist_append(&o, "log_max_size=", n)) < 0)
 			return r;
 		snprintf(n, sizeof(n), "%u", c->log_keep);
-		if ((r = append(&o, "log_keep=", n)) < 0)
+		if ((r = optlist_append(&o, "log_keep=", n)) < 0)
 			return r;
 	}
-	if (c->pidfile && (r = append_path(&o, "pidfile=", c->pidfile)) < 0)
+	if (c->pidfile && (r = optlist_append_escaped(&o, "pidfile=", c->pidfile)) < 0)
 		return r;
-	if (c->squash_root && (r = append(&o, "squash_to_root", "")) < 0)
+	if (c->squash_root && (r = optlist_append(&o, "squash_to_root", "")) < 0)
 		return r;
 	for (size_t i = 0; c->extra && i < c->extra->n; i++)
-		if ((r = append(&o, c->extra->v[i], "")) < 0)
+		if ((r = optlist_append(&o, c->extra->v[i], "")) < 0)
 			return r;
 	*ret = TAKE_PTR(o);
 	return 0;
