@@ -16,39 +16,11 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "subid.h"
 #include "log.h"
 
 #define NEWUIDMAP "/usr/bin/newuidmap"
 #define NEWGIDMAP "/usr/bin/newgidmap"
-
-static bool subid_lookup(const char *file, const char *name, unsigned long id, unsigned long *start,
-			 unsigned long *count)
-{
-	_cleanup_fclose_ FILE *f = fopen(file, "re");
-	_cleanup_free_ char *line = NULL;
-	size_t cap = 0;
-	char idstr[32];
-
-	if (!f)
-		return false;
-	snprintf(idstr, sizeof(idstr), "%lu", id);
-	while (getline(&line, &cap, f) > 0) {
-		char *c1 = strchr(line, ':');
-		unsigned long s, n;
-
-		if (!c1)
-			continue;
-		*c1 = '\0';
-		if (strcmp(line, idstr) != 0 && (!name || strcmp(line, name) != 0))
-			continue;
-		if (sscanf(c1 + 1, "%lu:%lu", &s, &n) != 2 || n == 0)
-			continue;
-		*start = s;
-		*count = n;
-		return true;
-	}
-	return false;
-}
 
 bool image_idmap_plan(struct image_idmap *ret)
 {

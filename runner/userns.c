@@ -19,37 +19,7 @@
 #include "exitcode.h"
 #include "input.h"
 #include "log.h"
-
-bool userns_subid_lookup(const char *file, const char *name, unsigned long id, unsigned long *start,
-			 unsigned long *count)
-{
-	_cleanup_free_ char *text = NULL;
-	char idstr[32], *cursor, *line;
-
-	if (input_read(NULL, file, INPUT_MAX_CONFIG, &text, NULL) < 0)
-		return false;
-	snprintf(idstr, sizeof(idstr), "%lu", id);
-	cursor = text;
-	while ((line = input_next_line(&cursor))) {
-		char *c1 = strchr(line, ':'), *c2;
-		unsigned long s, n;
-
-		if (!c1)
-			continue;
-		*c1 = '\0';
-		c2 = strchr(c1 + 1, ':');
-		if (!c2)
-			continue;
-		if (strcmp(line, idstr) != 0 && (!name || strcmp(line, name) != 0))
-			continue;
-		if (sscanf(c1 + 1, "%lu", &s) != 1 || sscanf(c2 + 1, "%lu", &n) != 1 || n == 0)
-			continue;
-		*start = s;
-		*count = n;
-		return true;
-	}
-	return false;
-}
+#include "subid.h"
 
 static bool have_prog(const char *p)
 {
@@ -63,8 +33,8 @@ void userns_plan(struct idmap *ret)
 	struct idmap m = { .uid = getuid(), .gid = getgid() };
 
 	if (have_prog("/usr/bin/newuidmap") && have_prog("/usr/bin/newgidmap") &&
-	    userns_subid_lookup("/etc/subuid", name, m.uid, &m.sub_uid, &m.n_uid) &&
-	    userns_subid_lookup("/etc/subgid", name, m.uid, &m.sub_gid, &m.n_gid)) {
+	    subid_lookup("/etc/subuid", name, m.uid, &m.sub_uid, &m.n_uid) &&
+	    subid_lookup("/etc/subgid", name, m.uid, &m.sub_gid, &m.n_gid)) {
 		/* both ranges */
 	} else {
 		m.n_uid = m.n_gid = 0;

@@ -21,8 +21,5 @@ struct idmap {
 
 /* Looks up the caller's subordinate ranges. */
 void userns_plan(struct idmap *ret);
-/* Looks up "NAME-or-UID:start:count" lines in a subid file. */
-bool userns_subid_lookup(const char *file, const char *name, unsigned long id, unsigned long *start,
-			 unsigned long *count);
 /* Writes /proc/PID/{uid_map,setgroups,gid_map} (after the child unshared). */
 int userns_write_maps(pid_t pid, const struct idmap *m);

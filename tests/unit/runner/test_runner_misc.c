@@ -24,6 +24,7 @@
 #include "input.h"
 #include "seccomp_filter.h"
 #include "userns.h"
+#include "subid.h"
 
 static char dir[] = "/tmp/amber-run-unitXXXXXX";
 
@@ -135,14 +136,14 @@ static void test_subid(void **state)
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/subuid", dir);
-	assert_true(userns_subid_lookup(path, "alice", 1001, &s, &n));
+	assert_true(subid_lookup(path, "alice", 1001, &s, &n));
 	assert_int_equal(s, 100000);
 	assert_int_equal(n, 65536);
-	assert_true(userns_subid_lookup(path, "nobody-here", 1234, &s, &n));
+	assert_true(subid_lookup(path, "nobody-here", 1234, &s, &n));
 	assert_int_equal(s, 200000);
-	assert_false(userns_subid_lookup(path, "bob", 7, &s, &n));
-	assert_false(userns_subid_lookup(path, NULL, 7, &s, &n));
-	assert_false(userns_subid_lookup("/nonexistent/subuid", "alice", 1, &s, &n));
+	assert_false(subid_lookup(path, "bob", 7, &s, &n));
+	assert_false(subid_lookup(path, NULL, 7, &s, &n));
+	assert_false(subid_lookup("/nonexistent/subuid", "alice", 1, &s, &n));
 }
 
 static void test_fsd_options(void **state)
