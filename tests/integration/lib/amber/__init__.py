@@ -111,6 +111,9 @@ class Terminated(Exception):
 
 
 def _on_sigterm(signum, frame):
+    # Once: a second SIGTERM (meson's and a wrapper's, say) must not cut
+    # the unwinding short and leave a mount behind.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise Terminated("terminated by signal %d" % signum)
 
 

@@ -292,12 +292,26 @@ class Workdir:
         except subprocess.TimeoutExpired:
             self.adopt(mnt, _read_pid(pidfile), fuse=True)
             raise MountError("amberfs did not return within %d s" % (timeout or 120))
+        except BaseException:
+            # Interrupted (SIGTERM) while amberfs was starting: its daemon
+            # may still be mounting after the scan close() makes, so wait
+            # for it here and own what it mounts.
+            self._adopt_late(mnt, pidfile)
+            raise
         err = r.stderr.decode(errors="replace")
         m = Mount(mnt, "fuse", pid=_read_pid(pidfile), log=log, pidfile=pidfile, stderr=err)
         self.mounts.append(m)
         if r.returncode != 0 or not mounted(mnt):
             raise MountError("amberfs failed (exit %d): %s" % (r.returncode, err.strip()))
         return m
+
+    def _adopt_late(self, mnt, pidfile, seconds=5):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if mounted(mnt):
+                self.adopt(mnt, _read_pid(pidfile), fuse=True)
+                return
+            time.sleep(0.05)
 
     def _foreground(self, argv, mnt, log, pidfile, workdir, cwd, env, timeout):
         errpath = os.path.join(workdir, "stderr." + os.path.basename(mnt))
