@@ -98,8 +98,8 @@ ai() {
 	ERR=$(cat "$T/stderr")
 }
 expect_rc() { [ "$RC" = "$1" ] || fail "$2: exit status $RC, want $1; stdout: $OUT; stderr: $ERR"; }
-expect_err() { printf '%s\n' "$ERR" | grep -qE -- "$1" || fail "$2: stderr lacks /$1/: $ERR"; }
-expect_out() { printf '%s\n' "$OUT" | grep -qE -- "$1" || fail "$2: stdout lacks /$1/: $OUT"; }
+expect_err() { grep -qE -- "$1" <<<"$ERR" || fail "$2: stderr lacks /$1/: $ERR"; }
+expect_out() { grep -qE -- "$1" <<<"$OUT" || fail "$2: stdout lacks /$1/: $OUT"; }
 
 # Nothing of a refused import in the store: no layer, no image, no work dir.
 assert_store_empty() {

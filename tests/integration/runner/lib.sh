@@ -173,10 +173,10 @@ expect_rc() { # want, description
 	[ "$RC" = "$1" ] || fail "$2: exit status $RC, want $1; stdout: $OUT; stderr: $ERR"
 }
 expect_out() { # regex, description
-	printf '%s\n' "$OUT" | grep -qE -- "$1" || fail "$2: stdout lacks /$1/: $OUT; stderr: $ERR"
+	grep -qE -- "$1" <<<"$OUT" || fail "$2: stdout lacks /$1/: $OUT; stderr: $ERR"
 }
 expect_err() {
-	printf '%s\n' "$ERR" | grep -qE -- "$1" || fail "$2: stderr lacks /$1/: $ERR"
+	grep -qE -- "$1" <<<"$ERR" || fail "$2: stderr lacks /$1/: $ERR"
 }
 
 preflight
