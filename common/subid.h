@@ -7,6 +7,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 /*
  * Looks up the first "NAME-or-ID:START:COUNT" line of file for the user
@@ -15,3 +16,11 @@
  * the file cannot be read.  Lines are read up to 4 KiB each, at most 100000.
  */
 bool subid_lookup(const char *file, const char *name, unsigned long id, unsigned long *start, unsigned long *count);
+
+/*
+ * Runs the setuid helper prog (newuidmap or newgidmap) to give process pid
+ * the map "0 -> id (1 id), 1.. -> sub (n ids)", the one amber-run's
+ * containers and amber-image's imports use.  0, or -errno (-EPERM when the
+ * helper failed).
+ */
+int subid_write_map(const char *prog, pid_t pid, unsigned long id, unsigned long sub, unsigned long n);

@@ -36,28 +36,6 @@ bool image_idmap_plan(struct image_idmap *ret)
 	return true;
 }
 
-static int run_helper(const char *prog, pid_t pid, unsigned long id, unsigned long sub, unsigned long n)
-{
-	char a_pid[24], a_id[24], a_sub[24], a_n[24];
-	int status;
-	pid_t c;
-
-	snprintf(a_pid, sizeof(a_pid), "%d", (int)pid);
-	snprintf(a_id, sizeof(a_id), "%lu", id);
-	snprintf(a_sub, sizeof(a_sub), "%lu", sub);
-	snprintf(a_n, sizeof(a_n), "%lu", n);
-	c = fork();
-	if (c < 0)
-		return -errno;
-	if (c == 0) {
-		execl(prog, prog, a_pid, "0", a_id, "1", "1", a_sub, a_n, (char *)NULL);
-		_exit(127);
-	}
-	if (waitpid(c, &status, 0) < 0)
-		return -errno;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EPERM;
-}
-
 /* The child: unshare, tell the parent, wait for the maps, become root. */
 static void child(int to_parent, int from_parent)
 {
@@ -107,8 +85,8 @@ int image_idmap_enter(const struct image_idmap *m, int *ret_status)
 	up[1] = down[0] = -1;
 	if (read(up[0], &c, 1) != 1)
 		r = -ECHILD;
-	else if ((r = run_helper(NEWUIDMAP, pid, m->uid, m->sub_uid, m->n_uid)) < 0 ||
-		 (r = run_helper(NEWGIDMAP, pid, m->gid, m->sub_gid, m->n_gid)) < 0)
+	else if ((r = subid_write_map(NEWUIDMAP, pid, m->uid, m->sub_uid, m->n_uid)) < 0 ||
+		 (r = subid_write_map(NEWGIDMAP, pid, m->gid, m->sub_gid, m->n_gid)) < 0)
 		log_error_errno(r, "newuidmap/newgidmap could not map the subordinate ids: %m");
 	else if (write(down[1], "m", 1) != 1)
 		r = -errno;

@@ -42,28 +42,6 @@ void userns_plan(struct idmap *ret)
 	*ret = m;
 }
 
-static int run_helper(const char *prog, pid_t pid, unsigned long id, unsigned long sub, unsigned long n)
-{
-	char a_pid[24], a_id[24], a_sub[24], a_n[24];
-	int status;
-	pid_t c;
-
-	snprintf(a_pid, sizeof(a_pid), "%d", (int)pid);
-	snprintf(a_id, sizeof(a_id), "%lu", id);
-	snprintf(a_sub, sizeof(a_sub), "%lu", sub);
-	snprintf(a_n, sizeof(a_n), "%lu", n);
-	c = fork();
-	if (c < 0)
-		return -errno;
-	if (c == 0) {
-		execl(prog, prog, a_pid, "0", a_id, "1", "1", a_sub, a_n, (char *)NULL);
-		_exit(EXIT_NOT_FOUND);
-	}
-	if (waitpid(c, &status, 0) < 0)
-		return -errno;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EPERM;
-}
-
 static int write_file(pid_t pid, const char *name, const char *content)
 {
 	char path[64];
@@ -86,10 +64,10 @@ int userns_write_maps(pid_t pid, const struct idmap *m)
 	int r;
 
 	if (m->n_uid > 0 && m->n_gid > 0) {
-		r = run_helper("/usr/bin/newuidmap", pid, m->uid, m->sub_uid, m->n_uid);
+		r = subid_write_map("/usr/bin/newuidmap", pid, m->uid, m->sub_uid, m->n_uid);
 		if (r == 0) {
 			uid_done = true;
-			r = run_helper("/usr/bin/newgidmap", pid, m->gid, m->sub_gid, m->n_gid);
+			r = subid_write_map("/usr/bin/newgidmap", pid, m->gid, m->sub_gid, m->n_gid);
 			if (r == 0)
 				return 0;
 		}
