@@ -18,6 +18,9 @@
 . "$(dirname "$0")/lib.sh"
 command -v fusermount3 >/dev/null || skip "fusermount3 is missing"
 build_images
+# The walker runs as the test's user too: a copy it can read wherever the
+# clone lives (a 0700 checkout is not readable by that user).
+cp "$HERE/treewalk.py" "$T/treewalk.py" && chmod 644 "$T/treewalk.py"
 python3 "$HERE/treewalk.py" $(walk_flags) "$IMGS/ref/rootfs" >"$T/ref.txt"
 if [ "$MODE" = user ] || [ "$MODE" = nosub ]; then
 	# The walk runs as the user, and home/user is the image's uid 1000's,
@@ -48,7 +51,7 @@ for src in "oci:$IMGS/img:t" "oci-archive:$IMGS/oci.tar" "docker-archive:$IMGS/d
 	ai mount "it/$n" "$mnt"
 	expect_rc 0 "mount it/$n"
 	walk_rc=0
-	as /usr/bin/python3 "$HERE/treewalk.py" $(walk_flags) "$mnt" >"$T/got.txt" 2>"$T/walk.err" || walk_rc=$?
+	as /usr/bin/python3 "$T/treewalk.py" $(walk_flags) "$mnt" >"$T/got.txt" 2>"$T/walk.err" || walk_rc=$?
 	fusermount3 -u "$mnt"
 	[ $walk_rc = 0 ] || fail "walking the mount of $src: $(cat "$T/walk.err")"
 	if ! diff -u "$T/ref.txt" "$T/got.txt" >"$T/diff.txt"; then
