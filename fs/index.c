@@ -2,12 +2,26 @@
 /*
  * index.c - merging one directory across the layer stack; see index.h.
  *
- * Merges are serialized by one lock (they are one-off work per directory);
- * readers take the finished table with an acquire load and never lock.
+ * A merge reads the names and d_type of each layer's copy and nothing
+ * more: what decides visibility is the name and its type (a directory
+ * merges, anything else hides what lies below), so no entry is stat'ed
+ * except a DT_CHR (a 0/0 device is a whiteout) or a DT_UNKNOWN.  A
+ * failed lookup in a merged directory is one hash probe, and the first
+ * one costs a getdents of each layer.  An entry's node is made from a
+ * stat of its topmost copy when it is first looked up or listed
+ * (entry_make()); a zero-size regular file may then turn out to be an
+ * xattr whiteout and the entry becomes hidden.  A child directory's
+ * layers are listed in the parent's table behind its name; whether a
+ * copy is opaque is learnt when the child itself is merged, from the fd
+ * it reads anyway.
+ *
+ * Merges are serialized by one lock (they are one-off work per
+ * directory); nodes are made under another, short one.  Readers take the
+ * finished table and an entry's node with acquire loads and never lock.
  * While merging, a temporary table also remembers whiteouts ("tombstones")
  * and which directories are sealed (nothing below them may merge); only
- * visible entries survive into the final table.  Both tables are the same
- * kind of hash table, name_slot()'s.
+ * the other entries survive into the final table, which is one allocation:
+ * entries, hash slots (1, 2 or 4 bytes each by its size) and names.
  */
 #include "index.h"
 
@@ -29,11 +43,14 @@
 #include "strv.h"
 #include "whiteout.h"
 
+#define DT_TOMB 0xff /* a whiteout met while merging */
+
 struct index {
 	const struct layer_stack *layers;
 	struct inode_table *inodes;
 	pthread_mutex_t merge_lock;
-	struct strv synth; /* synthdir=, a copy */
+	pthread_mutex_t make_lock; /* making an entry's node */
+	struct strv synth;         /* synthdir=, a copy */
 	struct timespec mount_time;
 	uid_t uid;
 	gid_t gid;
@@ -41,54 +58,95 @@ struct index {
 	const char *override_xattr;     /* xattr_permissions=, or NULL */
 };
 
-/* One name met while merging. */
+/* One name met while merging; name first, as in struct dir_entry. */
 struct mslot {
-	char *name;     /* owned */
-	struct node *node; /* NULL for a tombstone */
-	bool is_dir, sealed;
+	uint32_t name;             /* offset in merge.names */
+	uint16_t layer;            /* topmost copy */
+	uint8_t type;              /* DT_*, or DT_TOMB */
+	bool sealed;               /* a directory: nothing more merges */
+	uint32_t dl_head, dl_tail; /* a directory's layers: chain in merge.dl */
+	uint32_t n_dl;
+};
+
+struct dl_link {
+	uint32_t next; /* index + 1, 0 at the end */
+	uint16_t layer;
 };
 
 struct merge {
 	struct index *ix;
 	struct node *dir;
-	const char *rel;     /* dir's path relative to a layer root */
+	const char *rel; /* dir's path relative to a layer root */
 	struct mslot *v;
 	size_t n, alloc;
 	uint32_t *slots;
 	size_t cap;
+	char *names;
+	size_t names_len, names_alloc;
+	struct dl_link *dl;
+	size_t n_dl, dl_alloc;
 };
+
+_Static_assert(offsetof(struct mslot, name) == 0, "name_slot() reads the name first");
+_Static_assert(offsetof(struct dir_entry, name) == 0, "name_slot() reads the name first");
+_Static_assert(sizeof(struct dir_entry) == 16, "keep entries compact");
+
+static inline uint32_t slot_get(const void *slots, unsigned width, size_t i)
+{
+	if (width == 1)
+		return ((const uint8_t *)slots)[i];
+	if (width == 2)
+		return ((const uint16_t *)slots)[i];
+	return ((const uint32_t *)slots)[i];
+}
+
+static inline void slot_set(void *slots, unsigned width, size_t i, uint32_t v)
+{
+	if (width == 1)
+		((uint8_t *)slots)[i] = (uint8_t)v;
+	else if (width == 2)
+		((uint16_t *)slots)[i] = (uint16_t)v;
+	else
+		((uint32_t *)slots)[i] = v;
+}
 
 /*
  * The name tables of the merge (struct mslot) and of the final table
  * (struct dir_entry): cap slots, a power of two kept at most three quarters
  * full, each 0 or the index + 1 of an element of arr (stride bytes each,
- * its name first); open addressing, linear probing over hash64().  Returns
- * the slot that holds name, or the empty slot where it goes.
+ * starting with the offset of its name in names); open addressing, linear
+ * probing over h, the name's hash64().  Returns the slot that holds name,
+ * or the empty slot where it goes.
  */
-static inline size_t name_slot(const uint32_t *slots, size_t cap, const void *arr, size_t stride,
-			       const char *name)
+static size_t name_slot(const void *slots, unsigned width, size_t cap, const void *arr,
+			size_t stride, const char *names, const char *name, uint64_t h)
 {
-	size_t i = hash64(name, strlen(name)) & (cap - 1);
+	size_t i = h & (cap - 1);
+	uint32_t s;
 
-	while (slots[i] && strcmp(*(char *const *)((const char *)arr + (slots[i] - 1) * stride), name) != 0)
+	while ((s = slot_get(slots, width, i)) &&
+	       strcmp(names + *(const uint32_t *)((const char *)arr + (s - 1) * stride), name) != 0)
 		i = (i + 1) & (cap - 1);
 	return i;
 }
-_Static_assert(offsetof(struct mslot, name) == 0, "name_slot() reads the name first");
-_Static_assert(offsetof(struct dir_entry, name) == 0, "name_slot() reads the name first");
 
-static size_t slot_for(const uint32_t *slots, size_t cap, const struct mslot *v, const char *name)
+static uint64_t name_hash(const char *name)
 {
-	return name_slot(slots, cap, v, sizeof(*v), name);
+	return hash64(name, strlen(name));
 }
 
-static struct mslot *merge_find(struct merge *m, const char *name)
+static size_t merge_slot(const struct merge *m, const char *name, uint64_t h)
+{
+	return name_slot(m->slots, 4, m->cap, m->v, sizeof(*m->v), m->names, name, h);
+}
+
+static struct mslot *merge_find(struct merge *m, const char *name, uint64_t h)
 {
 	size_t i;
 
 	if (!m->cap)
 		return NULL;
-	i = slot_for(m->slots, m->cap, m->v, name);
+	i = merge_slot(m, name, h);
 	return m->slots[i] ? &m->v[m->slots[i] - 1] : NULL;
 }
 
@@ -99,20 +157,45 @@ static int merge_grow(struct merge *m)
 
 	if (!slots)
 		return -ENOMEM;
-	for (size_t k = 0; k < m->n; k++)
-		slots[slot_for(slots, cap, m->v, m->v[k].name)] = k + 1;
 	free(m->slots);
 	m->slots = slots;
 	m->cap = cap;
+	for (size_t k = 0; k < m->n; k++)
+		slots[merge_slot(m, m->names + m->v[k].name, name_hash(m->names + m->v[k].name))] = k + 1;
 	return 0;
 }
 
-static struct mslot *merge_add(struct merge *m, const char *name)
+/* Appends a name to a growing buffer; its offset, or -ENOMEM. */
+static int64_t names_add(char **buf, size_t *len, size_t *alloc, const char *name)
+{
+	size_t l = strlen(name) + 1, off = *len;
+
+	if (off + l > UINT32_MAX)
+		return -ENOMEM;
+	if (off + l > *alloc) {
+		size_t a = *alloc ? *alloc * 2 : 1024;
+		char *p;
+
+		while (a < off + l)
+			a *= 2;
+		p = realloc(*buf, a);
+		if (!p)
+			return -ENOMEM;
+		*buf = p;
+		*alloc = a;
+	}
+	memcpy(*buf + off, name, l);
+	*len += l;
+	return (int64_t)off;
+}
+
+static struct mslot *merge_add(struct merge *m, const char *name, uint64_t h, uint16_t layer,
+			       uint8_t type)
 {
 	struct mslot *s;
-	int r;
+	int64_t off;
 
-	if ((m->n + 1) * 4 > m->cap * 3 && (r = merge_grow(m)) < 0)
+	if ((m->n + 1) * 4 > m->cap * 3 && merge_grow(m) < 0)
 		return NULL;
 	if (m->n == m->alloc) {
 		size_t alloc = m->alloc ? m->alloc * 2 : 32;
@@ -123,13 +206,35 @@ static struct mslot *merge_add(struct merge *m, const char *name)
 		m->v = v;
 		m->alloc = alloc;
 	}
-	s = &m->v[m->n];
-	memset(s, 0, sizeof(*s));
-	s->name = strdup(name);
-	if (!s->name)
+	off = names_add(&m->names, &m->names_len, &m->names_alloc, name);
+	if (off < 0)
 		return NULL;
-	m->slots[slot_for(m->slots, m->cap, m->v, name)] = ++m->n;
+	s = &m->v[m->n];
+	*s = (struct mslot){ .name = (uint32_t)off, .layer = layer, .type = type };
+	m->slots[merge_slot(m, name, h)] = ++m->n;
 	return s;
+}
+
+/* Adds layer to directory s's list. */
+static int dl_append(struct merge *m, struct mslot *s, uint16_t layer)
+{
+	if (m->n_dl == m->dl_alloc) {
+		size_t alloc = m->dl_alloc ? m->dl_alloc * 2 : 64;
+		struct dl_link *v = realloc(m->dl, alloc * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		m->dl = v;
+		m->dl_alloc = alloc;
+	}
+	m->dl[m->n_dl] = (struct dl_link){ .layer = layer };
+	if (s->dl_tail)
+		m->dl[s->dl_tail - 1].next = m->n_dl + 1;
+	else
+		s->dl_head = m->n_dl + 1;
+	s->dl_tail = ++m->n_dl;
+	s->n_dl++;
+	return 0;
 }
 
 static char *path_join(const char *rel, const char *name)
@@ -161,63 +266,149 @@ static bool entry_is_xattr_whiteout(int dirfd, const char *name)
 	return false;
 }
 
-/* Is directory REL of layer L opaque (hides the layers below it)? */
-static bool layer_dir_is_opaque(const struct layer *l, const char *rel)
+/* Does an open (not O_PATH) directory carry an opaque xattr? */
+static bool fd_has_opaque_xattr(int fd)
 {
-	_cleanup_close_ int fd = layer_open(l, rel, O_RDONLY | O_DIRECTORY);
 	char v[8];
 
-	if (fd < 0)
-		return false;
 	for (size_t i = 0; i < ELEMENTSOF(whiteout_opaque_xattr_names); i++) {
 		ssize_t len = fgetxattr(fd, whiteout_opaque_xattr_names[i], v, sizeof(v));
 
 		if (len > 0 && whiteout_opaque_value(v, len))
 			return true;
 	}
-	return faccessat(fd, WHITEOUT_OCI_OPAQUE, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	return false;
 }
 
-static int dlayers_append(struct node *n, uint32_t layer)
+/* Is directory REL of layer L opaque (hides the layers below it)? */
+static bool layer_dir_is_opaque(const struct layer *l, const char *rel)
 {
-	uint32_t *v = realloc(n->dlayers, (n->n_dlayers + 1) * sizeof(*v));
+	_cleanup_close_ int fd = layer_open(l, rel, O_RDONLY | O_DIRECTORY);
 
-	if (!v)
-		return -ENOMEM;
-	v[n->n_dlayers++] = layer;
-	n->dlayers = v;
-	return 0;
+	if (fd < 0)
+		return false;
+	return fd_has_opaque_xattr(fd) ||
+	       faccessat(fd, WHITEOUT_OCI_OPAQUE, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 /* A name seen again in a lower layer: does the lower copy merge in? */
-static int merge_seen_again(struct merge *m, struct mslot *s, int dirfd,
-			    const struct dirent *de, uint32_t layer)
+static int merge_again(struct merge *m, struct mslot *s, int dirfd, const struct dirent *de,
+		       uint16_t layer)
 {
-	const struct layer_stack *ls = m->ix->layers;
-	_cleanup_free_ char *child = NULL;
 	unsigned char type = de->d_type;
 	struct stat st;
 
-	if (!s->node || !s->is_dir || s->sealed)
+	if (s->type != DT_DIR || s->sealed)
 		return 0;
 	if (type == DT_UNKNOWN) {
 		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			return 0;
-		type = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
+		type = IFTODT(st.st_mode);
 	}
 	if (type != DT_DIR) {
 		/* A non-directory (or whiteout) below a directory stops the merge. */
 		s->sealed = true;
 		return 0;
 	}
-	child = path_join(m->rel, de->d_name);
-	if (!child)
-		return -ENOMEM;
-	if (layer_dir_is_opaque(&ls->layers[s->node->dlayers[s->node->n_dlayers - 1]], child)) {
-		s->sealed = true;
-		return 0;
+	return dl_append(m, s, layer);
+}
+
+/* A name seen for the first time, in layer L: only a device or an entry of
+ * unknown type is stat'ed (a 0/0 device is a whiteout). */
+static int merge_first(struct merge *m, int dirfd, const struct dirent *de, uint64_t h,
+		       uint16_t layer)
+{
+	unsigned char type = de->d_type;
+	struct mslot *s;
+	struct stat st;
+
+	if (type == DT_UNKNOWN || type == DT_CHR) {
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			log_debug_errno(-errno, "layer %u: cannot stat '%s/%s': %m", layer, m->rel,
+					de->d_name);
+			return 0;
+		}
+		type = whiteout_is_chardev(&st) ? DT_TOMB : IFTODT(st.st_mode);
 	}
-	return dlayers_append(s->node, layer);
+	s = merge_add(m, de->d_name, h, layer, type);
+	if (!s)
+		return -ENOMEM;
+	return type == DT_DIR ? dl_append(m, s, layer) : 0;
+}
+
+/* OCI whiteouts (names, NUL-separated, len bytes) hide lower layers only. */
+static int merge_oci_whiteouts(struct merge *m, const char *names, size_t len, uint16_t layer)
+{
+	for (size_t i = 0; i < len; i += strlen(names + i) + 1) {
+		uint64_t h = name_hash(names + i);
+		struct mslot *s = merge_find(m, names + i, h);
+
+		if (!s) {
+			if (!merge_add(m, names + i, h, layer, DT_TOMB))
+				return -ENOMEM;
+		} else if (s->type == DT_DIR) {
+			s->sealed = true;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Reads one layer's copy of the directory.  check_opaque: more layers
+ * follow; *ret_opaque says whether this copy hides them.
+ */
+static int merge_layer(struct merge *m, uint16_t layer, bool check_opaque, bool *ret_opaque)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_free_ char *wh = NULL;
+	size_t wh_len = 0, wh_alloc = 0;
+	bool oci_opaque = false;
+	struct dirent *de;
+	int fd, r = 0;
+
+	fd = layer_open(&m->ix->layers->layers[layer], m->rel, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return log_debug_errno(fd, "layer %u: cannot open '%s': %m", layer, m->rel);
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	/* The directory's own copy is open anyway: learn whether it has
+	 * xattrs (an ACL matters to every permission check below it). */
+	if (layer == m->dir->layer &&
+	    atomic_load_explicit(&m->dir->xattrs, memory_order_relaxed) == NODE_XATTRS_UNKNOWN)
+		node_xattrs_learn_fd(m->dir, dirfd(d));
+	while (r == 0 && (errno = 0, de = readdir(d))) {
+		const char *name = de->d_name, *target;
+		struct mslot *s;
+		uint64_t h;
+
+		if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
+			continue;
+		if (whiteout_is_oci_opaque(name)) {
+			oci_opaque = true;
+			continue;
+		}
+		if ((target = whiteout_oci_target(name))) {
+			if (names_add(&wh, &wh_len, &wh_alloc, target) < 0)
+				r = -ENOMEM;
+			continue;
+		}
+		if (whiteout_is_internal_name(name))
+			continue;
+		h = name_hash(name);
+		s = merge_find(m, name, h);
+		r = s ? merge_again(m, s, dirfd(d), de, layer) : merge_first(m, dirfd(d), de, h, layer);
+	}
+	if (r == 0 && errno != 0)
+		r = -errno;
+	/* OCI whiteouts hide lower layers only, never a sibling in this one. */
+	if (r == 0)
+		r = merge_oci_whiteouts(m, wh, wh_len, layer);
+	if (r == 0 && check_opaque)
+		*ret_opaque = oci_opaque || fd_has_opaque_xattr(dirfd(d));
+	return r;
 }
 
 /*
@@ -288,6 +479,7 @@ static void apply_override_stat(const struct index *ix, int dirfd, const char *n
 	*st = o;
 }
 
+
 /* The owner we present: the layer's, unless squash_to_* says otherwise. */
 static void present_owner(const struct index *ix, struct node_attr *a)
 {
@@ -297,117 +489,20 @@ static void present_owner(const struct index *ix, struct node_attr *a)
 		a->gid = (uint32_t)ix->squash_gid;
 }
 
-/* A name seen for the first time, in layer L. */
-static int merge_first(struct merge *m, int dirfd, const char *name, uint32_t layer)
+/* Whether the visible-looking entry s (a regular file) is an xattr
+ * whiteout; the synthdir code needs to know before it may replace it. */
+static bool merge_is_whiteout(struct merge *m, const struct mslot *s)
 {
-	struct inode_table *it = m->ix->inodes;
-	struct node *n = NULL;
-	struct mslot *s;
+	_cleanup_close_ int fd = -1;
+	const char *name = m->names + s->name;
 	struct stat st;
-	bool hardlink;
 
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		log_debug_errno(-errno, "layer %u: cannot stat '%s/%s': %m", layer, m->rel, name);
-		return 0;
-	}
-	s = merge_add(m, name);
-	if (!s)
-		return -ENOMEM;
-	if (whiteout_is_chardev(&st) ||
-	    (whiteout_maybe_xattr(&st) && entry_is_xattr_whiteout(dirfd, name)))
-		return 0; /* tombstone */
-
-	hardlink = !S_ISDIR(st.st_mode) && st.st_nlink > 1;
-	if (hardlink)
-		n = inode_hardlink_find(it, layer, st.st_dev, st.st_ino);
-	if (!n) {
-		n = inode_node_new(it, m->dir, name);
-		if (!n)
-			return -ENOMEM;
-		apply_override_stat(m->ix, dirfd, name, &st);
-		node_attr_from_stat(&n->attr, &st);
-		present_owner(m->ix, &n->attr);
-		n->layer = layer;
-		if (S_ISDIR(st.st_mode) && dlayers_append(n, layer) < 0)
-			return -ENOMEM;
-		if (hardlink && inode_hardlink_add(it, layer, st.st_dev, st.st_ino, n) < 0)
-			return -ENOMEM;
-	}
-	s->node = n;
-	s->is_dir = S_ISDIR(st.st_mode);
-	return 0;
-}
-
-static int merge_oci_whiteouts(struct merge *m, char **names, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		struct mslot *s = merge_find(m, names[i]);
-
-		if (!s) {
-			if (!merge_add(m, names[i]))
-				return -ENOMEM;
-		} else if (s->node && s->is_dir) {
-			s->sealed = true;
-		}
-	}
-	return 0;
-}
-
-static int merge_layer(struct merge *m, uint32_t layer)
-{
-	_cleanup_closedir_ DIR *d = NULL;
-	char **wh = NULL;
-	size_t n_wh = 0;
-	struct dirent *de;
-	int fd, r = 0;
-
-	fd = layer_open(&m->ix->layers->layers[layer], m->rel, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return log_debug_errno(fd, "layer %u: cannot open '%s': %m", layer, m->rel);
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	/* The directory's own copy is open anyway: learn whether it has
-	 * xattrs (an ACL matters to every permission check below it). */
-	if (layer == m->dir->layer &&
-	    atomic_load_explicit(&m->dir->xattrs, memory_order_relaxed) == NODE_XATTRS_UNKNOWN)
-		node_xattrs_learn_fd(m->dir, dirfd(d));
-	while (r == 0 && (errno = 0, de = readdir(d))) {
-		const char *name = de->d_name, *target;
-		struct mslot *s;
-
-		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
-		    whiteout_is_oci_opaque(name))
-			continue;
-		if ((target = whiteout_oci_target(name))) {
-			char **v = realloc(wh, (n_wh + 1) * sizeof(*wh));
-
-			if (!v || !(v[n_wh] = strdup(target))) {
-				wh = v ? v : wh;
-				r = -ENOMEM;
-				break;
-			}
-			wh = v;
-			n_wh++;
-			continue;
-		}
-		if (whiteout_is_internal_name(name))
-			continue;
-		s = merge_find(m, name);
-		r = s ? merge_seen_again(m, s, dirfd(d), de, layer)
-		      : merge_first(m, dirfd(d), name, layer);
-	}
-	if (r == 0 && errno != 0)
-		r = -errno;
-	/* OCI whiteouts hide lower layers only, never a sibling in this one. */
-	if (r == 0)
-		r = merge_oci_whiteouts(m, wh, n_wh);
-	for (size_t i = 0; i < n_wh; i++)
-		free(wh[i]);
-	free(wh);
-	return r;
+	if (s->type != DT_REG)
+		return false;
+	fd = layer_open(&m->ix->layers->layers[s->layer], m->rel, O_PATH | O_DIRECTORY);
+	if (fd < 0 || fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return false;
+	return whiteout_maybe_xattr(&st) && entry_is_xattr_whiteout(fd, name);
 }
 
 /* Adds the synthesized directories that belong directly under m->dir. */
@@ -420,7 +515,7 @@ static int merge_synth(struct merge *m)
 		const char *p = ix->synth.v[i] + 1, *end;
 		_cleanup_free_ char *comp = NULL;
 		struct mslot *s;
-		struct node *n;
+		uint64_t h;
 
 		if (rl) {
 			if (strncmp(p, m->rel, rl) != 0 || p[rl] != '/')
@@ -431,96 +526,151 @@ static int merge_synth(struct merge *m)
 		comp = strndup(p, end - p);
 		if (!comp)
 			return -ENOMEM;
-		s = merge_find(m, comp);
-		if (s && s->node) {
-			if (!s->is_dir)
+		h = name_hash(comp);
+		s = merge_find(m, comp, h);
+		if (s && s->type != DT_TOMB && !merge_is_whiteout(m, s)) {
+			if (s->type != DT_DIR)
 				log_warning("synthdir '%s': '%s' exists in the image and is not a directory",
 					    ix->synth.v[i], comp);
 			continue;
 		}
-		if (!s && !(s = merge_add(m, comp)))
+		if (!s && !(s = merge_add(m, comp, h, NODE_LAYER_SYNTH, DT_DIR)))
 			return -ENOMEM;
-		n = inode_node_new(ix->inodes, m->dir, comp);
-		if (!n)
-			return -ENOMEM;
-		n->layer = NODE_LAYER_SYNTH;
-		n->attr.mode = S_IFDIR | 0755;
-		n->attr.nlink = 2;
-		n->attr.uid = ix->uid;
-		n->attr.gid = ix->gid;
-		n->attr.blksize = 4096;
-		n->attr.atime = n->attr.mtime = n->attr.ctime = ix->mount_time.tv_sec;
-		n->attr.atime_ns = n->attr.mtime_ns = n->attr.ctime_ns = ix->mount_time.tv_nsec;
-		s->node = n;
-		s->is_dir = true;
+		*s = (struct mslot){ .name = s->name, .layer = NODE_LAYER_SYNTH, .type = DT_DIR };
 	}
 	return 0;
 }
 
 static void merge_release(struct merge *m)
 {
-	for (size_t i = 0; i < m->n; i++)
-		free(m->v[i].name);
 	free(m->v);
 	free(m->slots);
+	free(m->names);
+	free(m->dl);
+}
+
+/* Bytes of s in the final names: its name, and a directory's layers
+ * (a uint16_t count, then the layers top first, unaligned). */
+static size_t final_name_bytes(const struct merge *m, const struct mslot *s)
+{
+	size_t l = strlen(m->names + s->name) + 1;
+
+	return s->type == DT_DIR ? l + 2 * (1 + (size_t)s->n_dl) : l;
 }
 
 /* Turns the visible part of the merge into the final table. */
 static int merge_finish(struct merge *m, struct dir_table **ret)
 {
-	struct dir_table *t = calloc(1, sizeof(*t));
-	size_t visible = 0;
+	size_t visible = 0, bytes = 0, cap = 8, head, slots_bytes, pos = 0;
+	struct dir_table *t;
+	unsigned width;
 
+	for (size_t i = 0; i < m->n; i++)
+		if (m->v[i].type != DT_TOMB) {
+			visible++;
+			bytes += final_name_bytes(m, &m->v[i]);
+		}
+	if (bytes > UINT32_MAX)
+		return -E2BIG;
+	while (cap * 3 < visible * 4 + 4)
+		cap *= 2;
+	width = visible < UINT8_MAX ? 1 : visible < UINT16_MAX ? 2 : 4;
+	head = (sizeof(*t) + 15) & ~(size_t)15;
+	slots_bytes = (cap * width + 7) & ~(size_t)7;
+	t = calloc(1, head + visible * sizeof(*t->entries) + slots_bytes + bytes);
 	if (!t)
 		return -ENOMEM;
-	for (size_t i = 0; i < m->n; i++)
-		visible += m->v[i].node != NULL;
-	t->cap = 8;
-	while (t->cap * 3 < visible * 4 + 4)
-		t->cap *= 2;
-	t->entries = calloc(visible ? visible : 1, sizeof(*t->entries));
-	t->slots = calloc(t->cap, sizeof(*t->slots));
-	if (!t->entries || !t->slots) {
-		free(t->entries);
-		free(t->slots);
-		free(t);
-		return -ENOMEM;
-	}
+	t->ix = m->ix;
+	t->dir = m->dir;
+	t->entries = (struct dir_entry *)((char *)t + head);
+	t->slots = (char *)t->entries + visible * sizeof(*t->entries);
+	t->names = (char *)t->slots + slots_bytes;
+	t->cap = cap;
+	t->slot_bytes = width;
 	for (size_t i = 0; i < m->n; i++) {
-		struct mslot *s = &m->v[i];
-		size_t h;
+		const struct mslot *s = &m->v[i];
+		const char *name = m->names + s->name;
+		size_t l = strlen(name) + 1;
+		struct dir_entry *e;
 
-		if (!s->node)
+		if (s->type == DT_TOMB)
 			continue;
-		if (s->is_dir && s->node->n_dlayers > 1)
-			s->node->attr.nlink = 1; /* as overlayfs does for merged dirs */
-		/* Share the node's copy of the name when it is the same one. */
-		if (s->node->parent == m->dir && strcmp(s->node->name, s->name) == 0)
-			t->entries[t->n].name = s->node->name;
-		else
-			t->entries[t->n].name = TAKE_PTR(s->name);
-		t->entries[t->n].node = s->node;
-		h = name_slot(t->slots, t->cap, t->entries, sizeof(*t->entries), t->entries[t->n].name);
-		t->slots[h] = ++t->n;
+		e = &t->entries[t->n];
+		e->name = (uint32_t)pos;
+		e->layer = s->layer;
+		e->type = s->type;
+		memcpy(t->names + pos, name, l);
+		pos += l;
+		if (s->type == DT_DIR) {
+			uint16_t n = (uint16_t)s->n_dl;
+
+			memcpy(t->names + pos, &n, 2);
+			pos += 2;
+			for (uint32_t k = s->dl_head; k; k = m->dl[k - 1].next) {
+				memcpy(t->names + pos, &m->dl[k - 1].layer, 2);
+				pos += 2;
+			}
+		}
+		slot_set(t->slots, width,
+			 name_slot(t->slots, width, cap, t->entries, sizeof(*e), t->names, name,
+				   name_hash(name)),
+			 ++t->n);
 	}
 	*ret = t;
 	return 0;
+}
+
+/* Where the layer list of a directory entry starts in t->names. */
+static const char *entry_layers(const struct dir_table *t, const struct dir_entry *e)
+{
+	const char *name = t->names + e->name;
+
+	return name + strlen(name) + 1;
+}
+
+/* The layers that take part in dir's merge, top first, into v; their count. */
+static size_t dir_layers(struct index *ix, struct node *dir, uint16_t v[LAYER_MAX])
+{
+	const struct dir_table *pt;
+	const char *p;
+	uint16_t n;
+
+	if (!dir->parent) {
+		for (size_t i = 0; i < ix->layers->n; i++)
+			v[i] = (uint16_t)i;
+		return ix->layers->n;
+	}
+	if (dir->layer == NODE_LAYER_SYNTH)
+		return 0;
+	pt = atomic_load_explicit(&node_dir(dir->parent)->table, memory_order_acquire);
+	p = pt->names + dir->name;
+	p += strlen(p) + 1;
+	memcpy(&n, p, 2);
+	memcpy(v, p + 2, 2 * (size_t)n);
+	return n;
 }
 
 static int index_merge(struct index *ix, struct node *dir, struct dir_table **ret)
 {
 	_cleanup_free_ char *rel = node_path(dir, false);
 	struct merge m = { .ix = ix, .dir = dir };
+	uint16_t layers[LAYER_MAX];
+	size_t n = dir_layers(ix, dir, layers);
 	int r = 0;
 
 	if (!rel)
 		return -ENOMEM;
 	m.rel = rel;
-	for (uint32_t i = 0; r == 0 && i < dir->n_dlayers; i++) {
-		r = merge_layer(&m, dir->dlayers[i]);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		bool opaque = false;
+
+		/* The root is never opaque (overlayfs ignores the marker there). */
+		r = merge_layer(&m, layers[i], dir->parent && i + 1 < n, &opaque);
 		/* The layer changed under us, or an entry vanished: skip it. */
 		if (r == -ENOENT || r == -ENOTDIR)
 			r = 0;
+		if (opaque)
+			break;
 	}
 	if (r == 0 && ix->synth.n)
 		r = merge_synth(&m);
@@ -530,23 +680,32 @@ static int index_merge(struct index *ix, struct node *dir, struct dir_table **re
 	return r;
 }
 
+bool index_dir_merged(const struct node *dir)
+{
+	return !S_ISDIR(dir->attr.mode) ||
+	       atomic_load_explicit(&node_dir((struct node *)dir)->table, memory_order_acquire);
+}
+
 int index_dir(struct index *ix, struct node *dir, const struct dir_table **ret)
 {
-	struct dir_table *t = atomic_load_explicit(&dir->table, memory_order_acquire);
+	struct dir_node *dn;
+	struct dir_table *t;
 	int r = 0;
 
+	if (!S_ISDIR(dir->attr.mode))
+		return -ENOTDIR;
+	dn = node_dir(dir);
+	t = atomic_load_explicit(&dn->table, memory_order_acquire);
 	if (t) {
 		*ret = t;
 		return 0;
 	}
-	if (!S_ISDIR(dir->attr.mode))
-		return -ENOTDIR;
 	pthread_mutex_lock(&ix->merge_lock);
-	t = atomic_load_explicit(&dir->table, memory_order_relaxed);
+	t = atomic_load_explicit(&dn->table, memory_order_relaxed);
 	if (!t) {
 		r = index_merge(ix, dir, &t);
 		if (r == 0)
-			atomic_store_explicit(&dir->table, t, memory_order_release);
+			atomic_store_explicit(&dn->table, t, memory_order_release);
 	}
 	pthread_mutex_unlock(&ix->merge_lock);
 	if (r < 0)
@@ -555,11 +714,206 @@ int index_dir(struct index *ix, struct node *dir, const struct dir_table **ret)
 	return 0;
 }
 
+/*
+ * Stats entry e of t in its layer's copy of t->dir (dirfd, or -1 to open
+ * it) and applies the override xattr; whether a directory merges from more
+ * than one layer goes to *ret_multi.  -ENOENT: e is a whiteout, or is gone.
+ */
+static int entry_stat(const struct dir_table *t, const struct dir_entry *e, int dirfd,
+		      struct stat *st, bool *ret_multi)
+{
+	const struct layer *l = &t->ix->layers->layers[e->layer];
+	const char *name = t->names + e->name;
+	_cleanup_close_ int own = -1;
+	uint16_t n_dl = 0;
+
+	if (dirfd < 0) {
+		_cleanup_free_ char *rel = node_path(t->dir, false);
+
+		if (!rel)
+			return -ENOMEM;
+		own = layer_open(l, rel, O_PATH | O_DIRECTORY);
+		if (own < 0)
+			return own == -ENOMEM ? own : -ENOENT;
+		dirfd = own;
+	}
+	if (fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOMEM ? -ENOMEM : -ENOENT;
+	if (whiteout_is_chardev(st) ||
+	    (whiteout_maybe_xattr(st) && entry_is_xattr_whiteout(dirfd, name)))
+		return -ENOENT;
+	/* The layer changed since the merge: show nothing rather than a
+	 * directory without its layers. */
+	if (S_ISDIR(st->st_mode) != (e->type == DT_DIR))
+		return -ENOENT;
+	apply_override_stat(t->ix, dirfd, name, st);
+	if (e->type == DT_DIR)
+		memcpy(&n_dl, entry_layers(t, e), 2);
+	*ret_multi = false;
+	if (n_dl > 1) {
+		_cleanup_free_ char *rel = node_path(t->dir, false), *child = NULL;
+
+		if (!rel || !(child = path_join(rel, name)))
+			return -ENOMEM;
+		/* An opaque top copy merges alone. */
+		*ret_multi = !layer_dir_is_opaque(l, child);
+	}
+	return 0;
+}
+
+/* Makes e's node; called with ix->make_lock held.  st NULL: synthesized. */
+static int node_make(const struct dir_table *t, const struct dir_entry *e, const struct stat *st,
+		     bool multi, struct node **ret)
+{
+	struct index *ix = t->ix;
+	bool dir = e->type == DT_DIR;
+	bool hardlink = st && !dir && st->st_nlink > 1;
+	struct node *n = NULL;
+
+	if (hardlink)
+		n = inode_hardlink_find(ix->inodes, e->layer, st->st_dev, st->st_ino);
+	if (n) {
+		*ret = n;
+		return 0;
+	}
+	n = inode_node_new(ix->inodes, t->dir, dir);
+	if (!n)
+		return -ENOMEM;
+	n->name = e->name;
+	n->layer = e->layer;
+	if (st) {
+		if (node_attr_from_stat(n, st) < 0)
+			return -ENOMEM;
+		present_owner(ix, &n->attr);
+		if (multi)
+			n->attr.nlink = 1; /* as overlayfs does for merged dirs */
+	} else {
+		n->attr.mode = S_IFDIR | 0755;
+		n->attr.nlink = 2;
+		n->attr.uid = ix->uid;
+		n->attr.gid = ix->gid;
+		n->blk = 13; /* 4096 */
+		node_set_times(n, &ix->mount_time);
+	}
+	if (hardlink && inode_hardlink_add(ix->inodes, e->layer, st->st_dev, st->st_ino, n) < 0)
+		return -ENOMEM;
+	*ret = n;
+	return 0;
+}
+
+/* e's node, made now if needed (dirfd as for entry_stat()).  -ENOENT: hidden. */
+static int entry_make(struct dir_table *t, struct dir_entry *e, int dirfd, struct node **ret)
+{
+	struct node *n = atomic_load_explicit(&e->node, memory_order_acquire);
+	bool synth = e->layer == NODE_LAYER_SYNTH, multi = false;
+	struct stat st;
+	int r = 0;
+
+	if (!n && atomic_load_explicit(&e->state, memory_order_relaxed) == DIR_ENTRY_HIDDEN)
+		return -ENOENT;
+	if (!n && !synth) {
+		r = entry_stat(t, e, dirfd, &st, &multi);
+		if (r == -ENOENT)
+			atomic_store_explicit(&e->state, DIR_ENTRY_HIDDEN, memory_order_relaxed);
+		if (r < 0)
+			return r;
+	}
+	if (!n) {
+		pthread_mutex_lock(&t->ix->make_lock);
+		n = atomic_load_explicit(&e->node, memory_order_relaxed);
+		if (!n) {
+			r = node_make(t, e, synth ? NULL : &st, multi, &n);
+			if (r == 0)
+				atomic_store_explicit(&e->node, n, memory_order_release);
+		}
+		pthread_mutex_unlock(&t->ix->make_lock);
+		if (r < 0)
+			return r;
+	}
+	*ret = n;
+	return 0;
+}
+
 struct node *index_lookup(const struct dir_table *t, const char *name)
 {
-	size_t h = name_slot(t->slots, t->cap, t->entries, sizeof(*t->entries), name);
+	/* The table is immutable but for its entries' nodes, made on demand. */
+	struct dir_table *mt = (struct dir_table *)t;
+	struct node *n;
+	uint32_t s = slot_get(t->slots, t->slot_bytes,
+			      name_slot(t->slots, t->slot_bytes, t->cap, t->entries,
+					sizeof(*t->entries), t->names, name, name_hash(name)));
 
-	return t->slots[h] ? t->entries[t->slots[h] - 1].node : NULL;
+	if (!s || entry_make(mt, &mt->entries[s - 1], -1, &n) < 0)
+		return NULL;
+	return n;
+}
+
+/* Makes the node of every entry, each layer's copy of the directory
+ * opened once. */
+static int dir_table_make_all(struct index *ix, struct dir_table *t)
+{
+	_cleanup_free_ char *rel = node_path(t->dir, false);
+	_cleanup_free_ int *fds = NULL;
+	size_t nl = ix->layers->n;
+	int r = 0;
+
+	if (!rel)
+		return -ENOMEM;
+	fds = malloc(nl * sizeof(*fds));
+	if (!fds)
+		return -ENOMEM;
+	for (size_t i = 0; i < nl; i++)
+		fds[i] = -2; /* not opened yet */
+	for (size_t i = 0; i < t->n && r >= 0; i++) {
+		struct dir_entry *e = &t->entries[i];
+		struct node *n;
+		int fd = -1;
+
+		if (atomic_load_explicit(&e->node, memory_order_acquire))
+			continue;
+		if (e->layer != NODE_LAYER_SYNTH) {
+			if (fds[e->layer] == -2)
+				fds[e->layer] = layer_open(&ix->layers->layers[e->layer], rel,
+							   O_PATH | O_DIRECTORY);
+			fd = fds[e->layer] >= 0 ? fds[e->layer] : -1;
+		}
+		r = entry_make(t, e, fd, &n);
+		if (r == -ENOENT)
+			r = 0;
+	}
+	for (size_t i = 0; i < nl; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return r;
+}
+
+int index_dir_list(struct index *ix, struct node *dir, const struct dir_table **ret)
+{
+	const struct dir_table *t;
+	struct dir_table *mt;
+	int r = index_dir(ix, dir, &t);
+
+	if (r < 0)
+		return r;
+	mt = (struct dir_table *)t;
+	if (!atomic_load_explicit(&mt->listed, memory_order_acquire)) {
+		r = dir_table_make_all(ix, mt);
+		if (r < 0)
+			return r;
+		atomic_store_explicit(&mt->listed, true, memory_order_release);
+	}
+	*ret = t;
+	return 0;
+}
+
+const char *node_name(const struct node *n)
+{
+	const struct dir_table *pt;
+
+	if (!n->parent)
+		return "";
+	pt = atomic_load_explicit(&node_dir(n->parent)->table, memory_order_acquire);
+	return pt->names + n->name;
 }
 
 int index_init_root(struct index *ix)
@@ -571,15 +925,10 @@ int index_init_root(struct index *ix)
 	if (fstat(ls->layers[0].fd, &st) < 0)
 		return -errno;
 	apply_override_stat(ix, ls->layers[0].fd, ".", &st);
-	node_attr_from_stat(&root->attr, &st);
+	if (node_attr_from_stat(root, &st) < 0)
+		return -ENOMEM;
 	present_owner(ix, &root->attr);
 	root->layer = 0;
-	root->dlayers = calloc(ls->n, sizeof(*root->dlayers));
-	if (!root->dlayers)
-		return -ENOMEM;
-	for (size_t i = 0; i < ls->n; i++)
-		root->dlayers[i] = i;
-	root->n_dlayers = ls->n;
 	/* The root is never opaque (overlayfs ignores the marker there). */
 	if (ls->n > 1)
 		root->attr.nlink = 1;
@@ -596,6 +945,7 @@ int index_new(const struct layer_stack *layers, struct inode_table *inodes,
 	ix->layers = layers;
 	ix->inodes = inodes;
 	pthread_mutex_init(&ix->merge_lock, NULL);
+	pthread_mutex_init(&ix->make_lock, NULL);
 	clock_gettime(CLOCK_REALTIME, &ix->mount_time);
 	ix->uid = geteuid();
 	ix->gid = getegid();
@@ -626,14 +976,7 @@ void index_set_override_xattr(struct index *ix, const char *name)
 
 void dir_table_free(struct dir_table *t)
 {
-	if (!t)
-		return;
-	for (size_t i = 0; i < t->n; i++)
-		if (t->entries[i].name != t->entries[i].node->name)
-			free(t->entries[i].name);
-	free(t->entries);
-	free(t->slots);
-	free(t);
+	free(t); /* one allocation */
 }
 
 struct index *index_free(struct index *ix)
@@ -642,7 +985,7 @@ struct index *index_free(struct index *ix)
 		return NULL;
 	strv_free(&ix->synth);
 	pthread_mutex_destroy(&ix->merge_lock);
+	pthread_mutex_destroy(&ix->make_lock);
 	free(ix);
 	return NULL;
 }
-

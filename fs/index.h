@@ -26,19 +26,36 @@
 #include "inode.h"
 #include "layer.h"
 
-struct dir_entry {
-	char *name;
-	struct node *node;
-};
+/*
+ * One name of a merged directory.  Merging reads names and d_type only; an
+ * entry's node (and with it the stat of its backing entry) is made when
+ * the entry is first looked up or listed.  A zero-size regular file may
+ * then turn out to be an xattr whiteout: the entry becomes hidden.
+ */
+enum { DIR_ENTRY_PENDING, DIR_ENTRY_HIDDEN };
 
-struct dir_table {
-	size_t n;
-	struct dir_entry *entries; /* readdir order */
-	uint32_t *slots;           /* open addressing, entry index + 1 */
-	size_t cap;
+struct dir_entry {
+	uint32_t name;                /* offset in the table's names */
+	uint16_t layer;               /* the topmost copy's layer, or NODE_LAYER_SYNTH */
+	uint8_t type;                 /* DT_* of that copy */
+	_Atomic uint8_t state;        /* DIR_ENTRY_*, while node is NULL */
+	_Atomic(struct node *) node;  /* set once, never changed */
 };
 
 struct index;
+
+struct dir_table {
+	struct index *ix;
+	struct node *dir;
+	size_t n;
+	struct dir_entry *entries; /* readdir order */
+	void *slots;               /* open addressing, entry index + 1 */
+	size_t cap;
+	unsigned slot_bytes;       /* 1, 2 or 4 */
+	atomic_bool listed;        /* every entry's node made (or hidden) */
+	char *names;               /* each NUL-terminated; a directory's is
+				    * followed by its layers (index.c) */
+};
 
 /* synth: absolute, normalized merged-tree paths ("/tmp", "/data/x"). */
 int index_new(const struct layer_stack *layers, struct inode_table *inodes,
@@ -47,7 +64,22 @@ struct index *index_free(struct index *ix);
 
 /* The merged table of dir, merging it now if needed.  -ENOTDIR, -EIO... */
 int index_dir(struct index *ix, struct node *dir, const struct dir_table **ret);
+/* As index_dir(), with every entry's node made, for a listing: entries
+ * whose node is then NULL are hidden. */
+int index_dir_list(struct index *ix, struct node *dir, const struct dir_table **ret);
+/* Whether index_dir() would answer at once: dir's table is merged already
+ * (or dir is no directory). */
+bool index_dir_merged(const struct node *dir);
+/* The node of name, made now if needed; NULL if there is none. */
 struct node *index_lookup(const struct dir_table *t, const char *name);
+
+static inline const char *dir_entry_name(const struct dir_table *t, size_t i)
+{
+	return t->names + t->entries[i].name;
+}
+
+/* n's name: "" for the root. */
+const char *node_name(const struct node *n);
 
 /* Frees a table (inode.c calls it when freeing nodes). NULL is fine. */
 void dir_table_free(struct dir_table *t);

@@ -3,8 +3,8 @@
  * inode.c - node allocation, the hard-link map and fuse_ino_t mapping;
  * see inode.h for the id spaces.
  *
- * Nodes are carved from large slabs (no per-node malloc header, freed at
- * once at unmount).  The hard-link map is an open-addressing table keyed
+ * Nodes are carved from large slabs, one list for files and one for
+ * directories (no per-node malloc header, freed at once at unmount).  The hard-link map is an open-addressing table keyed
  * by (layer, dev, ino) hashed with xxhash; it is only touched while a
  * directory is being merged, under the merge lock of index.c, plus its own
  * mutex for safety.  (A table of its own, not index.c's name table: its
@@ -13,6 +13,7 @@
 #include "inode.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/xattr.h>
@@ -20,12 +21,16 @@
 #include "hash.h"
 #include "index.h"
 
-#define SLAB_NODES 4096
+#define SLAB_BYTES (256 * 1024)
 
+_Static_assert(sizeof(struct node) == 80, "keep nodes compact");
+_Static_assert(offsetof(struct dir_node, node) == 0, "slabs_free() reads nodes at each record");
+
+/* Nodes of one size, carved in order; iterated at unmount. */
 struct slab {
 	struct slab *next;
-	size_t used;
-	struct node nodes[SLAB_NODES];
+	size_t used, size;
+	_Alignas(16) unsigned char mem[];
 };
 
 struct hl_key {
@@ -41,7 +46,7 @@ struct hl_slot {
 
 struct inode_table {
 	pthread_mutex_t lock;
-	struct slab *slabs;
+	struct slab *files, *dirs; /* struct node, struct dir_node */
 	uint64_t next_ino;
 	struct node *root;
 	struct hl_slot *hl;
@@ -56,7 +61,7 @@ int inode_table_new(struct inode_table **ret)
 		return -ENOMEM;
 	pthread_mutex_init(&t->lock, NULL);
 	t->next_ino = 1;
-	t->root = inode_node_new(t, NULL, "");
+	t->root = inode_node_new(t, NULL, true);
 	if (!t->root) {
 		inode_table_free(t);
 		return -ENOMEM;
@@ -65,56 +70,73 @@ int inode_table_new(struct inode_table **ret)
 	return 0;
 }
 
+/* node is the first member of struct dir_node: both lists hold nodes at off. */
+static void slabs_free(struct slab *s)
+{
+	while (s) {
+		struct slab *next = s->next;
+
+		for (size_t off = 0; off < s->used; off += s->size) {
+			struct node *n = (struct node *)(s->mem + off);
+
+			if (n->blk & NODE_WIDE_TIMES)
+				free((void *)(uintptr_t)n->attr.atime);
+		}
+		free(s);
+		s = next;
+	}
+}
+
 struct inode_table *inode_table_free(struct inode_table *t)
 {
 	if (!t)
 		return NULL;
-	/* Tables first: their entries point at nodes of any slab. */
-	for (struct slab *s = t->slabs; s; s = s->next)
-		for (size_t i = 0; i < s->used; i++)
-			dir_table_free(atomic_load(&s->nodes[i].table));
-	while (t->slabs) {
-		struct slab *s = t->slabs;
-
-		t->slabs = s->next;
-		for (size_t i = 0; i < s->used; i++) {
-			free(s->nodes[i].name);
-			free(s->nodes[i].dlayers);
-		}
-		free(s);
-	}
+	/* Tables first: they name nodes of any slab. */
+	for (struct slab *s = t->dirs; s; s = s->next)
+		for (size_t off = 0; off < s->used; off += s->size)
+			dir_table_free(atomic_load(&((struct dir_node *)(s->mem + off))->table));
+	slabs_free(t->dirs);
+	slabs_free(t->files);
 	free(t->hl);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 	return NULL;
 }
 
-struct node *inode_node_new(struct inode_table *t, struct node *parent, const char *name)
+/* A fresh record of size bytes from *list; called with t->lock held. */
+static void *slab_take(struct slab **list, size_t size)
 {
-	struct node *n;
-	char *copy = strdup(name);
+	struct slab *s = *list;
 
-	if (!copy)
-		return NULL;
-	pthread_mutex_lock(&t->lock);
-	if (!t->slabs || t->slabs->used == SLAB_NODES) {
-		struct slab *s = malloc(sizeof(*s));
-
-		if (!s) {
-			pthread_mutex_unlock(&t->lock);
-			free(copy);
+	if (!s || s->used + size > SLAB_BYTES - sizeof(*s)) {
+		s = malloc(SLAB_BYTES);
+		if (!s)
 			return NULL;
-		}
-		s->next = t->slabs;
+		s->next = *list;
 		s->used = 0;
-		t->slabs = s;
+		s->size = size;
+		*list = s;
 	}
-	n = &t->slabs->nodes[t->slabs->used++];
-	memset(n, 0, sizeof(*n));
-	n->ino = t->next_ino++;
+	s->used += size;
+	return s->mem + s->used - size;
+}
+
+struct node *inode_node_new(struct inode_table *t, struct node *parent, bool dir)
+{
+	size_t size = dir ? sizeof(struct dir_node) : sizeof(struct node);
+	struct node *n = NULL;
+	void *p;
+
+	pthread_mutex_lock(&t->lock);
+	/* st_ino is 32 bits: 4G nodes would need 320 GiB first. */
+	if (t->next_ino <= UINT32_MAX && (p = slab_take(dir ? &t->dirs : &t->files, size))) {
+		memset(p, 0, size);
+		n = dir ? &((struct dir_node *)p)->node : p;
+		n->ino = (uint32_t)t->next_ino++;
+	}
 	pthread_mutex_unlock(&t->lock);
-	n->parent = parent;
-	n->name = copy;
+	if (n)
+		n->parent = parent;
 	return n;
 }
 
@@ -211,16 +233,6 @@ fuse_ino_t inode_to_fuse(struct inode_table *t, const struct node *n)
 	return (fuse_ino_t)(uintptr_t)n;
 }
 
-void inode_ref(struct node *n, uint64_t count)
-{
-	atomic_fetch_add_explicit(&n->nlookup, count, memory_order_relaxed);
-}
-
-void inode_unref(struct node *n, uint64_t count)
-{
-	atomic_fetch_sub_explicit(&n->nlookup, count, memory_order_relaxed);
-}
-
 unsigned char node_xattrs_classify(const char *list, ssize_t len)
 {
 	if (len == 0)
@@ -249,27 +261,80 @@ void node_xattrs_learn_fd(struct node *n, int fd)
 	atomic_store_explicit(&n->xattrs, v, memory_order_relaxed);
 }
 
-void node_attr_from_stat(struct node_attr *a, const struct stat *st)
+#define NS 1000000000LL
+
+static bool time_fits(const struct timespec *ts)
 {
+	return ts->tv_sec > INT64_MIN / NS + 1 && ts->tv_sec < INT64_MAX / NS - 1;
+}
+
+static int64_t time_pack(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * NS + ts->tv_nsec;
+}
+
+static struct timespec time_unpack(int64_t ns)
+{
+	int64_t sec = ns / NS, rem = ns % NS;
+
+	if (rem < 0) {
+		sec--;
+		rem += NS;
+	}
+	return (struct timespec){ .tv_sec = sec, .tv_nsec = rem };
+}
+
+static int node_set_times3(struct node *n, const struct timespec *a, const struct timespec *m,
+			   const struct timespec *c)
+{
+	struct timespec *wide;
+
+	if (time_fits(a) && time_fits(m) && time_fits(c)) {
+		n->attr.atime = time_pack(a);
+		n->attr.mtime = time_pack(m);
+		n->attr.ctime = time_pack(c);
+		return 0;
+	}
+	wide = malloc(3 * sizeof(*wide));
+	if (!wide)
+		return -ENOMEM;
+	wide[0] = *a;
+	wide[1] = *m;
+	wide[2] = *c;
+	n->attr.atime = (int64_t)(uintptr_t)wide;
+	n->blk |= NODE_WIDE_TIMES;
+	return 0;
+}
+
+void node_set_times(struct node *n, const struct timespec *ts)
+{
+	(void)node_set_times3(n, ts, ts, ts); /* the clock is in range */
+}
+
+static uint8_t blk_code(blksize_t b)
+{
+	return b <= 0 ? 0 : (uint8_t)(64 - __builtin_clzll((unsigned long long)b));
+}
+
+int node_attr_from_stat(struct node *n, const struct stat *st)
+{
+	struct node_attr *a = &n->attr;
+
 	a->mode = st->st_mode;
 	a->uid = st->st_uid;
 	a->gid = st->st_gid;
 	a->nlink = st->st_nlink;
 	a->size = st->st_size;
 	a->blocks = st->st_blocks;
-	a->rdev = st->st_rdev;
-	a->blksize = st->st_blksize;
-	a->atime = st->st_atim.tv_sec;
-	a->atime_ns = st->st_atim.tv_nsec;
-	a->mtime = st->st_mtim.tv_sec;
-	a->mtime_ns = st->st_mtim.tv_nsec;
-	a->ctime = st->st_ctim.tv_sec;
-	a->ctime_ns = st->st_ctim.tv_nsec;
+	n->rdev = (uint32_t)st->st_rdev;
+	n->blk = blk_code(st->st_blksize);
+	return node_set_times3(n, &st->st_atim, &st->st_mtim, &st->st_ctim);
 }
 
 void node_attr_to_stat(const struct node *n, struct stat *st)
 {
 	const struct node_attr *a = &n->attr;
+	uint8_t code = n->blk & ~NODE_WIDE_TIMES;
 
 	memset(st, 0, sizeof(*st));
 	st->st_ino = n->ino;
@@ -279,14 +344,19 @@ void node_attr_to_stat(const struct node *n, struct stat *st)
 	st->st_nlink = a->nlink;
 	st->st_size = a->size;
 	st->st_blocks = a->blocks;
-	st->st_rdev = a->rdev;
-	st->st_blksize = a->blksize;
-	st->st_atim.tv_sec = a->atime;
-	st->st_atim.tv_nsec = a->atime_ns;
-	st->st_mtim.tv_sec = a->mtime;
-	st->st_mtim.tv_nsec = a->mtime_ns;
-	st->st_ctim.tv_sec = a->ctime;
-	st->st_ctim.tv_nsec = a->ctime_ns;
+	st->st_rdev = n->rdev;
+	st->st_blksize = code ? (blksize_t)1 << (code - 1) : 0;
+	if (n->blk & NODE_WIDE_TIMES) {
+		const struct timespec *wide = (const struct timespec *)(uintptr_t)a->atime;
+
+		st->st_atim = wide[0];
+		st->st_mtim = wide[1];
+		st->st_ctim = wide[2];
+	} else {
+		st->st_atim = time_unpack(a->atime);
+		st->st_mtim = time_unpack(a->mtime);
+		st->st_ctim = time_unpack(a->ctime);
+	}
 }
 
 char *node_path(const struct node *n, bool absolute)
@@ -295,17 +365,18 @@ char *node_path(const struct node *n, bool absolute)
 	char *buf, *p;
 
 	for (const struct node *c = n; c->parent; c = c->parent)
-		len += strlen(c->name) + 1;
+		len += strlen(node_name(c)) + 1;
 	buf = malloc(len + 2);
 	if (!buf)
 		return NULL;
 	p = buf + len;
 	*p = '\0';
 	for (const struct node *c = n; c->parent; c = c->parent) {
-		size_t l = strlen(c->name);
+		const char *name = node_name(c);
+		size_t l = strlen(name);
 
 		p -= l;
-		memcpy(p, c->name, l);
+		memcpy(p, name, l);
 		*--p = '/';
 	}
 	if (len == 0) {

@@ -322,16 +322,19 @@ static ssize_t fill_dir(fuse_req_t req, struct node *dir, char *buf, size_t size
 	bool cache;
 	int r;
 
-	r = index_dir(fs->index, dir, &t);
+	r = index_dir_list(fs->index, dir, &t);
 	if (r < 0)
 		return r;
 	cache = dir_open_to_all(fs, dir);
 	for (size_t i = off; i < t->n + 2; i++) {
 		struct node *n = i == 0 ? dir : i == 1 ? (dir->parent ? dir->parent : dir)
 						       : t->entries[i - 2].node;
-		const char *name = i == 0 ? "." : i == 1 ? ".." : t->entries[i - 2].name;
+		const char *name = i == 0 ? "." : i == 1 ? ".." : dir_entry_name(t, i - 2);
 		struct fuse_entry_param e = { 0 };
 		size_t len;
+
+		if (!n)
+			continue; /* hidden: an xattr whiteout */
 
 		if (plus && i >= 2) {
 			fill_entry(fs, n, cache, &e);

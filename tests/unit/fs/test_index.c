@@ -157,14 +157,20 @@ static void walk(struct index *ix, struct node *dir, const char *prefix, struct 
 {
 	const struct dir_table *t;
 
-	assert_int_equal(index_dir(ix, dir, &t), 0);
+	assert_int_equal(index_dir_list(ix, dir, &t), 0);
 	for (size_t i = 0; i < t->n; i++) {
 		struct node *n = t->entries[i].node;
 		char *line;
-		char type = S_ISDIR(n->attr.mode) ? 'd' : S_ISLNK(n->attr.mode) ? 'l' : 'f';
+		char type;
 
-		assert_ptr_equal(index_lookup(t, t->entries[i].name), n);
-		assert_true(asprintf(&line, "%s/%s %c", prefix, t->entries[i].name, type) > 0);
+		if (!n) { /* hidden */
+			assert_null(index_lookup(t, dir_entry_name(t, i)));
+			continue;
+		}
+		type = S_ISDIR(n->attr.mode) ? 'd' : S_ISLNK(n->attr.mode) ? 'l' : 'f';
+		assert_ptr_equal(index_lookup(t, dir_entry_name(t, i)), n);
+		assert_string_equal(node_name(n), dir_entry_name(t, i));
+		assert_true(asprintf(&line, "%s/%s %c", prefix, dir_entry_name(t, i), type) > 0);
 		assert_true(out->n < 256);
 		out->lines[out->n++] = line;
 		if (type == 'd') {
