@@ -12,6 +12,7 @@
 #include "index.h"
 #include "inode.h"
 #include "layer.h"
+#include "offload.h"
 #include "opts.h"
 
 struct amberfs {
@@ -22,6 +23,7 @@ struct amberfs {
 	struct audit *audit;
 	struct gate *gate;
 	struct confine *confine;
+	struct offload *offload; /* NULL: every request on the loop thread (-s) */
 	double timeout; /* entry and attribute timeout: the tree never changes */
 };
 

@@ -404,6 +404,18 @@ static int enqueue(struct audit *a, struct audit_item *it)
 	return 0;
 }
 
+bool audit_congested(struct audit *a)
+{
+	bool full;
+
+	if (!a || !a->path || a->policy_drop)
+		return false;
+	pthread_mutex_lock(&a->lock);
+	full = !ring_has_room(a, AUDIT_CONGESTED_BYTES);
+	pthread_mutex_unlock(&a->lock);
+	return full;
+}
+
 int audit_submit(struct audit *a, const struct audit_event *ev)
 {
 	struct afmt_buf proc = AFMT_BUF_INIT;

@@ -118,6 +118,10 @@ int audit_new(const struct audit_config *cfg, struct audit **ret);
  * event; a lost event still returns 0: it is counted). */
 int audit_submit(struct audit *a, const struct audit_event *ev);
 
+/* Whether audit_submit() would now wait for room (log_policy=block, queue
+ * full): the daemon's loop thread then leaves the refusal to a worker. */
+bool audit_congested(struct audit *a);
+
 /* Async-signal-safe: ask the writer thread to reopen the file (SIGHUP,
  * logrotate "create"). */
 void audit_request_reopen(struct audit *a);

@@ -30,6 +30,7 @@
 #define AUDIT_TABLE_MAX_BYTES (4u << 20) /* bodies held by coalescing entries */
 #define AUDIT_BLOCK_WAIT_NS 1000000000LL  /* log_policy=block: longest wait for space */
 #define AUDIT_MAX_WAITERS 4               /* log_policy=block: callers waiting at once */
+#define AUDIT_CONGESTED_BYTES 4096        /* audit_congested(): room for a large record */
 #define AUDIT_WLOSS_MAX 8                 /* separate unreported seq ranges */
 
 /* The rendered middle of an attempt record, from "event" to "user", shared by

@@ -256,19 +256,22 @@ static int write_pidfile(const char *path, struct pidfile **ret)
 	return 0;
 }
 
-static int run_loop(struct fuse_session *se, const struct fs_config *cfg)
+/*
+ * One thread answers every request; those that may block run on the
+ * offload pool (see offload.h), which the loop drains before it returns,
+ * so no worker replies to a session being destroyed.  -s: no pool.
+ */
+static int run_loop(struct amberfs *fs, struct fuse_session *se)
 {
-	struct fuse_loop_config *lc;
 	int r;
 
-	if (cfg->single_thread)
-		return fuse_session_loop(se);
-	lc = fuse_loop_cfg_create();
-	if (!lc)
-		return -ENOMEM;
-	fuse_loop_cfg_set_max_threads(lc, cfg->threads);
-	r = fuse_session_loop_mt(se, lc);
-	fuse_loop_cfg_destroy(lc);
+	if (!fs->cfg->single_thread) {
+		r = offload_new(fs->cfg->threads, &fs->offload);
+		if (r < 0)
+			return r;
+	}
+	r = fuse_session_loop(se);
+	fs->offload = offload_free(fs->offload);
 	return r;
 }
 
@@ -339,7 +342,7 @@ static int serve(struct amberfs *fs, struct fuse_args *args, int notify_fd)
 	}
 	/* A positive value is the signal that ended the loop: a clean stop,
 	 * with the mount still there.  0: the kernel ended the connection. */
-	r = run_loop(se, cfg);
+	r = run_loop(fs, se);
 	by_signal = r > 0;
 	r = r < 0 ? -EIO : 0;
 out_unmount:

@@ -126,6 +126,8 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->want |= conn->capable & (FUSE_CAP_READDIRPLUS | FUSE_CAP_CACHE_SYMLINKS |
 				       FUSE_CAP_ATOMIC_O_TRUNC | FUSE_CAP_IOCTL_DIR |
 				       FUSE_CAP_PARALLEL_DIROPS | FUSE_CAP_ASYNC_READ);
+	if (fs->cfg->noopendir)
+		conn->want |= conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT;
 	/* Writes must reach the daemon; plus-mode listing always. */
 	conn->want &= ~(FUSE_CAP_WRITEBACK_CACHE | FUSE_CAP_READDIRPLUS_AUTO |
 			FUSE_CAP_HANDLE_KILLPRIV | FUSE_CAP_AUTO_INVAL_DATA);
@@ -161,7 +163,48 @@ static int do_lookup(struct amberfs *fs, fuse_req_t req, fuse_ino_t parent, cons
 	return 0;
 }
 
+/* Whether dir's merged table exists: a first merge reads every layer, and
+ * may take long in a huge directory, so it runs on the offload pool. */
+static bool dir_merged(const struct node *dir)
+{
+	return index_dir_merged(dir);
+}
+
+struct lookup_job {
+	fuse_req_t req;
+	fuse_ino_t parent;
+	char name[];
+};
+
+static void reply_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
+
+static void lookup_job_run(void *arg)
+{
+	struct lookup_job *j = arg;
+
+	reply_lookup(j->req, j->parent, j->name);
+	free(j);
+}
+
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct amberfs *fs = fs_of(req);
+	size_t len = strlen(name);
+	struct lookup_job *j;
+
+	if (fs->offload && !dir_merged(inode_from_fuse(fs->inodes, parent)) &&
+	    (j = malloc(sizeof(*j) + len + 1))) {
+		j->req = req;
+		j->parent = parent;
+		memcpy(j->name, name, len + 1);
+		if (offload_submit(fs->offload, lookup_job_run, j) == 0)
+			return;
+		free(j);
+	}
+	reply_lookup(req, parent, name);
+}
+
+static void reply_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct amberfs *fs = fs_of(req);
 	struct fuse_entry_param e;
@@ -231,15 +274,11 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 		fuse_reply_readlink(req, buf);
 }
 
+/* Write opens are refused by op_open() before this. */
 static int do_open(struct amberfs *fs, fuse_req_t req, struct node *n, struct fuse_file_info *fi)
 {
-	struct audit_args args = { .has = AUDIT_ARG_FLAGS, .flags = fi->flags };
 	int fd;
 
-	if ((fi->flags & O_ACCMODE) != O_RDONLY)
-		return gate_reject(fs->gate, req, AUDIT_OPEN_WRITE, n, NULL, NULL, NULL, &args);
-	if (fi->flags & O_TRUNC)
-		return gate_reject(fs->gate, req, AUDIT_OPEN_TRUNC, n, NULL, NULL, NULL, &args);
 	fd = node_permission(fs, req, n, (fi->flags & OPEN_FLAG_EXEC) ? PERM_X : PERM_R);
 	if (fd < 0)
 		return fd;
@@ -258,7 +297,18 @@ static int do_open(struct amberfs *fs, fuse_req_t req, struct node *n, struct fu
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	int r = do_open(fs_of(req), req, node_of(req, ino), fi);
+	struct audit_args args = { .has = AUDIT_ARG_FLAGS, .flags = fi->flags };
+	int r;
+
+	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
+		ops_refuse(req, AUDIT_OPEN_WRITE, ino, &args);
+		return;
+	}
+	if (fi->flags & O_TRUNC) {
+		ops_refuse(req, AUDIT_OPEN_TRUNC, ino, &args);
+		return;
+	}
+	r = do_open(fs_of(req), req, node_of(req, ino), fi);
 
 	if (r < 0)
 		fuse_reply_err(req, -r);
@@ -266,16 +316,47 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		close(fi->fh); /* the caller was interrupted */
 }
 
-static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		    struct fuse_file_info *fi)
+struct read_job {
+	fuse_req_t req;
+	int fd;
+	size_t size;
+	off_t off;
+};
+
+static void reply_read(fuse_req_t req, int fd, size_t size, off_t off)
 {
 	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
 
 	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	buf.buf[0].fd = fi->fh;
+	buf.buf[0].fd = fd;
 	buf.buf[0].pos = off;
 	fuse_reply_data(req, &buf, fs_of(req)->cfg->nosplice ? FUSE_BUF_NO_SPLICE
 							     : FUSE_BUF_SPLICE_MOVE);
+}
+
+static void read_job_run(void *arg)
+{
+	struct read_job *j = arg;
+
+	reply_read(j->req, j->fd, j->size, j->off);
+	free(j);
+}
+
+/* Data may have to come from the disk: read on the pool, and the kernel's
+ * parallel read-ahead requests are served in parallel. */
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct offload *pool = fs_of(req)->offload;
+	struct read_job *j;
+
+	if (pool && (j = malloc(sizeof(*j)))) {
+		*j = (struct read_job){ .req = req, .fd = fi->fh, .size = size, .off = off };
+		if (offload_submit(pool, read_job_run, j) == 0)
+			return;
+		free(j);
+	}
+	reply_read(req, fi->fh, size, off);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -294,7 +375,7 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 	fuse_reply_err(req, 0); /* nothing is ever dirty */
 }
 
-static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+static void reply_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct amberfs *fs = fs_of(req);
 	struct node *n = node_of(req, ino);
@@ -312,6 +393,41 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fuse_reply_open(req, fi);
 }
 
+struct opendir_job {
+	fuse_req_t req;
+	fuse_ino_t ino;
+	struct fuse_file_info fi;
+};
+
+static void opendir_job_run(void *arg)
+{
+	struct opendir_job *j = arg;
+
+	reply_opendir(j->req, j->ino, &j->fi);
+	free(j);
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct amberfs *fs = fs_of(req);
+	struct opendir_job *j;
+
+	/* noopendir: the kernel stops asking after this answer, keeps every
+	 * listing, and readdir checks read permission instead. */
+	if (fs->cfg->noopendir) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+
+	if (fs->offload && !dir_merged(node_of(req, ino)) && (j = malloc(sizeof(*j)))) {
+		*j = (struct opendir_job){ .req = req, .ino = ino, .fi = *fi };
+		if (offload_submit(fs->offload, opendir_job_run, j) == 0)
+			return;
+		free(j);
+	}
+	reply_opendir(req, ino, fi);
+}
+
 /* Fills buf with entries from off on; returns the bytes used or -errno. */
 static ssize_t fill_dir(fuse_req_t req, struct node *dir, char *buf, size_t size,
 			off_t off, bool plus)
@@ -323,6 +439,8 @@ static ssize_t fill_dir(fuse_req_t req, struct node *dir, char *buf, size_t size
 	int r;
 
 	r = index_dir_list(fs->index, dir, &t);
+	if (r == 0 && fs->cfg->noopendir && off == 0)
+		r = node_permission(fs, req, dir, PERM_R);
 	if (r < 0)
 		return r;
 	cache = dir_open_to_all(fs, dir);
@@ -370,16 +488,49 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, b
 		fuse_reply_buf(req, buf, r);
 }
 
+struct readdir_job {
+	fuse_req_t req;
+	fuse_ino_t ino;
+	size_t size;
+	off_t off;
+	bool plus;
+};
+
+static void readdir_job_run(void *arg)
+{
+	struct readdir_job *j = arg;
+
+	do_readdir(j->req, j->ino, j->size, j->off, j->plus);
+	free(j);
+}
+
+/* Without opendir (noopendir) a listing may be the first use of a
+ * directory: its merge then runs on the pool, as lookup's does. */
+static void readdir_any(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
+{
+	struct amberfs *fs = fs_of(req);
+	struct readdir_job *j;
+
+	if (fs->offload && !dir_merged(node_of(req, ino)) && (j = malloc(sizeof(*j)))) {
+		*j = (struct readdir_job){ .req = req, .ino = ino, .size = size, .off = off,
+					   .plus = plus };
+		if (offload_submit(fs->offload, readdir_job_run, j) == 0)
+			return;
+		free(j);
+	}
+	do_readdir(req, ino, size, off, plus);
+}
+
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
-	do_readdir(req, ino, size, off, false);
+	readdir_any(req, ino, size, off, false);
 }
 
 static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			   struct fuse_file_info *fi)
 {
-	do_readdir(req, ino, size, off, true);
+	readdir_any(req, ino, size, off, true);
 }
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
@@ -21,16 +22,100 @@ static struct node *node_of(fuse_req_t req, fuse_ino_t ino)
 	return inode_from_fuse(fs->inodes, ino);
 }
 
-/* Refuses and replies. */
-static void refuse(fuse_req_t req, enum audit_action action, fuse_ino_t ino,
-		   const char *name, fuse_ino_t ino2, const char *name2,
-		   const struct audit_args *args)
+static void refuse_now(fuse_req_t req, enum audit_action action, fuse_ino_t ino,
+		       const char *name, fuse_ino_t ino2, const char *name2,
+		       const struct audit_args *args)
 {
 	struct amberfs *fs = fuse_req_userdata(req);
 	int r = gate_reject(fs->gate, req, action, node_of(req, ino), name,
 			    ino2 ? node_of(req, ino2) : NULL, name2, args);
 
 	fuse_reply_err(req, -r);
+}
+
+/* A refusal that may wait for room in the audit queue, with its own copy
+ * of every string the request lent it. */
+struct refuse_job {
+	fuse_req_t req;
+	enum audit_action action;
+	fuse_ino_t ino, ino2;
+	const char *name, *name2;
+	struct audit_args args;
+	char data[];
+};
+
+static void refuse_job_run(void *arg)
+{
+	struct refuse_job *j = arg;
+
+	refuse_now(j->req, j->action, j->ino, j->name, j->ino2, j->name2, &j->args);
+	free(j);
+}
+
+/* Appends len bytes of src (NULL stays NULL) to the job's data. */
+static const void *job_copy(char **at, const void *src, size_t len)
+{
+	char *p = *at;
+
+	if (!src)
+		return NULL;
+	memcpy(p, src, len);
+	*at += len;
+	return p;
+}
+
+static struct refuse_job *refuse_job_new(fuse_req_t req, enum audit_action action,
+					 fuse_ino_t ino, const char *name, fuse_ino_t ino2,
+					 const char *name2, const struct audit_args *args)
+{
+	struct audit_args a = args ? *args : (struct audit_args){ 0 };
+	size_t n1 = name ? strlen(name) + 1 : 0, n2 = name2 ? strlen(name2) + 1 : 0;
+	size_t an = a.name ? strlen(a.name) + 1 : 0, at = a.target ? strlen(a.target) + 1 : 0;
+	size_t av = a.value ? a.length : 0;
+	struct refuse_job *j;
+	char *p;
+
+	if (av > 65536)
+		return NULL; /* xattr values are at most 64 KiB */
+	j = malloc(sizeof(*j) + n1 + n2 + an + at + av);
+	if (!j)
+		return NULL;
+	p = j->data;
+	*j = (struct refuse_job){ .req = req, .action = action, .ino = ino, .ino2 = ino2 };
+	j->name = job_copy(&p, name, n1);
+	j->name2 = job_copy(&p, name2, n2);
+	a.name = job_copy(&p, a.name, an);
+	a.target = job_copy(&p, a.target, at);
+	a.value = job_copy(&p, a.value, av);
+	j->args = a;
+	return j;
+}
+
+/*
+ * Refuses and replies.  On the loop thread (see offload.h) a refusal that
+ * would wait for room in a full audit queue moves to the pool, so that the
+ * wait never holds the other processes' requests.
+ */
+static void refuse(fuse_req_t req, enum audit_action action, fuse_ino_t ino,
+		   const char *name, fuse_ino_t ino2, const char *name2,
+		   const struct audit_args *args)
+{
+	struct amberfs *fs = fuse_req_userdata(req);
+	struct refuse_job *j;
+
+	if (fs->offload && audit_congested(fs->audit) &&
+	    (j = refuse_job_new(req, action, ino, name, ino2, name2, args))) {
+		if (offload_submit(fs->offload, refuse_job_run, j) == 0)
+			return;
+		free(j);
+	}
+	refuse_now(req, action, ino, name, ino2, name2, args);
+}
+
+void ops_refuse(fuse_req_t req, enum audit_action action, fuse_ino_t ino,
+		const struct audit_args *args)
+{
+	refuse(req, action, ino, NULL, 0, NULL, args);
 }
 
 void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,

@@ -7,6 +7,10 @@
 
 #include "amberfs.h"
 
+/* Refuses an operation on ino with the gate and replies (write opens). */
+void ops_refuse(fuse_req_t req, enum audit_action action, fuse_ino_t ino,
+		const struct audit_args *args);
+
 void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		struct fuse_file_info *fi);
 void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev);

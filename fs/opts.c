@@ -20,7 +20,7 @@
 struct raw_opts {
 	char *lowerdir, *synthdir, *log, *pidfile, *deny_errno, *log_policy;
 	char *log_max_size, *log_keep, *threads, *squash_uid, *squash_gid, *xattr_perms;
-	int kernel_ro, nosplice, noconfine, squash_to_root;
+	int kernel_ro, nosplice, noopendir, noconfine, squash_to_root;
 	char *nonopt[3];
 	int n_nonopt;
 	int foreground, debug, single, help, version;
@@ -53,6 +53,7 @@ static const struct fuse_opt opt_table[] = {
 	{ "xattr_permissions=%s", offsetof(struct raw_opts, xattr_perms), 0 },
 	OPT("kernel_ro", kernel_ro),
 	OPT("nosplice", nosplice),
+	OPT("noopendir", noopendir),
 	OPT("noconfine", noconfine),
 	FUSE_OPT_KEY("-f", KEY_FOREGROUND),
 	FUSE_OPT_KEY("-d", KEY_DEBUG),
@@ -176,7 +177,10 @@ static void print_help(const char *prog)
 	       "    -o synthdir=/a:/b      synthesize missing directories (mountpoints)\n"
 	       "    -o pidfile=FILE        write the daemon's pid once the mount is ready\n"
 	       "    -o nosplice            copy read data instead of splicing it\n"
-	       "    -o threads=N           at most N worker threads (default 16)\n"
+	       "    -o noopendir           no round trip per directory open; UNSAFE with\n"
+	       "                           directories not readable by every caller\n"
+	       "    -o threads=N           at most N threads for requests that may block\n"
+	       "                           (reads, first merges; default 4)\n"
 	       "    -o squash_to_root      show every entry as owned by uid 0 and gid 0\n"
 	       "    -o squash_to_uid=N     show every entry as owned by uid N\n"
 	       "    -o squash_to_gid=N     show every entry as owned by gid N\n"
@@ -273,7 +277,7 @@ static int cfg_scalars(struct raw_opts *o, struct fs_config *cfg)
 
 	cfg->deny_errno = EROFS;
 	cfg->log_keep = 5;
-	cfg->threads = 16;
+	cfg->threads = 4;
 	if (o->deny_errno && (cfg->deny_errno = parse_errno(o->deny_errno)) < 0)
 		return log_error_errno(-EINVAL, "deny_errno: '%s': use EROFS, EPERM or EACCES",
 				       o->deny_errno);
@@ -301,6 +305,7 @@ static int cfg_scalars(struct raw_opts *o, struct fs_config *cfg)
 	}
 	cfg->kernel_ro = o->kernel_ro;
 	cfg->nosplice = o->nosplice;
+	cfg->noopendir = o->noopendir;
 	cfg->noconfine = o->noconfine;
 	cfg->foreground = o->foreground || o->debug;
 	cfg->debug = o->debug;
@@ -433,12 +438,13 @@ static char *make_options_json(const struct fs_config *cfg, const char *meta)
 	if (asprintf(&s,
 		     "{\"deny_errno\":%d,\"kernel_ro\":%s,\"log_policy\":\"%s\","
 		     "\"log_max_size\":%llu,\"log_keep\":%u,\"threads\":%u,"
-		     "\"single_thread\":%s,\"splice\":%s,\"synthdirs\":%zu,"
+		     "\"single_thread\":%s,\"splice\":%s,\"opendir\":%s,\"synthdirs\":%zu,"
 		     "\"squash_uid\":%lld,\"squash_gid\":%lld,\"xattr_permissions\":\"%s\"%s%s}",
 		     cfg->deny_errno, cfg->kernel_ro ? "true" : "false",
 		     cfg->log_drop ? "drop" : "block", (unsigned long long)cfg->log_max_size,
 		     cfg->log_keep, cfg->threads, cfg->single_thread ? "true" : "false",
-		     cfg->nosplice ? "false" : "true", cfg->synthdirs.n,
+		     cfg->nosplice ? "false" : "true", cfg->noopendir ? "false" : "true",
+		     cfg->synthdirs.n,
 		     (long long)cfg->squash_uid, (long long)cfg->squash_gid,
 		     cfg->override_xattr ? cfg->override_xattr : "",
 		     meta ? ",\"meta\":" : "", meta ?: "") < 0)

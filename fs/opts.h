@@ -34,6 +34,7 @@ struct fs_config {
 	bool kernel_ro;
 	bool log_drop;
 	bool nosplice;
+	bool noopendir; /* FUSE_CAP_NO_OPENDIR_SUPPORT: see the man page */
 	bool noconfine;
 	bool foreground;
 	bool debug;

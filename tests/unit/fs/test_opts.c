@@ -156,13 +156,13 @@ static void test_numbers(void **state)
 		uint64_t max_size;
 		unsigned keep, threads;
 	} cases[] = {
-		{ "lowerdir=a", 0, 0, 5, 16 },
-		{ "lowerdir=a,log_max_size=0", 0, 0, 5, 16 },
-		{ "lowerdir=a,log_max_size=4096", 0, 4096, 5, 16 },
-		{ "lowerdir=a,log_max_size=4k", 0, 4096, 5, 16 },
-		{ "lowerdir=a,log_max_size=2T", 0, 2ULL << 40, 5, 16 },
-		{ "lowerdir=a,log_max_size=17179869183G", 0, 17179869183ULL << 30, 5, 16 },
-		{ "lowerdir=a,log_max_size=18446744073709551615", 0, UINT64_MAX, 5, 16 },
+		{ "lowerdir=a", 0, 0, 5, 4 },
+		{ "lowerdir=a,log_max_size=0", 0, 0, 5, 4 },
+		{ "lowerdir=a,log_max_size=4096", 0, 4096, 5, 4 },
+		{ "lowerdir=a,log_max_size=4k", 0, 4096, 5, 4 },
+		{ "lowerdir=a,log_max_size=2T", 0, 2ULL << 40, 5, 4 },
+		{ "lowerdir=a,log_max_size=17179869183G", 0, 17179869183ULL << 30, 5, 4 },
+		{ "lowerdir=a,log_max_size=18446744073709551615", 0, UINT64_MAX, 5, 4 },
 		{ "lowerdir=a,log_max_size=17179869184G", -ERANGE },  /* 2^64: used to become 0 */
 		{ "lowerdir=a,log_max_size=18446744073709551616", -ERANGE },
 		{ "lowerdir=a,log_max_size=99999999999999999999K", -ERANGE },
@@ -171,8 +171,8 @@ static void test_numbers(void **state)
 		{ "lowerdir=a,log_max_size=-1", -EINVAL },
 		{ "lowerdir=a,log_max_size=1.5G", -EINVAL },
 		{ "lowerdir=a,log_max_size= 4096", -EINVAL },
-		{ "lowerdir=a,log_keep=0", 0, 0, 0, 16 },            /* documented: keep none */
-		{ "lowerdir=a,log_keep=1000", 0, 0, 1000, 16 },
+		{ "lowerdir=a,log_keep=0", 0, 0, 0, 4 },            /* documented: keep none */
+		{ "lowerdir=a,log_keep=1000", 0, 0, 1000, 4 },
 		{ "lowerdir=a,log_keep=1001", -ERANGE },
 		{ "lowerdir=a,log_keep=4294967297", -ERANGE },        /* used to wrap to 1 */
 		{ "lowerdir=a,log_keep=18446744073709551617", -ERANGE },
