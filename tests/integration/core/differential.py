@@ -128,7 +128,7 @@ def run_seed(seed, amb, keep=False, scale=1.0, n_layers=None, deadline=None,
             return len(layers), entries, nprobe, ghosts, diffs
         mixed_names = stackwrite.write_stack(layers, mixed, 'mixed',
                                              mixed_names, seed=seed)
-        opts = [(), ('nosplice',), ('threads=2',), ()][seed % 4]
+        opts = [(), ('nosplice',), ('threads=2',), ('noopendir',)][seed % 4]
         root_skip = ('nlink',) if len(layers) == 1 else ()
         entries = 0
         # The OCI and mixed renderings differ from the overlay one in ctime
