@@ -85,7 +85,10 @@ struct merge {
 	size_t names_len, names_alloc;
 	struct dl_link *dl;
 	size_t n_dl, dl_alloc;
+	char *dents; /* getdents64() buffer, DENTS_BYTES */
 };
+
+#define DENTS_BYTES 32768
 
 _Static_assert(offsetof(struct mslot, name) == 0, "name_slot() reads the name first");
 _Static_assert(offsetof(struct dir_entry, name) == 0, "name_slot() reads the name first");
@@ -266,18 +269,47 @@ static bool entry_is_xattr_whiteout(int dirfd, const char *name)
 	return false;
 }
 
-/* Does an open (not O_PATH) directory carry an opaque xattr? */
-static bool fd_has_opaque_xattr(int fd)
+/* Does an open (not O_PATH) directory carry an opaque xattr?  list: its
+ * xattr names (len bytes; len < 0: not listed). */
+static bool fd_has_opaque_xattr(int fd, const char *list, ssize_t len)
 {
 	char v[8];
 
 	for (size_t i = 0; i < ELEMENTSOF(whiteout_opaque_xattr_names); i++) {
-		ssize_t len = fgetxattr(fd, whiteout_opaque_xattr_names[i], v, sizeof(v));
+		const char *x = whiteout_opaque_xattr_names[i];
+		bool listed = len < 0;
+		ssize_t vlen;
 
-		if (len > 0 && whiteout_opaque_value(v, len))
+		for (ssize_t k = 0; !listed && k < len; k += strnlen(list + k, len - k) + 1)
+			listed = strcmp(list + k, x) == 0;
+		if (!listed)
+			continue;
+		vlen = fgetxattr(fd, x, v, sizeof(v));
+		if (vlen > 0 && whiteout_opaque_value(v, vlen))
 			return true;
 	}
 	return false;
+}
+
+/*
+ * One flistxattr() of a directory copy that is open anyway: learns the
+ * merged directory's xattr state from its top copy (learn), and says
+ * whether the copy is opaque (check).
+ */
+static bool layer_copy_xattrs(struct node *dir, int fd, bool learn, bool check)
+{
+	char list[4096];
+	ssize_t len;
+
+	if (!learn && !check)
+		return false;
+	len = flistxattr(fd, list, sizeof(list));
+	if (learn && len >= 0)
+		atomic_store_explicit(&dir->xattrs, node_xattrs_classify(list, len),
+				      memory_order_relaxed);
+	else if (learn)
+		node_xattrs_learn_fd(dir, fd);
+	return check && len != 0 && fd_has_opaque_xattr(fd, list, len);
 }
 
 /* Is directory REL of layer L opaque (hides the layers below it)? */
@@ -287,12 +319,12 @@ static bool layer_dir_is_opaque(const struct layer *l, const char *rel)
 
 	if (fd < 0)
 		return false;
-	return fd_has_opaque_xattr(fd) ||
+	return fd_has_opaque_xattr(fd, NULL, -1) ||
 	       faccessat(fd, WHITEOUT_OCI_OPAQUE, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 /* A name seen again in a lower layer: does the lower copy merge in? */
-static int merge_again(struct merge *m, struct mslot *s, int dirfd, const struct dirent *de,
+static int merge_again(struct merge *m, struct mslot *s, int dirfd, const struct dirent64 *de,
 		       uint16_t layer)
 {
 	unsigned char type = de->d_type;
@@ -315,7 +347,7 @@ static int merge_again(struct merge *m, struct mslot *s, int dirfd, const struct
 
 /* A name seen for the first time, in layer L: only a device or an entry of
  * unknown type is stat'ed (a 0/0 device is a whiteout). */
-static int merge_first(struct merge *m, int dirfd, const struct dirent *de, uint64_t h,
+static int merge_first(struct merge *m, int dirfd, const struct dirent64 *de, uint64_t h,
 		       uint16_t layer)
 {
 	unsigned char type = de->d_type;
@@ -353,61 +385,71 @@ static int merge_oci_whiteouts(struct merge *m, const char *names, size_t len, u
 	return 0;
 }
 
+/* One entry of one layer's copy (not "." or ".."). */
+static int merge_entry(struct merge *m, int fd, const struct dirent64 *de, uint16_t layer,
+		       char **wh, size_t *wh_len, size_t *wh_alloc, bool *oci_opaque)
+{
+	const char *name = de->d_name, *target;
+	struct mslot *s;
+	uint64_t h;
+
+	if (whiteout_is_oci_opaque(name)) {
+		*oci_opaque = true;
+		return 0;
+	}
+	if ((target = whiteout_oci_target(name)))
+		return names_add(wh, wh_len, wh_alloc, target) < 0 ? -ENOMEM : 0;
+	if (whiteout_is_internal_name(name))
+		return 0;
+	h = name_hash(name);
+	s = merge_find(m, name, h);
+	return s ? merge_again(m, s, fd, de, layer) : merge_first(m, fd, de, h, layer);
+}
+
 /*
- * Reads one layer's copy of the directory.  check_opaque: more layers
+ * Reads one layer's copy of the directory with getdents64() (no DIR: its
+ * fstat, fcntl and buffer are per-open costs).  check_opaque: more layers
  * follow; *ret_opaque says whether this copy hides them.
  */
 static int merge_layer(struct merge *m, uint16_t layer, bool check_opaque, bool *ret_opaque)
 {
-	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *wh = NULL;
 	size_t wh_len = 0, wh_alloc = 0;
-	bool oci_opaque = false;
-	struct dirent *de;
-	int fd, r = 0;
+	bool opaque = false, learn;
+	int r = 0;
 
 	fd = layer_open(&m->ix->layers->layers[layer], m->rel, O_RDONLY | O_DIRECTORY);
 	if (fd < 0)
 		return log_debug_errno(fd, "layer %u: cannot open '%s': %m", layer, m->rel);
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	/* The directory's own copy is open anyway: learn whether it has
-	 * xattrs (an ACL matters to every permission check below it). */
-	if (layer == m->dir->layer &&
-	    atomic_load_explicit(&m->dir->xattrs, memory_order_relaxed) == NODE_XATTRS_UNKNOWN)
-		node_xattrs_learn_fd(m->dir, dirfd(d));
-	while (r == 0 && (errno = 0, de = readdir(d))) {
-		const char *name = de->d_name, *target;
-		struct mslot *s;
-		uint64_t h;
+	while (r == 0) {
+		ssize_t len = getdents64(fd, m->dents, DENTS_BYTES);
 
-		if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
-			continue;
-		if (whiteout_is_oci_opaque(name)) {
-			oci_opaque = true;
-			continue;
+		if (len <= 0) {
+			r = len < 0 ? -errno : 0;
+			break;
 		}
-		if ((target = whiteout_oci_target(name))) {
-			if (names_add(&wh, &wh_len, &wh_alloc, target) < 0)
-				r = -ENOMEM;
-			continue;
+		for (ssize_t off = 0; r == 0 && off < len;) {
+			const struct dirent64 *de = (const struct dirent64 *)(m->dents + off);
+			const char *name = de->d_name;
+
+			off += de->d_reclen;
+			if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
+				continue;
+			r = merge_entry(m, fd, de, layer, &wh, &wh_len, &wh_alloc, &opaque);
 		}
-		if (whiteout_is_internal_name(name))
-			continue;
-		h = name_hash(name);
-		s = merge_find(m, name, h);
-		r = s ? merge_again(m, s, dirfd(d), de, layer) : merge_first(m, dirfd(d), de, h, layer);
 	}
-	if (r == 0 && errno != 0)
-		r = -errno;
 	/* OCI whiteouts hide lower layers only, never a sibling in this one. */
 	if (r == 0)
 		r = merge_oci_whiteouts(m, wh, wh_len, layer);
+	/* The directory's own copy is open anyway: learn whether it has
+	 * xattrs (an ACL matters to every permission check below it). */
+	learn = layer == m->dir->layer &&
+		atomic_load_explicit(&m->dir->xattrs, memory_order_relaxed) == NODE_XATTRS_UNKNOWN;
+	if (r == 0 && layer_copy_xattrs(m->dir, fd, learn, check_opaque && !opaque))
+		opaque = true; /* by xattr; else by a .wh..wh..opq inside */
 	if (r == 0 && check_opaque)
-		*ret_opaque = oci_opaque || fd_has_opaque_xattr(dirfd(d));
+		*ret_opaque = opaque;
 	return r;
 }
 
@@ -547,6 +589,7 @@ static void merge_release(struct merge *m)
 	free(m->slots);
 	free(m->names);
 	free(m->dl);
+	free(m->dents);
 }
 
 /* Bytes of s in the final names: its name, and a directory's layers
@@ -661,6 +704,8 @@ static int index_merge(struct index *ix, struct node *dir, struct dir_table **re
 	if (!rel)
 		return -ENOMEM;
 	m.rel = rel;
+	if (n && !(m.dents = malloc(DENTS_BYTES)))
+		return -ENOMEM;
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		bool opaque = false;
 
