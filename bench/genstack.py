@@ -13,6 +13,18 @@ Three kinds, all deterministic for a given set of arguments:
          into layers: every file goes to the layer chosen by a hash of its
          directory, so directories merge across layers as in package-wise
          image layers.
+  dirs   the directory-heavy stack (bench/gendirs.py): a generated root file
+         system, --files entries (default 26,000, about 2,300 directories)
+         in --layers layers, with real-tree fan-out and real-ish sizes.
+  user   the caller's own layers (--lowerdir TOP:...:BOTTOM, absolute
+         paths), never written to: only the lists below are made, from a
+         scan of the layers.  Whiteouts may be in the overlayfs format (0/0
+         character devices, trusted.overlay.opaque) or the OCI one (.wh.NAME,
+         .wh..wh..opq, as amber-image stores them); kernel overlayfs reads
+         only the first, so a stack with OCI whiteouts is converted into a
+         copy in OUT/layers, which every system then mounts.  Rebuilt when
+         a layer changes (a fingerprint of every entry's name, type, size,
+         mode and mtime is kept in meta.json).
 
 Output in OUT/: layers/L000 (bottom) ... L<n-1> (top), empty/ (an empty
 layer: kernel overlayfs needs two lowerdirs), lowerdir (the lowerdir string,
@@ -27,8 +39,12 @@ import hashlib
 import json
 import os
 import random
+import shutil
 import stat
+import subprocess
 import sys
+
+import gendirs
 
 POOL_SIZE = 8 << 20
 
@@ -171,6 +187,133 @@ def plan_real(a):
     return st
 
 
+WH, OPQ = ".wh.", ".wh..wh..opq"
+
+
+def scan_layer(st, j, root, fp, counts):
+    """Adds the layer directory root to st as layer j, as the systems read
+    it; feeds every entry's name, type, size, mode and mtime to fp."""
+    todo = [""]
+    while todo:
+        rel = todo.pop()
+        with os.scandir(os.path.join(root, rel) if rel else root) as it:
+            entries = sorted(it, key=lambda e: e.name)
+        for e in entries:
+            path = rel + "/" + e.name if rel else e.name
+            lst = e.stat(follow_symlinks=False)
+            fp.update(b"%s\0%o\0%d\0%d\n" % (os.fsencode(path), lst.st_mode, lst.st_size, lst.st_mtime_ns))
+            if e.name == OPQ or (e.name.startswith(WH) and len(e.name) > len(WH)):
+                counts["oci_whiteouts"] += 1
+                if e.name == OPQ:
+                    if rel:
+                        st.add(j, rel, "dir", "opaque")
+                else:
+                    st.add(j, (rel + "/" if rel else "") + e.name[len(WH):], "whiteout")
+            elif stat.S_ISDIR(lst.st_mode):
+                try:
+                    opaque = os.getxattr(e.path, "trusted.overlay.opaque", follow_symlinks=False) == b"y"
+                except OSError:
+                    opaque = False
+                if path not in st.layers[j] or opaque:
+                    st.add(j, path, "dir", "opaque" if opaque else None)
+                todo.append(path)
+            elif stat.S_ISCHR(lst.st_mode) and lst.st_rdev == 0:
+                st.add(j, path, "whiteout")
+            elif stat.S_ISREG(lst.st_mode):
+                st.add(j, path, "file")
+            else:
+                st.add(j, path, "symlink" if stat.S_ISLNK(lst.st_mode) else "other")
+
+
+def plan_user(a):
+    """The caller's layers, top first in a.lowerdir; returns the stack, the
+    layer roots bottom first, the fingerprint and the counts."""
+    roots = list(reversed(a.lowerdir.split(":")))
+    for r in roots:
+        if not os.path.isabs(r) or not os.path.isdir(r) or os.path.islink(r):
+            raise SystemExit("genstack: layer '%s' is not an absolute path to a directory" % r)
+    st = Stack(len(roots))
+    fp = hashlib.sha256(a.lowerdir.encode())
+    counts = {"oci_whiteouts": 0}
+    for j, r in enumerate(roots):
+        scan_layer(st, j, r, fp, counts)
+    used = set()
+    merge(st, used)
+    counts["idle_whiteouts"] = sum(1 for j, entries in enumerate(st.layers)
+                                   for p, (k, _) in entries.items() if k == "whiteout" and (j, p) not in used)
+    return st, roots, fp.hexdigest(), counts
+
+
+def convert_oci(tmp, st, roots):
+    """Copies the layers into tmp/layers with OCI whiteouts turned into the
+    overlayfs format (whiteouts that hide nothing are dropped, as the
+    systems differ on showing them); the originals are only read."""
+    used = set()
+    merge(st, used)
+    names = []
+    for j, r in enumerate(roots):
+        dst = os.path.join(tmp, "layers", "L%03d" % j)
+        os.makedirs(dst)
+        subprocess.run(["cp", "-a", "--reflink=auto", r + "/.", dst], check=True)
+        for dirpath, dirnames, filenames in os.walk(dst):
+            rel = os.path.relpath(dirpath, dst)
+            rel = "" if rel == "." else rel + "/"
+            for name in filenames + [d for d in dirnames if d.startswith(WH)]:
+                if name != OPQ and not (name.startswith(WH) and len(name) > len(WH)):
+                    continue
+                full = os.path.join(dirpath, name)
+                if os.path.isdir(full) and not os.path.islink(full):
+                    shutil.rmtree(full)
+                else:
+                    os.unlink(full)
+                if name == OPQ:
+                    os.setxattr(dirpath, "trusted.overlay.opaque", b"y")
+                elif (j, rel + name[len(WH):]) in used and not os.path.lexists(os.path.join(dirpath, name[len(WH):])):
+                    os.mknod(os.path.join(dirpath, name[len(WH):]), stat.S_IFCHR | 0o000, os.makedev(0, 0))
+        names.append("L%03d" % j)
+    return ":".join(reversed(names))
+
+
+def build_user(a):
+    """Kind user: lists (and, for OCI whiteouts, a converted copy) in a.out,
+    kept while the layers' fingerprint is unchanged."""
+    st, roots, fp, counts = plan_user(a)
+    meta = os.path.join(a.out, "meta.json")
+    if os.path.exists(meta):
+        with open(meta) as f:
+            old = json.load(f)
+        if old.get("fingerprint") == fp:
+            return 0
+        if old.get("kind") != "user":
+            print("genstack: %s holds another stack; not replacing it" % a.out, file=sys.stderr)
+            return 1
+        print("genstack: the layers changed since %s was built; rebuilding it" % a.out, file=sys.stderr)
+        shutil.rmtree(a.out)
+    tmp = a.out + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(os.path.join(tmp, "layers"))
+    os.makedirs(os.path.join(tmp, "empty"))
+    if counts["oci_whiteouts"]:
+        print("genstack: %d OCI whiteouts (.wh. files): every system mounts a copy of the layers converted to "
+              "the overlayfs format (%s/layers), as kernel overlayfs reads no other" % (counts["oci_whiteouts"], a.out),
+              file=sys.stderr)
+        lower = convert_oci(tmp, st, roots)
+    elif counts["idle_whiteouts"]:
+        print("genstack: note: %d whiteouts hide nothing; kernel overlayfs lists them in directories that only "
+              "one layer holds, the other systems do not" % counts["idle_whiteouts"], file=sys.stderr)
+    else:
+        lower = a.lowerdir
+    with open(os.path.join(tmp, "lowerdir"), "w") as f:
+        f.write(lower + "\n")
+    files = write_lists(tmp, st, a, dict(fingerprint=fp, converted=bool(counts["oci_whiteouts"]), **counts))
+    if not files:
+        print("genstack: the stack shows no regular file (open and read workloads need one)", file=sys.stderr)
+        shutil.rmtree(tmp)
+        return 1
+    os.rename(tmp, a.out)
+    return 0
+
+
 def write_entry(root, path, kind, payload, pool):
     full = os.path.join(root, path)
     if kind == "dir":
@@ -178,8 +321,10 @@ def write_entry(root, path, kind, payload, pool):
         if payload == "opaque":
             os.setxattr(full, "trusted.overlay.opaque", b"y")
     elif kind == "file":
-        off, size = payload
+        off, size = payload[:2]
         fd = os.open(full, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        if len(payload) > 2:
+            os.fchmod(fd, payload[2])
         while size > 0:
             n = min(size, POOL_SIZE - off)
             os.write(fd, pool[off:off + n])
@@ -215,16 +360,18 @@ def write_stack(out, st, pool):
 
 def write_lists(out, st, a, extra):
     merged = merge(st)
-    files = sorted(p for p, (k, _) in merged.items() if k in ("file", "copy", "hardlink"))
-    dirs = ["."] + sorted(p for p, (k, _) in merged.items() if k == "dir")
+    files = sorted(p for p, (k, _) in merged.items() if k in ("file", "copy", "hardlink") and "\n" not in p)
+    dirs = ["."] + sorted(p for p, (k, _) in merged.items() if k == "dir" and "\n" not in p)
     rng = random.Random(a.seed + 1)
-    with open(os.path.join(out, "files.txt"), "w") as f:
+    with open(os.path.join(out, "files.txt"), "w", errors="surrogateescape") as f:
         sample = files if len(files) <= 20000 else rng.sample(files, 20000)
         f.write("\n".join(sample) + "\n")
-    with open(os.path.join(out, "dirs.txt"), "w") as f:
+    with open(os.path.join(out, "dirs.txt"), "w", errors="surrogateescape") as f:
         sample = dirs if len(dirs) <= 5000 else rng.sample(dirs, 5000)
         f.write("\n".join(sample) + "\n")
-    with open(os.path.join(out, "probe"), "w") as f:
+    if not files:
+        return files
+    with open(os.path.join(out, "probe"), "w", errors="surrogateescape") as f:
         f.write(files[0] + "\n")
     meta = dict(vars(a), entries=len(merged), visible_files=len(files), visible_dirs=len(dirs) - 1,
                 layer_entries=[len(x) for x in st.layers], **extra)
@@ -252,7 +399,7 @@ def write_compile_lists(out, files, a):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("kind", choices=["synth", "big", "real"])
+    ap.add_argument("kind", choices=["synth", "big", "real", "dirs", "user"])
     ap.add_argument("out")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--files", type=int, default=20000)
@@ -266,7 +413,12 @@ def main():
     ap.add_argument("--size-mib", type=int, default=1024, help="big: size of the file")
     ap.add_argument("--src", default="/usr", help="real: where the tree comes from")
     ap.add_argument("--subdirs", default="include,lib/python3.11,share/perl,share/man")
+    ap.add_argument("--lowerdir", help="user: the layers, TOP:...:BOTTOM, absolute paths")
     a = ap.parse_args()
+    if a.kind == "user":
+        if not a.lowerdir:
+            ap.error("user needs --lowerdir")
+        return build_user(a)
     if os.path.exists(os.path.join(a.out, "meta.json")):
         return 0  # already built with these arguments (the caller names dirs by arguments)
     pool = random.Random(a.seed).randbytes(POOL_SIZE)
@@ -277,6 +429,10 @@ def main():
         st.add(1, "top.txt", "file", (0, 100))
     elif a.kind == "real":
         st = plan_real(a)
+    elif a.kind == "dirs":
+        st = Stack(a.layers)
+        gendirs.plan_dirs(a, st, POOL_SIZE)
+        drop_idle_whiteouts(st)
     else:
         st = plan_synth(a)
     tmp = a.out + ".tmp"
