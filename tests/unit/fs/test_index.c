@@ -34,6 +34,7 @@
 #include "layer.h"
 
 #define MAXL 64
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
 struct tcase {
 	const char *name;
@@ -271,6 +272,150 @@ static void test_hardlinks(void **state)
 	layer_stack_free(ls);
 }
 
+/* A stack of n layers under root/name, built from spec; the index over it. */
+struct fixture {
+	char *paths[MAXL];
+	unsigned n;
+	struct layer_stack *ls;
+	struct inode_table *it;
+	struct index *ix;
+};
+
+static void fixture_open(struct fixture *f, const char *name, unsigned n, const char *const *spec)
+{
+	char dir[512];
+
+	memset(f, 0, sizeof(*f));
+	f->n = n;
+	snprintf(dir, sizeof(dir), "%s/%s", root, name);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	for (unsigned i = 0; i < n; i++) {
+		assert_true(asprintf(&f->paths[i], "%s/%u", dir, i) > 0);
+		assert_int_equal(mkdir(f->paths[i], 0755), 0);
+	}
+	for (size_t i = 0; spec[i]; i++)
+		apply(dir, spec[i]);
+	assert_int_equal(layer_stack_open(f->paths, n, &f->ls), 0);
+	assert_int_equal(inode_table_new(&f->it), 0);
+	assert_int_equal(index_new(f->ls, f->it, NULL, 0, &f->ix), 0);
+	assert_int_equal(index_init_root(f->ix), 0);
+}
+
+static void fixture_close(struct fixture *f)
+{
+	index_free(f->ix);
+	inode_table_free(f->it);
+	layer_stack_free(f->ls);
+	for (unsigned i = 0; i < f->n; i++)
+		free(f->paths[i]);
+}
+
+static size_t nodes_made(const struct dir_table *t)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->n; i++)
+		n += t->entries[i].node != NULL;
+	return n;
+}
+
+/*
+ * A merge makes no node: a failed lookup makes none either, a lookup makes
+ * the one it finds, and an xattr whiteout that looked like a file until
+ * then is not found.
+ */
+static void test_lazy(void **state)
+{
+	static const char *const spec[] = { "0 f a 1", "0 x wh", "0 d sub", "0 o sub", "1 f b 2",
+					    "1 f wh low", "1 f sub/c 3", "1 f sub2/d 4", "2 d sub2",
+					    NULL };
+	const struct dir_table *t;
+	struct fixture f;
+	struct node *a;
+
+	fixture_open(&f, "lazy", 3, spec);
+	assert_int_equal(index_dir(f.ix, inode_root(f.it), &t), 0);
+	assert_int_equal(t->n, 5); /* a wh sub b sub2 */
+	assert_int_equal(nodes_made(t), 0);
+	assert_null(index_lookup(t, "missing"));
+	assert_int_equal(nodes_made(t), 0);
+	a = index_lookup(t, "a");
+	assert_non_null(a);
+	assert_int_equal(nodes_made(t), 1);
+	assert_ptr_equal(index_lookup(t, "a"), a);
+	assert_null(index_lookup(t, "wh"));
+	assert_int_equal(nodes_made(t), 1);
+	assert_string_equal(node_name(a), "a");
+	assert_int_equal(index_dir_list(f.ix, inode_root(f.it), &t), 0);
+	assert_int_equal(nodes_made(t), 4);
+	/* sub is opaque on top: it merges alone and keeps its own nlink;
+	 * sub2 and the root merge from more than one layer: 1 */
+	assert_int_equal(index_lookup(t, "sub")->attr.nlink, 2);
+	assert_int_equal(index_lookup(t, "sub2")->attr.nlink, 1);
+	assert_int_equal(inode_root(f.it)->attr.nlink, 1);
+	fixture_close(&f);
+}
+
+static void expect_same_stat(const char *path, const struct node *n)
+{
+	struct stat want, got;
+
+	assert_int_equal(lstat(path, &want), 0);
+	node_attr_to_stat(n, &got);
+	assert_int_equal(got.st_mode, want.st_mode);
+	assert_int_equal(got.st_uid, want.st_uid);
+	assert_int_equal(got.st_gid, want.st_gid);
+	assert_int_equal(got.st_nlink, want.st_nlink);
+	assert_int_equal(got.st_size, want.st_size);
+	assert_int_equal(got.st_blocks, want.st_blocks);
+	/* FUSE passes 32 bits of rdev, and the kernel keeps log2(blksize) */
+	assert_int_equal((uint32_t)got.st_rdev, (uint32_t)want.st_rdev);
+	assert_int_equal(got.st_blksize, (blksize_t)1 << (63 - __builtin_clzll(want.st_blksize)));
+	if (!S_ISDIR(want.st_mode)) { /* listing a directory may touch its atime */
+		assert_int_equal(got.st_atim.tv_sec, want.st_atim.tv_sec);
+		assert_int_equal(got.st_atim.tv_nsec, want.st_atim.tv_nsec);
+	}
+	assert_int_equal(got.st_mtim.tv_sec, want.st_mtim.tv_sec);
+	assert_int_equal(got.st_mtim.tv_nsec, want.st_mtim.tv_nsec);
+	assert_int_equal(got.st_ctim.tv_sec, want.st_ctim.tv_sec);
+	assert_int_equal(got.st_ctim.tv_nsec, want.st_ctim.tv_nsec);
+}
+
+/* The compact node keeps every attribute a program can see, times far
+ * outside the nanosecond range and large device numbers included. */
+static void test_attrs(void **state)
+{
+	static const char *const spec[] = { "0 f old 1", "0 f new 22", "0 f neg 333", "0 l ln target",
+					    NULL };
+	static const struct {
+		const char *name;
+		struct timespec ts[2];
+	} times[] = {
+		{ "old", { { -15000000000LL, 123456789 }, { -20000000000LL, 1 } } }, /* year ~1335 */
+		{ "new", { { 20000000000LL, 999999999 }, { 30000000000LL, 5 } } },   /* year ~2603 */
+		{ "neg", { { -1, 500 }, { -86400, 999999999 } } },                /* 1969 */
+	};
+	const struct dir_table *t;
+	char path[1024];
+	struct fixture f;
+
+	fixture_open(&f, "attrs", 1, spec);
+	for (size_t i = 0; i < ELEMENTSOF(times); i++) {
+		snprintf(path, sizeof(path), "%s/%s", f.paths[0], times[i].name);
+		assert_int_equal(utimensat(AT_FDCWD, path, times[i].ts, AT_SYMLINK_NOFOLLOW), 0);
+	}
+	snprintf(path, sizeof(path), "%s/dev", f.paths[0]);
+	assert_int_equal(mknod(path, S_IFCHR | 0640, makedev(300, 70000)), 0);
+	snprintf(path, sizeof(path), "%s/blk", f.paths[0]);
+	assert_int_equal(mknod(path, S_IFBLK | 0600, makedev(8, 1)), 0);
+	assert_int_equal(index_dir_list(f.ix, inode_root(f.it), &t), 0);
+	for (size_t i = 0; i < t->n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", f.paths[0], dir_entry_name(t, i));
+		expect_same_stat(path, t->entries[i].node);
+	}
+	fixture_close(&f);
+}
+
 static int setup(void **state)
 {
 	root = mkdtemp(tmpl);
@@ -287,6 +432,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_hardlinks),
+		cmocka_unit_test(test_lazy),
+		cmocka_unit_test(test_attrs),
 	};
 
 	if (geteuid() != 0) {
