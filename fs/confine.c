@@ -6,12 +6,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/filter.h>
 #include <linux/landlock.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -33,6 +37,13 @@
 struct confine {
 	pid_t helper;
 	int fd; /* write end: a byte = "unmount now", EOF = "the daemon died" */
+	/* Made by the preparing thread while the daemon mounts: */
+	pthread_t prep;
+	bool prep_running;
+	const struct fs_config *cfg;
+	struct sock_filter *bpf; /* the compiled seccomp filter, or NULL */
+	size_t bpf_len;          /* in instructions */
+	int bpf_r;               /* why there is no bpf */
 };
 
 /* The mountpoint as /proc/self/mountinfo writes it (octal escapes). */
@@ -250,7 +261,7 @@ static const int seccomp_rotation[] = {
 	SCMP_SYS(renameat2),
 };
 
-static int apply_seccomp(const struct fs_config *cfg)
+static int seccomp_rules(const struct fs_config *cfg, scmp_filter_ctx *ret)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	int r = 0;
@@ -261,16 +272,100 @@ static int apply_seccomp(const struct fs_config *cfg)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), seccomp_denied[i], 0);
 	for (size_t i = 0; r == 0 && !cfg->log_path && !cfg->pidfile && i < ELEMENTSOF(seccomp_rotation); i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), seccomp_rotation[i], 0);
-	/* Existing threads (the audit writer) get the filter too. */
-	if (r == 0)
-		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	if (r < 0) {
+		seccomp_release(ctx);
+		return r;
+	}
+	*ret = ctx;
+	return 0;
+}
+
+/* The filter as BPF, compiled by libseccomp (its export is what its load
+ * would hand the kernel). */
+static int seccomp_compile(const struct fs_config *cfg, struct sock_filter **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = -1;
+	struct sock_filter *bpf;
+	scmp_filter_ctx ctx;
+	off_t size;
+	int r;
+
+	r = seccomp_rules(cfg, &ctx);
+	if (r < 0)
+		return r;
+	fd = memfd_create("amberfs-seccomp", MFD_CLOEXEC);
+	r = fd < 0 ? -errno : seccomp_export_bpf(ctx, fd);
+	seccomp_release(ctx);
+	if (r < 0)
+		return r;
+	size = lseek(fd, 0, SEEK_END);
+	if (size <= 0 || size % sizeof(*bpf) != 0 || size / sizeof(*bpf) > BPF_MAXINSNS)
+		return -EINVAL;
+	bpf = malloc(size);
+	if (!bpf)
+		return -ENOMEM;
+	if (pread(fd, bpf, size, 0) != size) {
+		free(bpf);
+		return -EIO;
+	}
+	*ret = bpf;
+	*ret_len = size / sizeof(*bpf);
+	return 0;
+}
+
+/* Loads the compiled filter for every thread (the audit writer exists). */
+static int seccomp_load_bpf(const struct confine *c)
+{
+	struct sock_fprog prog = { .len = c->bpf_len, .filter = c->bpf };
+	long r;
+
+	r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog);
+	if (r < 0)
+		return -errno;
+	if (r > 0)
+		return -EBUSY; /* a thread that could not take the filter */
+	return 0;
+}
+
+static int apply_seccomp(const struct confine *c)
+{
+	scmp_filter_ctx ctx;
+	int r;
+
+	if (c->bpf)
+		return seccomp_load_bpf(c);
+	/* Not compiled ahead (see confine_prepare()): the libseccomp way. */
+	r = seccomp_rules(c->cfg, &ctx);
+	if (r < 0)
+		return r;
+	r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
 	if (r == 0)
 		r = seccomp_load(ctx);
 	seccomp_release(ctx);
 	return r;
 }
 
-int confine_apply(const struct fs_config *cfg, const struct layer_stack *ls, struct confine **ret)
+static void *prepare_main(void *p)
+{
+	struct confine *c = p;
+
+	/* glibc loads libgcc_s on the first pthread_cancel (libfuse cancels
+	 * its workers at exit); once confined it could not read the file. */
+	if (!dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_NODELETE))
+		log_debug("cannot preload libgcc_s.so.1: %s", dlerror());
+	c->bpf_r = seccomp_compile(c->cfg, &c->bpf, &c->bpf_len);
+	return NULL;
+}
+
+static void prepare_join(struct confine *c)
+{
+	if (!c->prep_running)
+		return;
+	pthread_join(c->prep, NULL);
+	c->prep_running = false;
+}
+
+int confine_prepare(const struct fs_config *cfg, struct confine **ret)
 {
 	struct confine *c = calloc(1, sizeof(*c));
 	int r;
@@ -278,22 +373,35 @@ int confine_apply(const struct fs_config *cfg, const struct layer_stack *ls, str
 	if (!c)
 		return -ENOMEM;
 	c->fd = -1;
-	r = spawn_helper(cfg->mountpoint, c);
-	if (r < 0) {
-		free(c);
-		return log_error_errno(r, "unmount helper: '%s': cannot start it: %m", cfg->mountpoint);
-	}
+	c->cfg = cfg;
+	c->bpf_r = -EAGAIN;
+	r = pthread_create(&c->prep, NULL, prepare_main, c);
+	if (r != 0)
+		log_debug_errno(-r, "confinement: cannot prepare ahead (%m); preparing later");
+	c->prep_running = r == 0;
 	*ret = c;
-	/* glibc loads libgcc_s on the first pthread_cancel (libfuse cancels
-	 * its workers at exit); once confined it could not read the file. */
-	if (!dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_NODELETE))
-		log_debug("cannot preload libgcc_s.so.1: %s", dlerror());
+	return 0;
+}
+
+int confine_apply(struct confine *c, const struct layer_stack *ls)
+{
+	const struct fs_config *cfg = c->cfg;
+	int r;
+
+	prepare_join(c);
+	if (!c->bpf && c->bpf_r != -EAGAIN)
+		log_debug_errno(c->bpf_r, "seccomp: cannot compile ahead (%m); compiling now");
+	if (c->bpf_r == -EAGAIN)
+		prepare_main(c);
+	r = spawn_helper(cfg->mountpoint, c);
+	if (r < 0)
+		return log_error_errno(r, "unmount helper: '%s': cannot start it: %m", cfg->mountpoint);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return log_error_errno(-errno, "confinement: no_new_privs: %m");
 	r = apply_landlock(cfg, ls);
 	if (r < 0)
 		return log_error_errno(r, "confinement: Landlock: %m");
-	r = apply_seccomp(cfg);
+	r = apply_seccomp(c);
 	/* No seccomp in this kernel (or under valgrind): say so, go on. */
 	if (r == -EOPNOTSUPP || r == -ENOSYS || r == -EINVAL)
 		log_warning_errno(r, "seccomp: (kernel): not available (%m); the daemon runs without a syscall filter");
@@ -302,13 +410,13 @@ int confine_apply(const struct fs_config *cfg, const struct layer_stack *ls, str
 	return 0;
 }
 
-void confine_unmount(struct confine *c, bool still_mounted)
+bool confine_unmount(struct confine *c, bool still_mounted)
 {
 	char u = still_mounted ? 'u' : 'q';
 	int status;
 
-	if (!c || c->fd < 0)
-		return;
+	if (!c || c->fd < 0 || c->helper <= 0)
+		return false;
 	if (write(c->fd, &u, 1) != 1) {
 		/* the helper acts on EOF as well */
 	}
@@ -317,13 +425,16 @@ void confine_unmount(struct confine *c, bool still_mounted)
 	while (waitpid(c->helper, &status, 0) < 0 && errno == EINTR)
 		;
 	c->helper = 0;
+	return true;
 }
 
 struct confine *confine_free(struct confine *c)
 {
 	if (!c)
 		return NULL;
-	confine_unmount(c, true);
+	prepare_join(c);
+	(void)confine_unmount(c, true);
+	free(c->bpf);
 	free(c);
 	return NULL;
 }

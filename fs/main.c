@@ -186,7 +186,9 @@ static int start_audit(struct amberfs *fs)
 
 	if (layers && digests) {
 		for (size_t i = 0; i < n; i++) {
-			if (layer_digest(&fs->layers->layers[i], digests[i]) < 0)
+			/* Only the log's start record shows them: with no log,
+			 * no stat of every top-level entry of every layer. */
+			if (!cfg->log_path || layer_digest(&fs->layers->layers[i], digests[i]) < 0)
 				strcpy(digests[i], "unavailable");
 			layers[i].path = fs->layers->layers[i].path;
 			layers[i].digest = digests[i];
@@ -223,7 +225,8 @@ static int build_state(struct amberfs *fs)
  * Once mounted: start the audit writer (it forks its unconfined /proc
  * helper first, so executable and cwd stay readable), then confine the
  * process.  The FUSE workers start later and inherit Landlock; seccomp
- * covers every thread (TSYNC), the writer included.
+ * covers every thread (TSYNC), the writer included.  Nothing is served
+ * before that: the kernel's first request (INIT) is read by the loop.
  */
 static int start_serving(struct amberfs *fs)
 {
@@ -235,11 +238,8 @@ static int start_serving(struct amberfs *fs)
 	r = gate_new(fs->audit, fs->index, fs->cfg->deny_errno, &fs->gate);
 	if (r < 0)
 		return log_error_errno(r, "gate: (setup): %m");
-	if (!fs->cfg->noconfine) {
-		r = confine_apply(fs->cfg, fs->layers, &fs->confine);
-		if (r < 0)
-			return r;
-	}
+	if (fs->confine)
+		return confine_apply(fs->confine, fs->layers);
 	return 0;
 }
 
@@ -303,9 +303,13 @@ static int serve(struct amberfs *fs, struct fuse_args *args, int notify_fd)
 	struct fuse_session *se;
 	int r;
 
+	/* What confinement needs that does not depend on the mount (its
+	 * seccomp filter) is made by a thread while we mount. */
+	if (!cfg->noconfine && confine_prepare(cfg, &fs->confine) < 0)
+		return log_error_errno(-ENOMEM, "out of memory");
 	r = build_state(fs);
 	if (r < 0)
-		return r;
+		goto out;
 	se = session_new(args, fs);
 	if (!se) {
 		r = -EINVAL;
@@ -347,10 +351,9 @@ static int serve(struct amberfs *fs, struct fuse_args *args, int notify_fd)
 	r = r < 0 ? -EIO : 0;
 out_unmount:
 	/* A confined daemon may not unmount: its helper does, and is waited for. */
-	if (fs->confine) {
+	if (confine_unmount(fs->confine, by_signal || r < 0)) {
 		struct pollfd pfd = { .fd = fuse_session_fd(se) };
 
-		confine_unmount(fs->confine, by_signal || r < 0);
 		/* Once the connection is gone libfuse only closes the fd and
 		 * frees its copy of the mountpoint; it must not try an unmount
 		 * of its own while the mount is still busy somewhere. */
