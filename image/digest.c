@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * digest.c - SHA-256 through libcrypto's EVP interface (see digest.h).
+ * digest.c - SHA-256 of streams through libcrypto's EVP interface (see
+ * digest.h).  Parsing and buffers are in digest_buf.c, which needs no
+ * libcrypto (amber-run links only that one).
  */
 #include "digest.h"
 
@@ -34,18 +36,11 @@ void digest_update(struct digest *d, const void *buf, size_t len)
 
 void digest_final(struct digest *d, char out[DIGEST_STR_MAX])
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned char md[EVP_MAX_MD_SIZE] = { 0 };
 	unsigned int n = 0;
-	char *p;
 
 	EVP_DigestFinal_ex(d->ctx, md, &n);
-	p = stpcpy(out, DIGEST_ALGO ":");
-	for (unsigned int i = 0; i < n && i < DIGEST_HEX_LEN / 2; i++) {
-		*p++ = hex[md[i] >> 4];
-		*p++ = hex[md[i] & 15];
-	}
-	*p = '\0';
+	digest_format(md, out);
 	EVP_DigestInit_ex(d->ctx, EVP_sha256(), NULL);
 }
 
@@ -56,39 +51,4 @@ struct digest *digest_free(struct digest *d)
 		free(d);
 	}
 	return NULL;
-}
-
-int digest_buf(const void *buf, size_t len, char out[DIGEST_STR_MAX])
-{
-	struct digest *d = digest_new();
-
-	if (!d)
-		return -ENOMEM;
-	digest_update(d, buf, len);
-	digest_final(d, out);
-	digest_free(d);
-	return 0;
-}
-
-bool digest_is_hex(const char *s)
-{
-	size_t i;
-
-	if (!s)
-		return false;
-	for (i = 0; i < DIGEST_HEX_LEN; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return s[i] == '\0';
-}
-
-int digest_parse(const char *s, const char **ret_hex)
-{
-	const size_t plen = strlen(DIGEST_ALGO ":");
-
-	if (!s || strncmp(s, DIGEST_ALGO ":", plen) != 0 || !digest_is_hex(s + plen))
-		return -EINVAL;
-	if (ret_hex)
-		*ret_hex = s + plen;
-	return 0;
 }

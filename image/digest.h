@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * digest.h - the content digests of OCI images: "sha256:" and 64 lowercase
- * hex digits, computed with OpenSSL's libcrypto (EVP).
+ * hex digits, computed with OpenSSL's libcrypto (EVP) for streams
+ * (digest.c), with sha256.h for buffers (digest_buf.c: no libcrypto, so
+ * that amber-run neither loads nor initialises it).
  *
  * Blobs, diff_ids and the file hashes of the verification manifests all use
  * this one encoding.  digest_parse() is the only place that decides what a
@@ -28,8 +30,11 @@ void digest_update(struct digest *d, const void *buf, size_t len);
 void digest_final(struct digest *d, char out[DIGEST_STR_MAX]);
 struct digest *digest_free(struct digest *d);
 
-/* The digest of a buffer in one call.  -ENOMEM on failure. */
+/* The digest of a buffer in one call.  Returns 0 (an int for the callers
+ * that used to see -ENOMEM). */
 int digest_buf(const void *buf, size_t len, char out[DIGEST_STR_MAX]);
+/* "sha256:" and the hex of the 32 bytes of md. */
+void digest_format(const unsigned char md[DIGEST_HEX_LEN / 2], char out[DIGEST_STR_MAX]);
 
 /*
  * Accepts exactly "sha256:" followed by 64 lowercase hex digits.  On success

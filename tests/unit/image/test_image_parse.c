@@ -133,6 +133,39 @@ static void test_digest(void **state)
 }
 
 #define S(lit) (lit), strlen(lit)
+
+/* digest_buf (sha256.c) against libcrypto's stream (digest_new), over
+ * every padding case: lengths 0 to 200 (55/56 and 63/64/65 bytes change
+ * the number of final blocks) and some larger ones; plus FIPS 180-4's
+ * two-block example. */
+static void test_digest_buf_matches_stream(void **state)
+{
+	static const size_t big[] = { 1000, 4095, 4096, 65537, 1000003 };
+	struct digest *d = digest_new();
+	char a[DIGEST_STR_MAX], b[DIGEST_STR_MAX];
+	unsigned char *buf = malloc(1000003);
+
+	assert_non_null(d);
+	assert_non_null(buf);
+	for (size_t i = 0; i < 1000003; i++)
+		buf[i] = (unsigned char)(i * 131 + (i >> 8));
+	for (size_t n = 0; n <= 200 + sizeof(big) / sizeof(big[0]); n++) {
+		size_t len = n <= 200 ? n : big[n - 201];
+
+		assert_int_equal(digest_buf(buf, len, a), 0);
+		digest_update(d, buf, len);
+		digest_final(d, b);
+		assert_string_equal(a, b);
+	}
+	assert_int_equal(digest_buf(S("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"), a), 0);
+	assert_string_equal(a, "sha256:248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	assert_int_equal(digest_buf("", 0, a), 0);
+	assert_string_equal(a, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	digest_free(d);
+	free(buf);
+}
+
+
 #define D1 "sha256:1111111111111111111111111111111111111111111111111111111111111111"
 #define D2 "sha256:2222222222222222222222222222222222222222222222222222222222222222"
 
@@ -192,7 +225,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_clean_path),   cmocka_unit_test(test_parse_ref), cmocka_unit_test(test_override_format),
-		cmocka_unit_test(test_names),        cmocka_unit_test(test_digest),    cmocka_unit_test(test_json),
+		cmocka_unit_test(test_names),        cmocka_unit_test(test_digest),    cmocka_unit_test(test_digest_buf_matches_stream),    cmocka_unit_test(test_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
