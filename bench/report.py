@@ -6,13 +6,17 @@ Input: DIR/samples.jsonl (one raw sample per line, written by bench/run) and
 DIR/machine.json.  Every figure is a time (lower is better); ratios divide
 a system's median by kernel overlayfs's median for the same stack, workload
 and mode, i.e. from the same run.  Warm-up samples (counted=false) are kept
-in results.json but never enter a statistic.
+in results.json but never enter a statistic.  The targets of the
+performance work (targets.py) are computed from the same statistics, and
+bench/run's wall-time records ("wall:W") give the time each part took.
 """
 import json
 import os
 import statistics
 import subprocess
 import sys
+
+import targets
 
 SYSTEMS = ["overlayfs", "native", "fuse-overlayfs", "amberfs", "amberfs-st",
            "amberfs-nosplice", "amberfs-log", "amber-run", "bwrap", "crun",
@@ -198,7 +202,35 @@ def md_detail_table(stats, rows, runs):
     return lines
 
 
-def write_markdown(d, machine, stats, rss_tab, plots):
+def phases(samples):
+    """bench/run's wall time per stack, workload and mode, in run order."""
+    out = []
+    for s in samples:
+        if s["workload"].startswith("wall:"):
+            out.append({"stack": s["stack"], "part": s["workload"][5:], "mode": s["mode"], "s": s["ns"] / 1e9})
+    return out
+
+
+def hms(sec):
+    return "%.1f s" % sec if sec < 60 else "%dm%02ds" % (sec // 60, sec % 60)
+
+
+def md_phases(machine, ph):
+    lines = ["| stack | part | mode | wall time |", "|---|---|---|---|"]
+    per_stack = {}
+    for p in ph:
+        lines.append("| %s | %s | %s | %s |" % (p["stack"], p["part"], p["mode"], hms(p["s"])))
+        per_stack[p["stack"]] = per_stack.get(p["stack"], 0) + p["s"]
+    lines += ["", "| stack | wall time (all its parts) |", "|---|---|"]
+    lines += ["| %s | %s |" % (k, hms(v)) for k, v in per_stack.items()]
+    total = sum(p["s"] for p in ph)
+    lines += ["", "Parts listed: %s; the whole run: %s (the rest: the writer and start-up workloads, "
+              "mounting probes, the report)." % (hms(total), hms(machine["elapsed_s"]) if "elapsed_s" in machine
+                                                   else "?")]
+    return lines
+
+
+def write_markdown(d, machine, stats, rss_tab, plots, tgts, ph):
     rows = keys_sorted(stats)
     main_rows = [r for r in rows if not r[0].startswith(("layers-", "files-"))]
     scale_rows = [r for r in rows if r[0].startswith(("layers-", "files-"))]
@@ -210,16 +242,24 @@ def write_markdown(d, machine, stats, rss_tab, plots):
            % (machine["cpu"], machine["ncpu"], machine["mem_kb"] / 2**20, machine["kernel"],
               machine["os"], machine["data_fs"]),
            "- load average at start %s, at end %s" % (machine.get("load_start"), machine.get("load_end", "?")),
+           "- elapsed: %s (bench/run from start to report)"
+           % (hms(machine["elapsed_s"]) if "elapsed_s" in machine else "? (interrupted)"),
            "- amberfs: %s (commit %s); fuse-overlayfs: %s; %s; %s"
            % (v.get("amberfs"), v.get("amberfs_commit"), v.get("fuse_overlayfs"), v.get("libfuse"), v.get("fio")),
            ]
     if machine.get("amberfs_missing"):
         out.append("- **amberfs not measured**: %s" % machine["amberfs_missing"])
+    if machine.get("user_stack"):
+        u = machine["user_stack"]
+        out.append("- stack `%s`: %s%s" % (u["name"], "image %s, layers " % u["image"] if u.get("image") else
+                                           "layers (top first) ", u["lowerdir"].replace(":", " : ")))
     out += ["", "All figures are times: lower is better.  Ratios are a system's median divided by kernel "
             "overlayfs's median for the same stack, workload and mode, from this run (×1.00 = as fast as "
             "kernel overlayfs, ×2 = twice as slow).  Cold: caches dropped and a fresh mount before each "
-            "sample; warm: the same mount, after one warm-up pass.", "",
-            "## Summary: amberfs and fuse-overlayfs over kernel overlayfs", ""]
+            "sample; warm: the same mount, after one warm-up pass.", ""]
+    if any(t["now"] != "not measured" for t in tgts):
+        out += ["## Targets", "", targets.INTRO, ""] + targets.markdown(tgts) + [""]
+    out += ["## Summary: amberfs and fuse-overlayfs over kernel overlayfs", ""]
     out += md_summary_table(stats, main_rows + scale_rows)
     out += ["", "## Ratios to kernel overlayfs, every system", ""]
     out += md_ratio_table(stats, main_rows)
@@ -234,6 +274,8 @@ def write_markdown(d, machine, stats, rss_tab, plots):
                 "| stack | system | peak | rss |", "|---|---|---|---|"]
         for (stack, system), r in sorted(rss_tab.items()):
             out.append("| %s | %s | %.1f | %.1f |" % (stack, system, r["hwm_kb"] / 1024, r["rss_kb"] / 1024))
+    if ph:
+        out += ["", "## Where the time went", ""] + md_phases(machine, ph)
     out += ["", "## Workloads", ""] + ["- `%s`: %s" % (w, DESCR[w]) for w in ORDER]
     if plots:
         out += ["", "## Plots", ""] + ["![%s](plots/%s)" % (p, p) for p in plots]
@@ -344,6 +386,8 @@ def main():
     samples = expand(raw)
     stats = aggregate(samples)
     rss_tab = rss(samples)
+    tgts = targets.compute(stats, rss_tab, samples)
+    ph = phases(raw)
     os.makedirs(os.path.join(d, "plots"), exist_ok=True)
     plots = [p for p in (plot_ratios(d, stats, "cold"), plot_ratios(d, stats, "warm"),
                          plot_scaling(d, stats, "layers", "layers"),
@@ -353,8 +397,9 @@ def main():
                    "summary": [dict(stack=k[0], workload=k[1], mode=k[2], system=k[3],
                                     unit=METRICS[k[1]][0], **v) for k, v in sorted(stats.items())],
                    "rss": [dict(stack=k[0], system=k[1], **v) for k, v in sorted(rss_tab.items())],
+                   "targets": tgts, "phases": ph,
                    "samples": raw}, f, indent=1)
-    write_markdown(d, machine, stats, rss_tab, plots)
+    write_markdown(d, machine, stats, rss_tab, plots, tgts, ph)
     print(os.path.join(d, "results.md"))
     return 0
 
