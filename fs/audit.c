@@ -306,6 +306,8 @@ static void table_insert(struct audit *a, uint64_t lo, uint64_t hi, int64_t now,
 				    .body = audit_body_ref(body), .action = ev->action };
 	a->table_used++;
 	a->table_bytes += body->len;
+	if (now + a->window_ns < a->table_next_expiry)
+		a->table_next_expiry = now + a->window_ns;
 }
 
 /* Counts ev into a live entry; false when there is none. */
@@ -321,19 +323,29 @@ static bool table_coalesce(struct audit *a, uint64_t lo, uint64_t hi, int64_t no
 	return true;
 }
 
+/* The table is scanned only once its first window may have ended (the
+ * writer looks after every batch), and the scan notes when the next one
+ * ends. */
 size_t audit_table_take_expired(struct audit *a, int64_t now, bool all, struct audit_item *out)
 {
+	int64_t next = INT64_MAX;
 	size_t n = 0;
 
+	if (!all && now < a->table_next_expiry)
+		return 0;
 	for (size_t i = 0; i < AUDIT_TABLE_LEN && a->table_used > 0; i++) {
 		struct audit_centry *e = &a->table[i];
 
-		if (!e->used || (!all && now - e->first_mono < a->window_ns))
+		if (!e->used)
 			continue;
 		/* The summary must follow its attempt: wait until the writer
 		 * has taken the attempt off the queue. */
-		if (e->count > 0 && e->ticket >= a->dequeued)
+		if ((!all && now - e->first_mono < a->window_ns) ||
+		    (e->count > 0 && e->ticket >= a->dequeued)) {
+			if (e->first_mono + a->window_ns < next)
+				next = e->first_mono + a->window_ns;
 			continue;
+		}
 		if (e->count > 0)
 			out[n++] = (struct audit_item){ .body = audit_body_ref(e->body), .action = e->action,
 							.summary = true,
@@ -341,6 +353,7 @@ size_t audit_table_take_expired(struct audit *a, int64_t now, bool all, struct a
 							.first_ts = e->first_ts, .last_ts = e->last_ts };
 		centry_clear(a, e);
 	}
+	a->table_next_expiry = next;
 	return n;
 }
 
@@ -388,6 +401,8 @@ static int enqueue(struct audit *a, struct audit_item *it)
 			return -EAGAIN;
 		d = audit_mono_ns() + AUDIT_BLOCK_WAIT_NS;
 		deadline = (struct timespec){ .tv_sec = d / 1000000000LL, .tv_nsec = d % 1000000000LL };
+		a->writer_awake = true;
+		sem_post(&a->wake); /* no nap while a caller waits for room */
 		a->waiters++;
 		while (!ring_has_room(a, it->body->len))
 			if (pthread_cond_timedwait(&a->space, &a->lock, &deadline) == ETIMEDOUT &&
@@ -463,11 +478,13 @@ int audit_submit(struct audit *a, const struct audit_event *ev)
 
 		r = enqueue(a, &it);
 		if (r >= 0) {
-			/* Wake the writer when the ring was empty just before
-			 * this item (checked after any wait for room): it may
-			 * be asleep; otherwise it comes back for more anyway. */
-			bool wake = a->ring_count == 1;
+			/* Wake the writer only when it sleeps (otherwise it
+			 * comes back for more by itself, after its nap), or
+			 * when the ring is filling up: it then ends its nap. */
+			bool wake = !a->writer_awake || a->ring_count >= (a->ring_len + 1) / 2 ||
+				    a->ring_bytes >= AUDIT_QUEUE_MAX_BYTES / 2;
 
+			a->writer_awake = true;
 			table_insert(a, lo, hi, now, ev, body, a->enqueued - 1);
 			pthread_mutex_unlock(&a->lock);
 			if (wake)
@@ -570,6 +587,7 @@ static struct audit *audit_free_config(struct audit *a)
 	free(a->rotate_prev_file);
 	free(a->gone_name);
 	afmt_free(&a->line);
+	afmt_free(&a->out);
 	procinfo_cache_free(a->procs);
 	pthread_mutex_destroy(&a->lock);
 	pthread_cond_destroy(&a->space);
@@ -612,6 +630,7 @@ static int audit_alloc(const struct audit_config *cfg, struct audit **ret)
 	a->max_size = cfg->max_size;
 	a->keep = cfg->keep;
 	a->window_ns = (int64_t)(cfg->coalesce_ms ? cfg->coalesce_ms : 1000) * 1000000LL;
+	a->table_next_expiry = INT64_MAX;
 	a->ring_len = cfg->queue_len ? cfg->queue_len : AUDIT_DEFAULT_QUEUE_LEN;
 	/* A knob for tests that want a full queue through a real mount; a
 	 * value that is not a number from 1 to 2^20 leaves the default. */

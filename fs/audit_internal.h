@@ -6,7 +6,7 @@
  * rotation, loss reports).  Nothing outside these two files includes it.
  *
  * Locking: `lock` guards the ring, the coalescing table, the queue-loss
- * accumulators, `totals`, `paused` and `stopping`.  Everything under
+ * accumulators, `totals`, `writer_awake`, `paused` and `stopping`.  Everything under
  * "writer-private" is touched only by the writer thread (and by audit_new()
  * and audit_free() when that thread does not run).
  */
@@ -32,6 +32,9 @@
 #define AUDIT_MAX_WAITERS 4               /* log_policy=block: callers waiting at once */
 #define AUDIT_CONGESTED_BYTES 4096        /* audit_congested(): room for a large record */
 #define AUDIT_WLOSS_MAX 8                 /* separate unreported seq ranges */
+#define AUDIT_WRITER_NAP_NS 1000000LL     /* after a batch: events gather that long before the next */
+#define AUDIT_WRITE_MAX_RECORDS 1024      /* records appended with one write(2) */
+#define AUDIT_WRITE_MAX_BYTES (1u << 20)
 
 /* The rendered middle of an attempt record, from "event" to "user", shared by
  * the queued attempt and the coalescing entry that may later become a
@@ -103,8 +106,14 @@ struct audit {
 	unsigned waiters; /* callers waiting for room (log_policy=block) */
 	struct audit_centry *table;
 	size_t table_used, table_bytes;
+	int64_t table_next_expiry; /* no entry's window ends before (INT64_MAX: none) */
 	struct audit_lossacc lost_full, lost_timeout;
 	struct audit_totals totals;
+	/* The writer will look at the ring again without being woken: it is
+	 * working, napping after a batch, or was woken already.  Submitters
+	 * post `wake` only when it is false (or the ring fills): one wake-up
+	 * per batch, not per event. */
+	bool writer_awake;
 	bool paused, stopping;
 
 	sem_t wake;
@@ -132,6 +141,8 @@ struct audit {
 	bool removal_warned, refusal_warned;
 	int64_t next_rotate_try, next_file_check;
 	struct afmt_buf line;
+	struct afmt_buf out;                       /* lines appended with one write(2) */
+	size_t out_ends[AUDIT_WRITE_MAX_RECORDS];  /* where each of them ends in out */
 	struct audit_item *batch;
 	struct audit_item *flushes; /* summaries taken from the table */
 };

@@ -4,13 +4,23 @@
  * docs/audit-log.md for the record format.
  *
  * Only this thread numbers (seq), chains (prev) and writes records, so the
- * file is a strict sequence and neither needs a lock.  Each record is one
- * write(2) on an O_APPEND descriptor.  A write that fails (disk full, file
- * gone, RLIMIT_FSIZE) still consumes the seq of an event record, and the
- * loss is remembered as a seq range; before the next record is written, the
- * pending `rotate` and `loss` records go first, so the gap is announced by
- * the first record that makes it to disk.  A short write is cut off again
- * (ftruncate) so the file never holds half a line.
+ * file is a strict sequence and neither needs a lock.  The thread sleeps
+ * until an event comes, then takes what the queue holds, writes it, and naps
+ * for AUDIT_WRITER_NAP_NS while more gathers (submitters do not wake it
+ * meanwhile), so a flood costs one wake-up and one write(2) per batch.
+ *
+ * Event records of a batch are appended with one write(2) on an O_APPEND
+ * descriptor (up to AUDIT_WRITE_MAX_RECORDS / _BYTES at once), while the
+ * file is healthy and nothing else is pending.  If that write fails or is
+ * short, the whole lines that made it stay, the fragment is cut off, and
+ * the rest go one record per write(2) as below, from the first one that did
+ * not make it: numbering and chaining are as if each had been written alone.
+ * A write that fails (disk full, file gone, RLIMIT_FSIZE) still consumes the
+ * seq of an event record, and the loss is remembered as a seq range; before
+ * the next record is written, the pending `rotate` and `loss` records go
+ * first, so the gap is announced by the first record that makes it to disk.
+ * A short write is cut off again (ftruncate) so the file never holds half a
+ * line.
  *
  * Every file is opened, renamed and removed relative to the log's directory
  * fd, through fs/safefile.h: never through a symlink, and an existing file
@@ -203,32 +213,45 @@ static void cut_fragment(struct audit *a, size_t n)
 		log_debug_errno(-errno, "audit: cannot cut a partial line from '%s': %m", a->path);
 }
 
-/* One write(2) of the rendered line; 0 or -errno, and never a partial line.
- * After a short write the rest is tried once more: that either completes
- * the line (space came back) or returns the real error (ENOSPC, EFBIG),
- * and then the fragment is cut off again. */
-static int write_line(struct audit *a)
+/* Appends len bytes with one write(2); 0, or -errno with *ret_done the
+ * bytes that made it.  After a short write the rest is tried once more:
+ * that either completes it (space came back) or returns the real error
+ * (ENOSPC, EFBIG). */
+static int write_all(struct audit *a, const char *data, size_t len, size_t *ret_done)
 {
 	size_t done = 0;
+	int r = 0;
+
+	while (done < len) {
+		ssize_t n = write(a->fd, data + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : -ENOSPC;
+			break;
+		}
+		done += (size_t)n;
+	}
+	*ret_done = done;
+	return r;
+}
+
+/* One write(2) of the rendered line; 0 or -errno, and never a partial line:
+ * a fragment is cut off again. */
+static int write_line(struct audit *a)
+{
+	size_t done;
+	int r;
 
 	if (afmt_failed(&a->line))
 		return -ENOMEM;
 	if (a->fd < 0)
 		return a->open_err;
-	while (done < a->line.len) {
-		ssize_t n = write(a->fd, a->line.data + done, a->line.len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int r = n < 0 ? -errno : -ENOSPC;
-
-			cut_fragment(a, done);
-			return r;
-		}
-		done += (size_t)n;
-	}
-	return 0;
+	r = write_all(a, a->line.data, a->line.len, &done);
+	if (r < 0)
+		cut_fragment(a, done);
+	return r;
 }
 
 static void enter_failing(struct audit *a, int r)
@@ -386,22 +409,137 @@ static void numbered_loss(struct audit *a, int r, const struct audit_item *it)
 	enter_failing(a, r);
 }
 
+static enum audit_kind item_kind(const struct audit_item *it)
+{
+	return it->summary ? AUDIT_KIND_SUMMARY : AUDIT_KIND_ATTEMPT;
+}
+
+/* Under lock: n event records are in the file (totals.records is counted
+ * where they are written). */
+static void count_written(struct audit *a, const struct audit_item *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (items[i].summary)
+			a->totals.summarized += items[i].count;
+		else
+			a->totals.written++;
+	}
+}
+
+/* One event record with its own write(2), after what is pending. */
 static void put_event(struct audit *a, const struct audit_item *it)
 {
 	int r = flush_pending(a);
 
 	if (r >= 0)
-		r = put(a, it->summary ? AUDIT_KIND_SUMMARY : AUDIT_KIND_ATTEMPT, &it->ts, fill_item, it, true);
+		r = put(a, item_kind(it), &it->ts, fill_item, it, true);
 	if (r < 0) {
 		numbered_loss(a, r, it);
 		return;
 	}
 	pthread_mutex_lock(&a->lock);
-	if (it->summary)
-		a->totals.summarized += it->count;
-	else
-		a->totals.written++;
+	count_written(a, it, 1);
 	pthread_mutex_unlock(&a->lock);
+}
+
+/* Whether records may go out in one write(2): a healthy file and nothing
+ * (rotate, loss) that must be written first. */
+static bool can_batch(const struct audit *a)
+{
+	return a->fd >= 0 && !a->failing && !a->rotate_pending && a->n_wloss == 0 &&
+	       a->qloss_full.count == 0 && a->qloss_timeout.count == 0;
+}
+
+/* Renders up to n records into a->out, numbering and chaining them as it
+ * goes, and stops before one that would need a rotation first.  Returns
+ * how many; a->seq, a->size and a->prev then describe the file as if they
+ * were written. */
+static size_t render_chunk(struct audit *a, const struct audit_item *items, size_t n)
+{
+	size_t k = 0;
+
+	afmt_reset(&a->out);
+	while (k < n && k < AUDIT_WRITE_MAX_RECORDS && a->out.len < AUDIT_WRITE_MAX_BYTES) {
+		render(a, item_kind(&items[k]), &items[k].ts, fill_item, &items[k]);
+		if (afmt_failed(&a->line) ||
+		    (a->max_size > 0 && a->size > 0 && a->size + a->line.len > a->max_size))
+			break;
+		afmt_raw(&a->out, a->line.data, a->line.len);
+		if (afmt_failed(&a->out))
+			break;
+		a->out_ends[k++] = a->out.len;
+		a->seq++;
+		a->size += a->line.len;
+		hash128_hex(a->line.data, a->line.len, a->prev);
+	}
+	return k;
+}
+
+/*
+ * Writes as many of the n records as fit in one chunk with one write(2);
+ * returns how many were dealt with.  After a failed or short write, the
+ * whole lines that made it count as written, the fragment is cut off, the
+ * numbering and chain go back to the last whole line, and the first record
+ * that did not make it is tried again alone (put_event(): written, or
+ * numbered and counted as lost), so the rest follow one by one.
+ */
+static size_t put_chunk(struct audit *a, const struct audit_item *items, size_t n)
+{
+	char prev0[HASH_HEX_LEN + 1];
+	uint64_t seq0 = a->seq, size0 = a->size;
+	size_t k, done, whole = 0, end = 0;
+	int r;
+
+	memcpy(prev0, a->prev, sizeof(prev0));
+	k = render_chunk(a, items, n);
+	if (k == 0) {
+		/* A rotation is due, or no memory: the one-by-one path
+		 * handles both. */
+		a->seq = seq0;
+		a->size = size0;
+		memcpy(a->prev, prev0, sizeof(prev0));
+		put_event(a, &items[0]);
+		return 1;
+	}
+	r = write_all(a, a->out.data, a->out.len, &done);
+	if (r == 0) {
+		whole = k;
+	} else {
+		while (whole < k && a->out_ends[whole] <= done)
+			whole++;
+		end = whole ? a->out_ends[whole - 1] : 0;
+		cut_fragment(a, done - end);
+		a->seq = seq0 + whole;
+		a->size = size0 + end;
+		if (whole == 0)
+			memcpy(a->prev, prev0, sizeof(prev0));
+		else
+			hash128_hex(a->out.data + (whole > 1 ? a->out_ends[whole - 2] : 0),
+				    end - (whole > 1 ? a->out_ends[whole - 2] : 0), a->prev);
+	}
+	if (whole > 0)
+		a->last_written_seq = a->seq;
+	pthread_mutex_lock(&a->lock);
+	count_written(a, items, whole);
+	a->totals.records += whole;
+	pthread_mutex_unlock(&a->lock);
+	if (whole == k)
+		return k;
+	put_event(a, &items[whole]);
+	return whole + 1;
+}
+
+/* The event records of a batch, in order. */
+static void put_events(struct audit *a, const struct audit_item *items, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		if (can_batch(a))
+			i += put_chunk(a, items + i, n - i);
+		else
+			put_event(a, &items[i++]);
+	}
 }
 
 /* ---- the file ---- */
@@ -693,9 +831,11 @@ fail:
 
 /* ---- the thread ---- */
 
-static void wait_for_work(struct audit *a, bool busy_table)
+/* Sleeps until woken, or: after a batch, for the nap; while summaries are
+ * due, 0.1 s; else a second (the file check). */
+static void wait_for_work(struct audit *a, bool nap, bool busy_table)
 {
-	int64_t d = audit_mono_ns() + (busy_table ? 100000000LL : FILE_CHECK_NS);
+	int64_t d = audit_mono_ns() + (nap ? AUDIT_WRITER_NAP_NS : busy_table ? 100000000LL : FILE_CHECK_NS);
 	struct timespec deadline = { .tv_sec = d / 1000000000LL, .tv_nsec = d % 1000000000LL };
 
 	while (sem_clockwait(&a->wake, CLOCK_MONOTONIC, &deadline) < 0 && errno == EINTR)
@@ -775,15 +915,19 @@ static void write_end(struct audit *a)
 static void *writer_main(void *p)
 {
 	struct audit *a = p;
-	bool stop = false, busy = false;
+	bool stop = false, busy = false, nap = false;
 
 	while (!stop) {
 		size_t n = 0, m;
 
-		wait_for_work(a, busy);
+		wait_for_work(a, nap, busy);
 		pthread_mutex_lock(&a->lock);
 		if (!a->paused)
 			n = take_batch(a);
+		/* Events came: nap after writing them, and until then nobody
+		 * needs to wake us.  None: sleep until woken. */
+		nap = n > 0;
+		a->writer_awake = nap;
 		lossacc_merge(&a->qloss_full, &a->lost_full);
 		lossacc_merge(&a->qloss_timeout, &a->lost_timeout);
 		stop = a->stopping && a->ring_count == 0;
@@ -798,14 +942,12 @@ static void *writer_main(void *p)
 			reopen(a, true);
 		check_file(a);
 		(void)flush_pending(a);
-		for (size_t i = 0; i < n; i++) {
-			put_event(a, &a->batch[i]);
+		put_events(a, a->batch, n);
+		for (size_t i = 0; i < n; i++)
 			audit_body_unref(a->batch[i].body);
-		}
-		for (size_t i = 0; i < m; i++) {
-			put_event(a, &a->flushes[i]);
+		put_events(a, a->flushes, m);
+		for (size_t i = 0; i < m; i++)
 			audit_body_unref(a->flushes[i].body);
-		}
 	}
 	write_end(a);
 	/* On disk before the lock goes (at close, in audit_writer_stop()). */

@@ -4,8 +4,19 @@
  *
  * The cache is direct-mapped by tid: a fixed array, one mutex, no growth, so
  * a flood from a million short-lived processes costs the same memory as one.
- * /proc is read outside the mutex; only the slot swap and the rendering (a
- * few microseconds) hold it.
+ * /proc is read outside the mutex; only the slot swap, the rendering and a
+ * re-read of a cached thread's stat (a few microseconds) hold it.
+ *
+ * What every lookup pays for, and how it is kept small:
+ *  - /proc/<tid>/stat: a cached thread keeps its stat file open (up to
+ *    PROCINFO_MAX_FDS of them) and reads it again with pread().  The open
+ *    file stays bound to that thread: once it is gone, the read fails
+ *    (ESRCH) even if its tid was reused, and the lookup falls back to
+ *    opening /proc/<tid>/stat by name, as a new thread.
+ *  - /proc/<tid>/cwd: in a confined daemon only the helper may read it, a
+ *    round trip to another process.  Once a direct read was refused, the
+ *    request goes to the helper first and the stat is read while the
+ *    helper works.
  */
 #include "procinfo.h"
 
@@ -13,6 +24,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +43,7 @@
 #define PROCINFO_DEFAULT_SLOTS 256
 #define CMDLINE_MAX 4096 /* bytes of argv kept; beyond that "args_truncated" */
 #define ENTRY_TTL_NS 1000000000LL
+#define PROCINFO_MAX_FDS 32 /* stat files kept open, so that a fork flood cannot take many fds */
 
 struct pentry {
 	bool used;
@@ -45,6 +58,7 @@ struct pentry {
 	char *args_json; /* rendered JSON array; NULL: see args_err */
 	int args_err;
 	bool args_truncated;
+	int stat_fd; /* /proc/<tid>/stat of this very thread, or -1 */
 };
 
 struct procinfo_cache {
@@ -55,7 +69,8 @@ struct procinfo_cache {
 	int helper_fd;
 	pid_t helper_pid;
 	bool helper_useless; /* it got EACCES too: it is confined as well */
-	size_t n;
+	atomic_bool helper_first; /* a direct readlink was refused: ask the helper at once */
+	size_t n, n_fds;          /* slots; stat files held open (under lock) */
 	unsigned long hits, misses;
 	struct pentry slot[];
 };
@@ -75,8 +90,10 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Reads up to cap bytes of /proc/<pid>/<name>; returns the length or -errno. */
-static ssize_t read_proc(int proc_fd, pid_t pid, const char *name, char *buf, size_t cap)
+/* Reads up to cap bytes of /proc/<pid>/<name>; returns the length or -errno.
+ * With ret_fd, the open file is handed over on success. */
+static ssize_t read_proc(int proc_fd, pid_t pid, const char *name, char *buf, size_t cap,
+			 int *ret_fd)
 {
 	_cleanup_close_ int fd = -1;
 	char path[64];
@@ -98,6 +115,8 @@ static ssize_t read_proc(int proc_fd, pid_t pid, const char *name, char *buf, si
 			break;
 		len += (size_t)n;
 	}
+	if (ret_fd)
+		*ret_fd = TAKE_FD(fd);
 	return (ssize_t)len;
 }
 
@@ -225,23 +244,34 @@ static void stop_helper(struct procinfo_cache *c)
 		;
 }
 
-static int readlink_helper(struct procinfo_cache *c, pid_t pid, int what, char **ret)
+/* The first half of a helper readlink: on success (0) the request is sent
+ * and helper_lock is held until helper_recv() takes the answer.  -EACCES:
+ * there is no helper to ask; -EIO: it cannot be reached. */
+static int helper_send(struct procinfo_cache *c, pid_t pid, int what)
 {
 	struct helper_req rq = { .pid = pid, .what = what };
-	char buf[4 + 4096 + 1];
-	int32_t err;
-	ssize_t n;
 
 	pthread_mutex_lock(&c->helper_lock);
 	if (c->helper_fd < 0 || c->helper_useless) {
 		pthread_mutex_unlock(&c->helper_lock);
 		return -EACCES;
 	}
-	if (send(c->helper_fd, &rq, sizeof(rq), MSG_NOSIGNAL) < 0)
-		n = -1;
-	else
-		while ((n = recv(c->helper_fd, buf, sizeof(buf) - 1, 0)) < 0 && errno == EINTR)
-			;
+	if (send(c->helper_fd, &rq, sizeof(rq), MSG_NOSIGNAL) < 0) {
+		pthread_mutex_unlock(&c->helper_lock);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* The second half: the answer to the request helper_send() sent. */
+static int helper_recv(struct procinfo_cache *c, char **ret)
+{
+	char buf[4 + 4096 + 1];
+	int32_t err = 0;
+	ssize_t n;
+
+	while ((n = recv(c->helper_fd, buf, sizeof(buf) - 1, 0)) < 0 && errno == EINTR)
+		;
 	if (n >= 4) {
 		memcpy(&err, buf, sizeof(err));
 		if (err == EACCES)
@@ -257,13 +287,28 @@ static int readlink_helper(struct procinfo_cache *c, pid_t pid, int what, char *
 	return *ret ? 0 : -ENOMEM;
 }
 
-/* Direct first; the helper only when the kernel refused us. */
+static int readlink_helper(struct procinfo_cache *c, pid_t pid, int what, char **ret)
+{
+	int r = helper_send(c, pid, what);
+
+	return r < 0 ? r : helper_recv(c, ret);
+}
+
+/* Direct first; the helper only when the kernel refused us.  Once the
+ * helper could read what we could not (we are confined), it is asked
+ * first: the direct attempt would only fail again. */
 static int readlink_proc(struct procinfo_cache *c, pid_t pid, int what, char **ret)
 {
-	int r = readlink_direct(c->proc_fd, pid, what == HELPER_EXE ? "exe" : "cwd", ret);
+	int r;
 
-	if (r == -EACCES && c->helper_fd >= 0)
+	if (atomic_load(&c->helper_first))
+		return readlink_helper(c, pid, what, ret);
+	r = readlink_direct(c->proc_fd, pid, what == HELPER_EXE ? "exe" : "cwd", ret);
+	if (r == -EACCES && c->helper_fd >= 0) {
 		r = readlink_helper(c, pid, what, ret);
+		if (r >= 0)
+			atomic_store(&c->helper_first, true);
+	}
 	return r;
 }
 
@@ -308,10 +353,11 @@ static int parse_stat(const char *buf, size_t len, struct stat_facts *f)
 	return field > 22 ? 0 : -EBADMSG;
 }
 
-static int read_stat(int proc_fd, pid_t pid, struct stat_facts *f)
+/* With ret_fd, the open stat file is handed over on success. */
+static int read_stat(int proc_fd, pid_t pid, struct stat_facts *f, int *ret_fd)
 {
 	char buf[1024];
-	ssize_t n = read_proc(proc_fd, pid, "stat", buf, sizeof(buf) - 1);
+	ssize_t n = read_proc(proc_fd, pid, "stat", buf, sizeof(buf) - 1, ret_fd);
 
 	if (n < 0)
 		return (int)n;
@@ -322,7 +368,7 @@ static int read_stat(int proc_fd, pid_t pid, struct stat_facts *f)
 static int read_tgid(int proc_fd, pid_t tid, pid_t *ret)
 {
 	char buf[4096];
-	ssize_t n = read_proc(proc_fd, tid, "status", buf, sizeof(buf) - 1);
+	ssize_t n = read_proc(proc_fd, tid, "status", buf, sizeof(buf) - 1, NULL);
 	const char *p;
 
 	if (n < 0)
@@ -345,7 +391,7 @@ static int read_args(int proc_fd, pid_t pid, struct pentry *e)
 
 	if (!buf)
 		return -ENOMEM;
-	n = read_proc(proc_fd, pid, "cmdline", buf, CMDLINE_MAX + 1);
+	n = read_proc(proc_fd, pid, "cmdline", buf, CMDLINE_MAX + 1, NULL);
 	if (n < 0)
 		return (int)n;
 	if (n > CMDLINE_MAX) {
@@ -369,11 +415,16 @@ static int read_args(int proc_fd, pid_t pid, struct pentry *e)
 	return 0;
 }
 
-static void entry_clear(struct pentry *e)
+/* Under lock for a slot (it may hold one of the counted stat files). */
+static void entry_clear(struct procinfo_cache *c, struct pentry *e)
 {
 	free(e->exe);
 	free(e->args_json);
-	*e = (struct pentry){ 0 };
+	if (e->stat_fd >= 0) {
+		close(e->stat_fd);
+		c->n_fds--;
+	}
+	*e = (struct pentry){ .stat_fd = -1 };
 }
 
 /* Fills e from /proc (outside any lock).  Fails only when the thread group
@@ -385,14 +436,14 @@ static int entry_load(struct procinfo_cache *c, pid_t tid, const struct stat_fac
 	struct stat_facts leader;
 	int r;
 
-	*e = (struct pentry){ .used = true, .tid = tid, .tstart = sf->start };
+	*e = (struct pentry){ .used = true, .tid = tid, .tstart = sf->start, .stat_fd = -1 };
 	memcpy(e->comm, sf->comm, sizeof(e->comm));
 	e->loaded_ns = mono_ns();
 	r = read_tgid(proc_fd, tid, &e->tgid);
 	if (r < 0)
 		return r;
 	e->pstart = sf->start;
-	if (e->tgid != tid && read_stat(proc_fd, e->tgid, &leader) >= 0)
+	if (e->tgid != tid && read_stat(proc_fd, e->tgid, &leader, NULL) >= 0)
 		e->pstart = leader.start;
 	e->exe_err = readlink_proc(c, tid, HELPER_EXE, &e->exe);
 	e->args_err = read_args(proc_fd, tid, e);
@@ -416,6 +467,8 @@ int procinfo_cache_new(size_t slots, struct procinfo_cache **ret)
 		return r;
 	}
 	c->n = slots;
+	for (size_t i = 0; i < slots; i++)
+		c->slot[i].stat_fd = -1;
 	c->helper_fd = -1;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_mutex_init(&c->helper_lock, NULL);
@@ -428,7 +481,7 @@ struct procinfo_cache *procinfo_cache_free(struct procinfo_cache *c)
 	if (!c)
 		return NULL;
 	for (size_t i = 0; i < c->n; i++)
-		entry_clear(&c->slot[i]);
+		entry_clear(c, &c->slot[i]);
 	stop_helper(c);
 	close(c->proc_fd);
 	pthread_mutex_destroy(&c->lock);
@@ -496,44 +549,113 @@ static bool entry_fresh(const struct pentry *e, pid_t tid, const struct stat_fac
 	       strcmp(e->comm, sf->comm) == 0 && mono_ns() - e->loaded_ns < ENTRY_TTL_NS;
 }
 
+/* Under lock: reads the stat of a cached thread again through the file
+ * it keeps open.  False when there is none, or the thread is gone: the
+ * entry is then dropped, so a new thread with this tid is read afresh even
+ * if it started within the same clock tick. */
+static bool slot_stat(struct procinfo_cache *c, struct pentry *e, pid_t tid,
+		      struct stat_facts *f)
+{
+	char buf[1024];
+	ssize_t n;
+
+	if (!e->used || e->tid != tid || e->stat_fd < 0)
+		return false;
+	n = pread(e->stat_fd, buf, sizeof(buf) - 1, 0);
+	if (n > 0) {
+		buf[n] = '\0';
+		if (parse_stat(buf, (size_t)n, f) == 0 && f->start == e->tstart)
+			return true;
+	}
+	entry_clear(c, e);
+	return false;
+}
+
+/* Under lock: e (a slot, or an entry about to become one) keeps *fd, the
+ * open stat file of its thread, while fewer than PROCINFO_MAX_FDS are kept. */
+static void entry_keep_fd(struct procinfo_cache *c, struct pentry *e, int *fd)
+{
+	if (*fd < 0 || e->stat_fd >= 0 || c->n_fds >= PROCINFO_MAX_FDS)
+		return;
+	e->stat_fd = TAKE_FD(*fd);
+	c->n_fds++;
+}
+
+/* The thread's stat: through the cached open file, else by name (the file
+ * opened then is handed over in *ret_fd, for the cache to keep). */
+static int lookup_stat(struct procinfo_cache *c, struct pentry *slot, pid_t tid,
+		       struct stat_facts *f, int *ret_fd)
+{
+	bool cached;
+
+	pthread_mutex_lock(&c->lock);
+	cached = slot_stat(c, slot, tid, f);
+	pthread_mutex_unlock(&c->lock);
+	return cached ? 0 : read_stat(c->proc_fd, tid, f, ret_fd);
+}
+
+/* A cache miss: loads the facts that do not change, renders, and replaces
+ * the slot. */
+static void render_miss(struct procinfo_cache *c, struct pentry *slot, pid_t tid,
+			const struct stat_facts *sf, const char *cwd, int cwd_err, int *stat_fd,
+			struct afmt_buf *b, pid_t *ret_pid)
+{
+	struct pentry fresh;
+	int r = entry_load(c, tid, sf, &fresh);
+
+	pthread_mutex_lock(&c->lock);
+	if (r < 0) {
+		entry_clear(c, &fresh);
+		pthread_mutex_unlock(&c->lock);
+		render_unknown(tid, "status", r, b);
+		return;
+	}
+	*ret_pid = fresh.tgid;
+	render_entry(&fresh, sf, cwd, cwd_err, b);
+	/* The same thread reloaded (exec, or the entry aged): its open stat
+	 * file stays with it. */
+	if (slot->used && slot->tid == tid && slot->tstart == fresh.tstart && slot->stat_fd >= 0)
+		fresh.stat_fd = TAKE_FD(slot->stat_fd); /* still counted */
+	entry_keep_fd(c, &fresh, stat_fd);
+	entry_clear(c, slot);
+	*slot = fresh; /* the slot owns the strings and the file now */
+	pthread_mutex_unlock(&c->lock);
+}
+
 void procinfo_render(struct procinfo_cache *c, pid_t tid, struct afmt_buf *b, pid_t *ret_pid)
 {
-	struct pentry *slot = &c->slot[(size_t)tid % c->n], fresh;
+	struct pentry *slot = &c->slot[(size_t)tid % c->n];
+	_cleanup_close_ int stat_fd = -1;
 	_cleanup_free_ char *cwd = NULL;
 	struct stat_facts sf = { 0 };
-	int r, cwd_err;
+	bool asked;
+	int r, cwd_err = 0;
 
 	*ret_pid = -1;
-	r = read_stat(c->proc_fd, tid, &sf);
+	/* Confined: the helper reads cwd while we read the stat. */
+	asked = atomic_load(&c->helper_first) && helper_send(c, tid, HELPER_CWD) == 0;
+	r = lookup_stat(c, slot, tid, &sf, &stat_fd);
+	if (asked)
+		cwd_err = helper_recv(c, &cwd);
 	if (r < 0) {
 		render_unknown(tid, "stat", r, b);
 		return;
 	}
-	cwd_err = readlink_proc(c, tid, HELPER_CWD, &cwd);
+	if (!asked)
+		cwd_err = readlink_proc(c, tid, HELPER_CWD, &cwd);
 
 	pthread_mutex_lock(&c->lock);
 	if (entry_fresh(slot, tid, &sf)) {
 		c->hits++;
 		*ret_pid = slot->tgid;
 		render_entry(slot, &sf, cwd, cwd_err, b);
+		entry_keep_fd(c, slot, &stat_fd);
 		pthread_mutex_unlock(&c->lock);
 		return;
 	}
 	c->misses++;
 	pthread_mutex_unlock(&c->lock);
-
-	r = entry_load(c, tid, &sf, &fresh);
-	if (r < 0) {
-		entry_clear(&fresh);
-		render_unknown(tid, "status", r, b);
-		return;
-	}
-	*ret_pid = fresh.tgid;
-	pthread_mutex_lock(&c->lock);
-	render_entry(&fresh, &sf, cwd, cwd_err, b);
-	entry_clear(slot);
-	*slot = fresh; /* the slot owns the strings now */
-	pthread_mutex_unlock(&c->lock);
+	render_miss(c, slot, tid, &sf, cwd, cwd_err, &stat_fd, b, ret_pid);
 }
 
 void procinfo_stats(struct procinfo_cache *c, unsigned long *ret_hits, unsigned long *ret_misses)

@@ -6,8 +6,10 @@
  * Read on the FUSE worker thread *before* the reply: the caller is blocked
  * in the syscall until then, so the tid cannot be reused underneath us.
  * /proc/<tid>/stat is read every time (it gives the thread's start time,
- * comm and ppid); the costlier facts (Tgid, exe, cmdline, the process start
- * time) are cached per (tid, thread start time) in a fixed-size table, and
+ * comm and ppid; a cached thread's through the file opened for it, which
+ * fails once that thread is gone), and so is cwd; the costlier facts (Tgid,
+ * exe, cmdline, the process start time) are cached per (tid, thread start
+ * time) in a fixed-size table, and
  * refreshed when comm changes (exec) or the entry is older than a second, so a
  * stale argv can outlive an exec that kept the same comm by at most that.
  * What cannot be read is never guessed: the field is null and "error" says

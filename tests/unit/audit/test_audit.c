@@ -6,8 +6,8 @@
  * the accounting invariant
  *     stop.totals.attempts = sum(attempt.count) + sum(summary.count) + sum(loss.count)
  * is checked for each scenario: plain attempts, coalescing, a full queue
- * (drop), a timed-out wait (block), write errors (RLIMIT_FSIZE), size
- * rotation, reopen, a removed file, and restarting on an existing file.
+ * (drop), a timed-out wait (block), write errors (RLIMIT_FSIZE), a batch
+ * written short, size rotation, reopen, a removed file, and restarting on an existing file.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -555,6 +555,60 @@ static void test_write_error(void **state)
 	series_free(s);
 }
 
+/* Records that wait together go out with one write(2).  When that write
+ * is cut short (here: room for two whole lines and a few bytes), the whole
+ * lines stay, the fragment goes, and the rest are numbered losses as if
+ * each had been written alone; the chain and the gap's loss record say so. */
+static void test_batch_short_write(void **state)
+{
+	struct audit_config cfg = { 0 };
+	struct audit *a = open_log(&cfg);
+	struct rlimit old, lim;
+	struct audit_totals t;
+	struct series *s;
+	struct stat st;
+	off_t before, line;
+
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(stat(logpath, &st), 0);
+	before = st.st_size;
+	submit_n(a, "/a", 1); /* "/a0": as long a line as each of "/b0".."/b5" */
+	wait_for(a, 1, 0);
+	assert_int_equal(stat(logpath, &st), 0);
+	line = st.st_size - before;
+
+	audit_test_pause_writer(a, true);
+	submit_n(a, "/b", 6);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)(st.st_size + 2 * line + 10);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	audit_test_pause_writer(a, false); /* the six go as one batch */
+	wait_for(a, 3, 4);
+	assert_int_equal(stat(logpath, &st), 0);
+	assert_int_equal(st.st_size, before + 3 * line); /* no fragment left */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	submit_n(a, "/c", 1);
+	audit_free(a, &t);
+	assert_int_equal(t.written, 4);
+	assert_int_equal(t.lost, 4);
+	assert_int_equal(t.lost_reported, 4);
+
+	s = verify1(logpath);
+	assert_int_equal(s->n_attempt, 4);
+	assert_int_equal(s->n_loss, 1);
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(gets(s->r[i].o, "kind"), "loss") == 0) {
+			assert_string_equal(gets(s->r[i].o, "reason"), "write_error:EFBIG");
+			assert_int_equal(geti(s->r[i].o, "seq_first"), 5);
+			assert_int_equal(geti(s->r[i].o, "seq_last"), 8);
+			assert_int_equal(geti(s->r[i].o, "seq"), 9);
+		}
+	assert_string_equal(gets(get(s->r[3].o, "file"), "path"), "/b1");
+	check_invariant(s, &t);
+	series_free(s);
+}
+
 /* Makes every further write to the log fail (EFBIG): the file may not grow. */
 static void block_writes(struct rlimit *old)
 {
@@ -932,7 +986,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_attempts),   T(test_coalescing),    T(test_coalescing_args),
 		T(test_queue_full),
-		T(test_queue_timeout), T(test_write_error), T(test_rotation),
+		T(test_queue_timeout), T(test_write_error), T(test_batch_short_write),
+		T(test_rotation),
 		T(test_rotation_keep), T(test_reopen),     T(test_removed),
 		T(test_existing_file), T(test_no_file),    T(test_long_path),
 		T(test_lock),          T(test_loss_by_action), T(test_stop_retry),

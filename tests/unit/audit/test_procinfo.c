@@ -2,8 +2,8 @@
 /*
  * test_procinfo.c - the "process" object: facts about ourselves match what
  * the C library says, a thread reports its own tid and the group's pid, the
- * cache answers repeats, and a tid that does not exist yields an error field
- * rather than invented data.
+ * cache answers repeats, a cached thread that is gone and a tid that does
+ * not exist yield an error field rather than old or invented data.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -152,6 +152,46 @@ static void test_thread(void **state)
 	procinfo_cache_free(t.c);
 }
 
+/* A thread that is cached, then gone: its tid gives an error, not the facts
+ * of the thread that was (the cache reads the stat through the file it
+ * opened for that thread, which now fails, and drops the entry). */
+static void test_gone(void **state)
+{
+	struct procinfo_cache *c;
+	struct thread_arg t = { 0 };
+	json_object *o, *v;
+	pthread_t th;
+	pid_t pid;
+
+	assert_int_equal(procinfo_cache_new(0, &c), 0);
+	t.c = c;
+	assert_int_equal(pthread_create(&th, NULL, thread_main, &t), 0);
+	pthread_join(th, NULL);
+	assert_int_equal(t.json_tid, t.tid);
+	json_object_put(render(c, gettid(), &pid)); /* a cached thread that stays */
+	/* Wait until the kernel has released the thread's tid. */
+	for (int i = 0; i < 1000 && kill(t.tid, 0) == 0; i++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%d", (int)t.tid);
+		if (access(path, F_OK) < 0)
+			break;
+		usleep(1000);
+	}
+	o = render(c, t.tid, &pid);
+	assert_int_equal(pid, -1);
+	assert_true(json_object_object_get_ex(o, "pid", &v));
+	assert_null(v);
+	assert_non_null(strstr(get_str(o, "error"), "stat: ENOENT"));
+	json_object_put(o);
+	/* Another thread still is what it was. */
+	o = render(c, gettid(), &pid);
+	assert_int_equal(get_int(o, "tid"), gettid());
+	assert_int_equal(pid, getpid());
+	json_object_put(o);
+	procinfo_cache_free(c);
+}
+
 static void test_missing(void **state)
 {
 	struct procinfo_cache *c;
@@ -191,14 +231,21 @@ static void *landlocked(void *p)
 	    syscall(SYS_landlock_restrict_self, rs, 0) < 0)
 		return NULL;
 	t->restricted = true;
-	o = render(t->c, t->target, &pid); /* another process, outside our domain */
-	if (json_object_object_get_ex(o, "executable", &v) && v)
-		snprintf(t->exe, sizeof(t->exe), "%s", json_object_get_string(v));
-	if (json_object_object_get_ex(o, "cwd", &v) && v)
-		snprintf(t->cwd, sizeof(t->cwd), "%s", json_object_get_string(v));
-	if (json_object_object_get_ex(o, "error", &v) && v)
-		snprintf(t->err, sizeof(t->err), "%s", json_object_get_string(v));
-	json_object_put(o);
+	/* Twice: the second lookup is a cache hit, and asks the helper for
+	 * cwd at once when the first needed it. */
+	for (int i = 0; i < 2; i++) {
+		o = render(t->c, t->target, &pid); /* another process, outside our domain */
+		t->exe[0] = t->cwd[0] = t->err[0] = '\0';
+		if (json_object_object_get_ex(o, "executable", &v) && v)
+			snprintf(t->exe, sizeof(t->exe), "%s", json_object_get_string(v));
+		if (json_object_object_get_ex(o, "cwd", &v) && v)
+			snprintf(t->cwd, sizeof(t->cwd), "%s", json_object_get_string(v));
+		if (json_object_object_get_ex(o, "error", &v) && v)
+			snprintf(t->err, sizeof(t->err), "%s", json_object_get_string(v));
+		json_object_put(o);
+		if (!t->cwd[0])
+			break;
+	}
 	return NULL;
 }
 
@@ -256,6 +303,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_self),
 		cmocka_unit_test(test_thread),
+		cmocka_unit_test(test_gone),
 		cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_helper),
 	};
