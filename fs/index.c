@@ -240,17 +240,6 @@ static int dl_append(struct merge *m, struct mslot *s, uint16_t layer)
 	return 0;
 }
 
-static char *path_join(const char *rel, const char *name)
-{
-	char *p;
-
-	if (rel[0] == '\0')
-		return strdup(name);
-	if (asprintf(&p, "%s/%s", rel, name) < 0)
-		return NULL;
-	return p;
-}
-
 /* xattr of an entry inside an open directory, without following it. */
 static ssize_t entry_getxattr(int dirfd, const char *name, const char *attr, char *buf,
 			      size_t size)
@@ -312,14 +301,17 @@ static bool layer_copy_xattrs(struct node *dir, int fd, bool learn, bool check)
 	return check && len != 0 && fd_has_opaque_xattr(fd, list, len);
 }
 
-/* Is directory REL of layer L opaque (hides the layers below it)? */
-static bool layer_dir_is_opaque(const struct layer *l, const char *rel)
+/* Is directory name, inside the layer directory dirfd, opaque? */
+static bool dir_is_opaque(int dirfd, const char *name)
 {
-	_cleanup_close_ int fd = layer_open(l, rel, O_RDONLY | O_DIRECTORY);
+	_cleanup_close_ int fd = layer_openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+	char list[4096];
+	ssize_t len;
 
 	if (fd < 0)
 		return false;
-	return fd_has_opaque_xattr(fd, NULL, -1) ||
+	len = flistxattr(fd, list, sizeof(list));
+	return (len != 0 && fd_has_opaque_xattr(fd, list, len)) ||
 	       faccessat(fd, WHITEOUT_OCI_OPAQUE, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
@@ -794,15 +786,8 @@ static int entry_stat(const struct dir_table *t, const struct dir_entry *e, int 
 	apply_override_stat(t->ix, dirfd, name, st);
 	if (e->type == DT_DIR)
 		memcpy(&n_dl, entry_layers(t, e), 2);
-	*ret_multi = false;
-	if (n_dl > 1) {
-		_cleanup_free_ char *rel = node_path(t->dir, false), *child = NULL;
-
-		if (!rel || !(child = path_join(rel, name)))
-			return -ENOMEM;
-		/* An opaque top copy merges alone. */
-		*ret_multi = !layer_dir_is_opaque(l, child);
-	}
+	/* An opaque top copy merges alone. */
+	*ret_multi = n_dl > 1 && !dir_is_opaque(dirfd, name);
 	return 0;
 }
 

@@ -118,6 +118,11 @@ static int open_long(int dirfd, const char *rel, int flags)
 	return openat2_confined(cur >= 0 ? cur : dirfd, p, flags);
 }
 
+int layer_openat(int dirfd, const char *name, int flags)
+{
+	return openat2_confined(dirfd, name, flags);
+}
+
 int layer_open(const struct layer *l, const char *rel, int flags)
 {
 	if (rel[0] == '\0')

@@ -42,5 +42,9 @@ struct layer_stack *layer_stack_free(struct layer_stack *s);
  */
 int layer_open(const struct layer *l, const char *rel, int flags);
 
+/* The same, relative to dirfd, a directory opened with layer_open() (rel
+ * shorter than PATH_MAX). */
+int layer_openat(int dirfd, const char *rel, int flags);
+
 /* Digest of the layer root's identity and top-level listing (start record). */
 int layer_digest(const struct layer *l, char out[33]);
