@@ -108,15 +108,31 @@ static int debug_bind_root(const struct fsd_config *c, pid_t *ret_pid)
 	return 0;
 }
 
-/* Kills whatever amberfs left as our children (the daemon, reparented). */
+/* SIGKILLs every child we have now. */
+static void kill_listed_children(void)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	char path[64];
+	int pid;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	f = fopen(path, "re");
+	while (f && fscanf(f, "%d", &pid) == 1)
+		(void)kill(pid, SIGKILL);
+}
+
+/*
+ * Kills and reaps whatever amberfs left as our children: the amberfs we
+ * started, and a daemon it forked, which becomes our child only once that
+ * amberfs is gone (we are a subreaper).  So the list is read again after
+ * each reaped child, until there is none: killing only a lone child and
+ * then waiting for all would wait forever for a daemon reparented later.
+ */
 static void kill_children(void)
 {
-	pid_t p;
-
-	if (find_daemon(&p) == 0)
-		kill(p, SIGKILL);
-	while (waitpid(-1, NULL, 0) > 0)
-		;
+	do
+		kill_listed_children();
+	while (waitpid(-1, NULL, 0) > 0);
 }
 
 /*

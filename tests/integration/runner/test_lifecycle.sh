@@ -45,3 +45,32 @@ for init in "" --no-init; do
 	wait_clean 10
 	ok "amberfs killed under a running container${init:+ ($init)}: container stopped, exit 125"
 done
+
+# Interrupted while amberfs mounts, after it forked its daemon: the runner
+# kills both (the daemon becomes the holder's child only once amberfs is
+# gone) and exits, leaving nothing.  A stand-in amberfs that never says
+# "mounted"; its "daemon" names $T so leftovers() sees it.
+mkdir -p "$T/fake"
+cat >"$T/fake/amberfs" <<FAKE
+#!/bin/bash
+bash -c 'while :; do sleep 1; done' "$T/fake/daemon" &
+touch "$T/fake/started"
+while :; do sleep 1; done
+FAKE
+chmod -R a+rx "$T/fake"
+chmod a+w "$T/fake"
+"${AS[@]}" env XDG_RUNTIME_DIR="$XDG_RUNTIME_DIR" XDG_STATE_HOME="$XDG_STATE_HOME" \
+	XDG_CACHE_HOME="$XDG_CACHE_HOME" AMBERFS="$T/fake/amberfs" HOME="$HOME" "$RUNNER" -q "$IMG" true \
+	>"$T/bg.out" 2>"$T/bg.err" &
+BG=$!
+for _ in $(seq 1 400); do
+	[ -e "$T/fake/started" ] && break
+	sleep 0.05
+done
+[ -e "$T/fake/started" ] || fail "the stand-in amberfs did not start: $(cat "$T/bg.err")"
+sleep 0.2
+kill -TERM "$BG"
+wait_bg 20
+[ "$RC" != 0 ] || fail "amber-run interrupted while mounting exited 0"
+wait_clean 10
+ok "SIGTERM while amberfs mounts, after it forked: amber-run exits and kills amberfs and its daemon"
