@@ -864,18 +864,73 @@ static int entry_make(struct dir_table *t, struct dir_entry *e, int dirfd, struc
 	return 0;
 }
 
+/* The index + 1 of name's entry in t, 0 if there is none. */
+static uint32_t table_find(const struct dir_table *t, const char *name)
+{
+	return slot_get(t->slots, t->slot_bytes,
+			name_slot(t->slots, t->slot_bytes, t->cap, t->entries, sizeof(*t->entries),
+				  t->names, name, name_hash(name)));
+}
+
+static int dir_table_make_all(struct index *ix, struct dir_table *t);
+
+/*
+ * The first non-directory looked up in a directory of at most this many
+ * entries makes every entry's node, each layer's copy opened once: the
+ * siblings of a file a program opens are likely next, and their inodes
+ * are near it on disk.  A path walk (directories) and failed lookups make
+ * only what they find.
+ */
+#define MAKE_ALL_MAX 1024
+
 struct node *index_lookup(const struct dir_table *t, const char *name)
 {
 	/* The table is immutable but for its entries' nodes, made on demand. */
 	struct dir_table *mt = (struct dir_table *)t;
+	uint32_t s = table_find(t, name);
+	struct dir_entry *e;
 	struct node *n;
-	uint32_t s = slot_get(t->slots, t->slot_bytes,
-			      name_slot(t->slots, t->slot_bytes, t->cap, t->entries,
-					sizeof(*t->entries), t->names, name, name_hash(name)));
 
-	if (!s || entry_make(mt, &mt->entries[s - 1], -1, &n) < 0)
+	if (!s)
+		return NULL;
+	e = &mt->entries[s - 1];
+	if (!atomic_load_explicit(&e->node, memory_order_acquire) && e->type != DT_DIR &&
+	    t->n <= MAKE_ALL_MAX &&
+	    !atomic_load_explicit(&mt->listed, memory_order_acquire) &&
+	    dir_table_make_all(mt->ix, mt) == 0)
+		atomic_store_explicit(&mt->listed, true, memory_order_release);
+	if (entry_make(mt, e, -1, &n) < 0)
 		return NULL;
 	return n;
+}
+
+bool index_lookup_ready(const struct node *dir, const char *name)
+{
+	const struct dir_table *t;
+	const struct dir_entry *e;
+	uint32_t s;
+
+	if (!S_ISDIR(dir->attr.mode))
+		return true;
+	t = atomic_load_explicit(&node_dir((struct node *)dir)->table, memory_order_acquire);
+	if (!t)
+		return false;
+	s = table_find(t, name);
+	if (!s)
+		return true;
+	e = &t->entries[s - 1];
+	return e->layer == NODE_LAYER_SYNTH || atomic_load_explicit(&e->node, memory_order_acquire) ||
+	       atomic_load_explicit(&e->state, memory_order_relaxed) == DIR_ENTRY_HIDDEN;
+}
+
+bool index_dir_listed(const struct node *dir)
+{
+	const struct dir_table *t;
+
+	if (!S_ISDIR(dir->attr.mode))
+		return true;
+	t = atomic_load_explicit(&node_dir((struct node *)dir)->table, memory_order_acquire);
+	return t && atomic_load_explicit(&t->listed, memory_order_acquire);
 }
 
 /* Makes the node of every entry, each layer's copy of the directory

@@ -72,6 +72,10 @@ int index_dir_list(struct index *ix, struct node *dir, const struct dir_table **
 bool index_dir_merged(const struct node *dir);
 /* The node of name, made now if needed; NULL if there is none. */
 struct node *index_lookup(const struct dir_table *t, const char *name);
+/* Whether index_dir() and index_lookup() of name in dir, or
+ * index_dir_list() of dir, would answer without touching the layers. */
+bool index_lookup_ready(const struct node *dir, const char *name);
+bool index_dir_listed(const struct node *dir);
 
 static inline const char *dir_entry_name(const struct dir_table *t, size_t i)
 {

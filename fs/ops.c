@@ -192,7 +192,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	size_t len = strlen(name);
 	struct lookup_job *j;
 
-	if (fs->offload && !dir_merged(inode_from_fuse(fs->inodes, parent)) &&
+	if (fs->offload && !index_lookup_ready(inode_from_fuse(fs->inodes, parent), name) &&
 	    (j = malloc(sizeof(*j) + len + 1))) {
 		j->req = req;
 		j->parent = parent;
@@ -504,14 +504,15 @@ static void readdir_job_run(void *arg)
 	free(j);
 }
 
-/* Without opendir (noopendir) a listing may be the first use of a
- * directory: its merge then runs on the pool, as lookup's does. */
+/* A first listing stats every entry (index_dir_list()), and without
+ * opendir (noopendir) it may be the first use of a directory: it then runs
+ * on the pool, as lookup's merge does. */
 static void readdir_any(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
 {
 	struct amberfs *fs = fs_of(req);
 	struct readdir_job *j;
 
-	if (fs->offload && !dir_merged(node_of(req, ino)) && (j = malloc(sizeof(*j)))) {
+	if (fs->offload && !index_dir_listed(node_of(req, ino)) && (j = malloc(sizeof(*j)))) {
 		*j = (struct readdir_job){ .req = req, .ino = ino, .size = size, .off = off,
 					   .plus = plus };
 		if (offload_submit(fs->offload, readdir_job_run, j) == 0)
