@@ -19,9 +19,10 @@ import sys
 import targets
 
 SYSTEMS = ["overlayfs", "native", "fuse-overlayfs", "amberfs", "amberfs-st",
-           "amberfs-nosplice", "amberfs-log", "amber-run", "bwrap", "crun",
+           "amberfs-noopendir", "amberfs-nosplice", "amberfs-log", "amber-run", "bwrap", "crun",
            "amber-run-rootless", "bwrap-rootless"]
-LABEL = {"amberfs-st": "amberfs -s", "amberfs-nosplice": "amberfs nosplice",
+LABEL = {"amberfs-st": "amberfs -s", "amberfs-noopendir": "amberfs noopendir",
+         "amberfs-nosplice": "amberfs nosplice",
          "amberfs-log": "amberfs log=", "overlayfs": "kernel overlayfs",
          "amber-run-rootless": "amber-run rootless", "bwrap-rootless": "bwrap rootless"}
 # workload -> (unit, function(sample) -> value)
