@@ -24,7 +24,7 @@ struct amberfs {
 	struct gate *gate;
 	struct confine *confine;
 	struct offload *offload; /* NULL: every request on the loop thread (-s) */
-	double timeout; /* entry and attribute timeout: the tree never changes */
+	double timeout;          /* entry and attribute timeout: the tree never changes */
 };
 
 extern const struct fuse_lowlevel_ops amberfs_ops;
