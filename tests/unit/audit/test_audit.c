@@ -515,26 +515,50 @@ static void test_queue_timeout(void **state)
 	series_free(s);
 }
 
+/* Lets the log grow by room bytes more; writes past that fail (EFBIG).
+ * *old gets the limit to restore. */
+static void limit_log(struct rlimit *old, off_t room)
+{
+	struct rlimit lim;
+	struct stat st;
+
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, old), 0);
+	assert_int_equal(stat(logpath, &st), 0);
+	lim = *old;
+	lim.rlim_cur = (rlim_t)(st.st_size + room);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+}
+
+/* Every loss record of s says reason for seq_first..seq_last and has
+ * number seq (count: also checked unless < 0). */
+static void assert_losses(const struct series *s, const char *reason, int64_t first,
+			  int64_t last, int64_t count, int64_t seq)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(gets(s->r[i].o, "kind"), "loss") == 0) {
+			assert_string_equal(gets(s->r[i].o, "reason"), reason);
+			assert_int_equal(geti(s->r[i].o, "seq_first"), first);
+			assert_int_equal(geti(s->r[i].o, "seq_last"), last);
+			if (count >= 0)
+				assert_int_equal(geti(s->r[i].o, "count"), count);
+			assert_int_equal(geti(s->r[i].o, "seq"), seq);
+		}
+}
+
 /* Writes fail (the file may not grow: RLIMIT_FSIZE), then work again: the
  * numbered records are announced by a loss with their seq range. */
 static void test_write_error(void **state)
 {
 	struct audit_config cfg = { 0 };
 	struct audit *a = open_log(&cfg);
-	struct rlimit old, lim;
+	struct rlimit old;
 	struct audit_totals t;
 	struct series *s;
-	struct stat st;
 
-	signal(SIGXFSZ, SIG_IGN);
-	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
-	assert_int_equal(stat(logpath, &st), 0);
-	lim = old;
-	lim.rlim_cur = (rlim_t)st.st_size + 100; /* room for a fragment only */
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	limit_log(&old, 100); /* room for a fragment only */
 	submit_n(a, "/full", 3);
 	wait_for(a, 0, 3);
-	assert_int_equal(stat(logpath, &st), 0);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
 	submit_n(a, "/again", 2);
 	audit_free(a, &t);
@@ -542,14 +566,7 @@ static void test_write_error(void **state)
 
 	s = verify1(logpath);
 	assert_int_equal(s->n_loss, 1);
-	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(gets(s->r[i].o, "kind"), "loss") == 0) {
-			assert_string_equal(gets(s->r[i].o, "reason"), "write_error:EFBIG");
-			assert_int_equal(geti(s->r[i].o, "seq_first"), 2);
-			assert_int_equal(geti(s->r[i].o, "seq_last"), 4);
-			assert_int_equal(geti(s->r[i].o, "count"), 3);
-			assert_int_equal(geti(s->r[i].o, "seq"), 5);
-		}
+	assert_losses(s, "write_error:EFBIG", 2, 4, 3, 5);
 	assert_int_equal(s->n_attempt, 2);
 	check_invariant(s, &t);
 	series_free(s);
@@ -563,13 +580,12 @@ static void test_batch_short_write(void **state)
 {
 	struct audit_config cfg = { 0 };
 	struct audit *a = open_log(&cfg);
-	struct rlimit old, lim;
+	struct rlimit old;
 	struct audit_totals t;
 	struct series *s;
 	struct stat st;
 	off_t before, line;
 
-	signal(SIGXFSZ, SIG_IGN);
 	assert_int_equal(stat(logpath, &st), 0);
 	before = st.st_size;
 	submit_n(a, "/a", 1); /* "/a0": as long a line as each of "/b0".."/b5" */
@@ -579,10 +595,7 @@ static void test_batch_short_write(void **state)
 
 	audit_test_pause_writer(a, true);
 	submit_n(a, "/b", 6);
-	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
-	lim = old;
-	lim.rlim_cur = (rlim_t)(st.st_size + 2 * line + 10);
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	limit_log(&old, 2 * line + 10);
 	audit_test_pause_writer(a, false); /* the six go as one batch */
 	wait_for(a, 3, 4);
 	assert_int_equal(stat(logpath, &st), 0);
@@ -597,13 +610,7 @@ static void test_batch_short_write(void **state)
 	s = verify1(logpath);
 	assert_int_equal(s->n_attempt, 4);
 	assert_int_equal(s->n_loss, 1);
-	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(gets(s->r[i].o, "kind"), "loss") == 0) {
-			assert_string_equal(gets(s->r[i].o, "reason"), "write_error:EFBIG");
-			assert_int_equal(geti(s->r[i].o, "seq_first"), 5);
-			assert_int_equal(geti(s->r[i].o, "seq_last"), 8);
-			assert_int_equal(geti(s->r[i].o, "seq"), 9);
-		}
+	assert_losses(s, "write_error:EFBIG", 5, 8, -1, 9);
 	assert_string_equal(gets(get(s->r[3].o, "file"), "path"), "/b1");
 	check_invariant(s, &t);
 	series_free(s);
@@ -612,15 +619,7 @@ static void test_batch_short_write(void **state)
 /* Makes every further write to the log fail (EFBIG): the file may not grow. */
 static void block_writes(struct rlimit *old)
 {
-	struct rlimit lim;
-	struct stat st;
-
-	signal(SIGXFSZ, SIG_IGN);
-	assert_int_equal(getrlimit(RLIMIT_FSIZE, old), 0);
-	assert_int_equal(stat(logpath, &st), 0);
-	lim = *old;
-	lim.rlim_cur = (rlim_t)st.st_size;
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	limit_log(old, 0);
 }
 
 static void submit_action(struct audit *a, enum audit_action action, const char *path)
