@@ -163,11 +163,23 @@ static int do_lookup(struct amberfs *fs, fuse_req_t req, fuse_ino_t parent, cons
 	return 0;
 }
 
-/* Whether dir's merged table exists: a first merge reads every layer, and
- * may take long in a huge directory, so it runs on the offload pool. */
-static bool dir_merged(const struct node *dir)
+static void reply_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	return index_dir_merged(dir);
+	struct amberfs *fs = fs_of(req);
+	struct fuse_entry_param e;
+	bool cache;
+	int r = do_lookup(fs, req, parent, name, &e, &cache);
+
+	if (r == -ENOENT) {
+		/* Negative entry, cached as long as positive ones. */
+		memset(&e, 0, sizeof(e));
+		e.entry_timeout = cache ? fs->timeout : 0;
+		fuse_reply_entry(req, &e);
+	} else if (r < 0) {
+		fuse_reply_err(req, -r);
+	} else {
+		fuse_reply_entry(req, &e);
+	}
 }
 
 struct lookup_job {
@@ -175,8 +187,6 @@ struct lookup_job {
 	fuse_ino_t parent;
 	char name[];
 };
-
-static void reply_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
 
 static void lookup_job_run(void *arg)
 {
@@ -204,24 +214,6 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	reply_lookup(req, parent, name);
 }
 
-static void reply_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-	struct amberfs *fs = fs_of(req);
-	struct fuse_entry_param e;
-	bool cache;
-	int r = do_lookup(fs, req, parent, name, &e, &cache);
-
-	if (r == -ENOENT) {
-		/* Negative entry, cached as long as positive ones. */
-		memset(&e, 0, sizeof(e));
-		e.entry_timeout = cache ? fs->timeout : 0;
-		fuse_reply_entry(req, &e);
-	} else if (r < 0) {
-		fuse_reply_err(req, -r);
-	} else {
-		fuse_reply_entry(req, &e);
-	}
-}
 
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
@@ -419,7 +411,8 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		return;
 	}
 
-	if (fs->offload && !dir_merged(node_of(req, ino)) && (j = malloc(sizeof(*j)))) {
+	/* A first merge reads every layer's listing: on the pool. */
+	if (fs->offload && !index_dir_merged(node_of(req, ino)) && (j = malloc(sizeof(*j)))) {
 		*j = (struct opendir_job){ .req = req, .ino = ino, .fi = *fi };
 		if (offload_submit(fs->offload, opendir_job_run, j) == 0)
 			return;
